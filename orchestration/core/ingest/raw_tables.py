@@ -2,8 +2,17 @@
 
 Every raw row carries `file_id` (the SHA-256 of the landed file, a key of `raw.file_registry`)
 and `record_position` (line of the record in the file), so any figure can be traced to a file.
-iJw rows carry the message header; the BSN is never stored: `client_key` is its keyed pseudonym.
+iJw rows carry the message header; the BSN is never stored: `client_key` is its keyed pseudonym
+and `bsn_valid` says whether the delivered number passed the 11-proef (an invalid BSN is loaded,
+not quarantined, so data quality can report it).
 CSV sources keep the delivered (Dutch) column names; staging renames them once.
+
+Reference files are snapshots, stored append-only: every delivered `providers.csv` keeps its rows
+under its own `file_id`. The current snapshot of a reference table is the rows of the ingested file
+with the highest `file_registry.ingested_seq` among files with that `content_type`.
+
+Columns are only ever added, never renamed: `ensure_raw_schema` adds new columns to an existing
+warehouse, so an older warehouse keeps working.
 """
 
 from __future__ import annotations
@@ -33,11 +42,13 @@ RAW_TABLES: dict[str, str] = {
     reason VARCHAR,                    -- why it was quarantined
     content_type VARCHAR,              -- JW323, providers, verantwoording, pgb, ...
     rows_loaded BIGINT NOT NULL,
-    ingested_at TIMESTAMP NOT NULL
+    ingested_at TIMESTAMP NOT NULL,
+    ingested_seq BIGINT                -- registration order (1, 2, ...): staging picks the latest snapshot by it
 """,
     # JW315 AangevraagdProduct
     "ijw_requests": _IJW_HEADER + """
     client_key VARCHAR NOT NULL,
+    bsn_valid BOOLEAN,                 -- the delivered BSN passes the 11-proef
     birth_year INTEGER,
     provider_reference VARCHAR,
     product_category VARCHAR,
@@ -52,6 +63,7 @@ RAW_TABLES: dict[str, str] = {
     # JW301 ToegewezenProduct
     "ijw_allocations": _IJW_HEADER + """
     client_key VARCHAR NOT NULL,
+    bsn_valid BOOLEAN,                 -- the delivered BSN passes the 11-proef
     birth_year INTEGER,
     allocation_number VARCHAR NOT NULL,
     provider_reference VARCHAR,
@@ -70,6 +82,7 @@ RAW_TABLES: dict[str, str] = {
     # JW305 StartProduct
     "ijw_starts": _IJW_HEADER + """
     client_key VARCHAR NOT NULL,
+    bsn_valid BOOLEAN,                 -- the delivered BSN passes the 11-proef
     birth_year INTEGER,
     allocation_number VARCHAR,
     product_category VARCHAR,
@@ -81,6 +94,7 @@ RAW_TABLES: dict[str, str] = {
     # JW307 StopProduct
     "ijw_stops": _IJW_HEADER + """
     client_key VARCHAR NOT NULL,
+    bsn_valid BOOLEAN,                 -- the delivered BSN passes the 11-proef
     birth_year INTEGER,
     allocation_number VARCHAR,
     product_category VARCHAR,
@@ -98,6 +112,7 @@ RAW_TABLES: dict[str, str] = {
     declaration_period_end DATE,
     declaration_date DATE NOT NULL,
     client_key VARCHAR NOT NULL,
+    bsn_valid BOOLEAN,                 -- the delivered BSN passes the 11-proef
     reference_number VARCHAR NOT NULL,
     previous_reference_number VARCHAR,
     allocation_number VARCHAR,
@@ -115,6 +130,7 @@ RAW_TABLES: dict[str, str] = {
     "ijw_rejected_lines": _IJW_HEADER + """
     declaration_number VARCHAR NOT NULL,
     client_key VARCHAR NOT NULL,
+    bsn_valid BOOLEAN,                 -- the delivered BSN passes the 11-proef
     reference_number VARCHAR NOT NULL,
     previous_reference_number VARCHAR,
     allocation_number VARCHAR,
@@ -171,12 +187,41 @@ RAW_TABLES: dict[str, str] = {
     # SVB personal-budget spend; bsn pseudonymised like iJw
     "pgb": _CSV_LINEAGE + """
     client_key VARCHAR NOT NULL,
+    bsn_valid BOOLEAN,                 -- the delivered BSN passes the 11-proef
     gemeente_code VARCHAR,
     maand VARCHAR,
     productcategorie VARCHAR,
     bedrag_eur DECIMAL(18,2)
 """,
 }
+
+
+def table_columns(name: str) -> list[tuple[str, str]]:
+    """(column, DuckDB type) of a raw table, in DDL order."""
+    columns = []
+    for line in RAW_TABLES[name].splitlines():
+        definition = line.split("--", 1)[0].strip().rstrip(",")
+        if definition:
+            column, column_type = definition.split()[:2]
+            columns.append((column, column_type))
+    return columns
+
+
+def ensure_raw_schema(con) -> None:
+    """Create the raw schema on a DuckDB connection, and add columns a newer DDL introduced."""
+    con.execute(create_raw_schema_sql())
+    for name in RAW_TABLES:
+        present = {
+            row[0]
+            for row in con.execute(
+                "SELECT column_name FROM information_schema.columns"
+                " WHERE table_schema = 'raw' AND table_name = ?",
+                [name],
+            ).fetchall()
+        }
+        for column, column_type in table_columns(name):
+            if column not in present:
+                con.execute(f"ALTER TABLE raw.{name} ADD COLUMN {column} {column_type}")
 
 
 def create_raw_schema_sql() -> str:

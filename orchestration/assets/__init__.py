@@ -1,0 +1,1 @@
+"""Dagster assets per pipeline stage: ingest, dbt, quality, publish."""

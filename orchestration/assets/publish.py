@@ -1,0 +1,36 @@
+"""Publishing asset: per-municipality files, reports and (optionally) PostgreSQL, after the checks."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+
+from orchestration.assets.dbt import dbt_models
+from orchestration.assets.ingest import WAREHOUSE_POOL
+from orchestration.core.settings import load_settings
+
+MART_KEYS = sorted((key for key in dbt_models.keys if key.path[0] == "marts"), key=lambda k: k.path)
+
+
+@asset(key=AssetKey(["published", "municipality_outputs"]), deps=MART_KEYS, group_name="published",
+       pool=WAREHOUSE_POOL, kinds={"parquet", "csv", "html"},
+       description="Each municipality's own figures (suppressed small cells) and the region set, "
+                   "as Parquet, Dutch CSV and an HTML report; also PostgreSQL when configured.")
+def published_outputs(context: AssetExecutionContext) -> MaterializeResult:
+    from orchestration.core.publish import publish
+
+    settings = load_settings()
+    report = publish(settings)
+    metadata = {}
+    for field in dataclasses.fields(report):
+        value = getattr(report, field.name)
+        if isinstance(value, (int, float, str, bool)):
+            metadata[field.name] = value
+        elif isinstance(value, dict):
+            metadata[field.name] = MetadataValue.json({str(k): str(v) for k, v in value.items()})
+        elif isinstance(value, (list, tuple)):
+            metadata[field.name] = len(value)
+    metadata["published_dir"] = MetadataValue.path(str(settings.published_dir))
+    context.log.info(f"published to {settings.published_dir}")
+    return MaterializeResult(metadata=metadata)

@@ -1,0 +1,184 @@
+"""The `jeugdhulp` command: generate synthetic data, run the pipeline, open the UI, or do a demo."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from orchestration.core.settings import (
+    DEVELOPMENT_PSEUDONYM_KEY,
+    PROJECT_ROOT,
+    Settings,
+    SettingsError,
+    load_settings,
+    parse_as_of,
+)
+
+PROFILES = ("tiny", "region", "national")
+DEFAULT_SEED = 2015  # the year the Jeugdwet came into force
+
+DAGSTER_YAML = """\
+# Written by `jeugdhulp`: local instance for this data directory.
+telemetry:
+  enabled: false
+concurrency:
+  pools:
+    # DuckDB allows one writer: every asset that opens the warehouse is in pool "warehouse".
+    default_limit: 1
+"""
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _loud_development_key_warning() -> None:
+    _say("!" * 78)
+    _say("!  JEUGDHULP_PSEUDONYM_KEY is not set: using the built-in DEVELOPMENT key.")
+    _say("!  Fine for synthetic data only. Never run real BSNs through this key.")
+    _say("!" * 78)
+
+
+def _is_synthetic(settings: Settings) -> bool:
+    """The generator leaves ground_truth.json beside landing/; real deliveries never have one."""
+    return (settings.data_dir / "ground_truth.json").exists()
+
+
+def _resolve_pseudonym_key(settings: Settings, *, allow_development_key: bool) -> Settings:
+    if settings.pseudonym_key:
+        return settings
+    if allow_development_key or _is_synthetic(settings):
+        _loud_development_key_warning()
+        os.environ["JEUGDHULP_PSEUDONYM_KEY"] = DEVELOPMENT_PSEUDONYM_KEY
+        return load_settings()
+    raise SettingsError(
+        "JEUGDHULP_PSEUDONYM_KEY is not set. `jeugdhulp run` on real data needs the secret key "
+        "that pseudonymises BSNs (keep it the same between runs, or client keys change). "
+        "Only synthetic data (a data dir made by `jeugdhulp generate`) may run without one."
+    )
+
+
+def _prepare_dagster_home(settings: Settings) -> Path:
+    home = Path(os.environ.get("DAGSTER_HOME") or settings.data_dir / ".dagster")
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(DAGSTER_YAML)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+# ---------------------------------------------------------------------------------- generate
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from orchestration.core.generator import generate
+
+    as_of = parse_as_of(args.as_of) if args.as_of else load_settings().as_of
+    out = Path(args.out).resolve()
+    _say(f"generating profile '{args.profile}' (seed {args.seed}, as of {as_of}) into {out}")
+    started = time.monotonic()
+    summary = generate(out, profile=args.profile, seed=args.seed, as_of=as_of, progress=True)
+    _say(f"done in {time.monotonic() - started:.1f} s: {summary}")
+    return 0
+
+
+# ---------------------------------------------------------------------------------- run
+
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = _resolve_pseudonym_key(load_settings(), allow_development_key=False)
+    if not settings.landing_dir.exists() and not settings.warehouse_path.exists():
+        raise SettingsError(
+            f"nothing to do: {settings.landing_dir} does not exist. Set JEUGDHULP_DATA_DIR, or "
+            f"make synthetic data with `jeugdhulp generate --out {settings.data_dir}`."
+        )
+    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    _prepare_dagster_home(settings)
+    _say(f"running the pipeline on {settings.data_dir} as of {settings.as_of}")
+
+    from orchestration.pipeline_run import run_pipeline
+
+    summary = run_pipeline(settings, log_level=args.log_level)
+    print(summary.render())
+    return 0 if summary.ok else 1
+
+
+# ---------------------------------------------------------------------------------- ui
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    settings = _resolve_pseudonym_key(load_settings(), allow_development_key=False)
+    _prepare_dagster_home(settings)
+    from orchestration.resources import ensure_dbt_manifest
+
+    ensure_dbt_manifest()
+    dagster = Path(sys.executable).parent / "dagster"
+    command = [str(dagster), "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"),
+               "--host", args.host, "--port", str(args.port)]
+    _say(f"Dagster UI on http://{args.host}:{args.port} (Ctrl-C stops it)")
+    return subprocess.call(command, cwd=PROJECT_ROOT)
+
+
+# ---------------------------------------------------------------------------------- demo
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    _resolve_pseudonym_key(settings, allow_development_key=True)
+    generate_args = argparse.Namespace(out=str(settings.data_dir), profile="region",
+                                       seed=args.seed, as_of=settings.as_of.isoformat())
+    cmd_generate(generate_args)
+    code = cmd_run(argparse.Namespace(log_level=args.log_level))
+    settings = load_settings()
+    _say("")
+    _say("Where to look:")
+    _say(f"  region report:        {settings.published_dir / 'regio' / 'index.html'}")
+    _say(f"  a municipality:       {settings.published_dir / 'GM0546' / 'index.html'} (Leiden)")
+    _say(f"  warehouse (DuckDB):   {settings.warehouse_path}  (schema marts)")
+    _say("  the Dagster UI:       make ui")
+    return code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="jeugdhulp", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    gen = commands.add_parser("generate", help="write a synthetic landing zone")
+    gen.add_argument("--out", required=True, help="directory to write landing/ and ground_truth.json into")
+    gen.add_argument("--profile", choices=PROFILES, default="region")
+    gen.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    gen.add_argument("--as-of", dest="as_of", help="YYYY-MM-DD; only what arrived by then is written "
+                                                   "(default: JEUGDHULP_AS_OF or today)")
+    gen.set_defaults(handler=cmd_generate)
+
+    run = commands.add_parser("run", help="materialise the whole pipeline in-process and summarise")
+    run.add_argument("--log-level", default="WARNING", help="Dagster console log level (default WARNING)")
+    run.set_defaults(handler=cmd_run)
+
+    ui = commands.add_parser("ui", help="start the Dagster UI on this project")
+    ui.add_argument("--host", default="127.0.0.1")
+    ui.add_argument("--port", type=int, default=3000)
+    ui.set_defaults(handler=cmd_ui)
+
+    demo = commands.add_parser("demo", help="generate the region profile into the data dir, then run")
+    demo.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    demo.add_argument("--log-level", default="WARNING")
+    demo.set_defaults(handler=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except SettingsError as error:
+        _say(f"jeugdhulp: {error}")
+        return 2
+    except KeyboardInterrupt:
+        _say("jeugdhulp: interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,27 @@
+"""The Dagster code location: every asset, check, job, schedule and sensor of the pipeline."""
+
+from __future__ import annotations
+
+import orchestration.core.settings  # noqa: F401  (switches telemetry off before the tools load)
+from dagster import Definitions, colored_console_logger
+
+from orchestration.assets.dbt import dbt_models
+from orchestration.assets.ingest import ingest_assets
+from orchestration.assets.publish import published_outputs
+from orchestration.assets.quality import build_quality_checks
+from orchestration.jobs import daily_refresh
+from orchestration.pipeline_run import progress_logger
+from orchestration.resources import dbt_resource
+from orchestration.schedules import daily_schedule
+from orchestration.sensors import landing_sensor
+
+defs = Definitions(
+    assets=[*ingest_assets, dbt_models, published_outputs],
+    asset_checks=build_quality_checks(),
+    jobs=[daily_refresh],
+    schedules=[daily_schedule],
+    sensors=[landing_sensor],
+    resources={"dbt": dbt_resource()},
+    # the UI keeps the usual console log; `jeugdhulp run` selects the compact progress logger
+    loggers={"console": colored_console_logger, "progress_logger": progress_logger},
+)

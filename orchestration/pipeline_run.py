@@ -1,0 +1,147 @@
+"""`jeugdhulp run`: materialise the whole asset graph in-process and summarise what happened."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from dataclasses import dataclass, field
+
+from dagster import DagsterEventType, DagsterInstance, logger
+
+from orchestration.core.settings import Settings
+
+
+@logger(config_schema={"log_level": str})
+def progress_logger(init_context):
+    """Console logger that shows one line per step (start, done, skipped) plus warnings."""
+    level = getattr(logging, str(init_context.logger_config["log_level"]).upper(), logging.WARNING)
+    log = logging.getLogger("jeugdhulp.run")
+    log.propagate = False
+    log.setLevel(logging.DEBUG)
+    log.handlers = [_ProgressHandler(level)]
+    return log
+
+
+class _ProgressHandler(logging.Handler):
+    def __init__(self, level: int) -> None:
+        super().__init__(logging.DEBUG)
+        self.threshold = level
+        self.started: dict[str, float] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        meta = getattr(record, "dagster_meta", None) or {}
+        event = meta.get("dagster_event")
+        step = meta.get("step_key") or ""
+        kind = getattr(event, "event_type", None)
+        if kind == DagsterEventType.STEP_START:
+            self.started[step] = time.monotonic()
+            print(f"  ▶ {step}", file=sys.stderr, flush=True)
+        elif kind == DagsterEventType.STEP_SUCCESS:
+            seconds = time.monotonic() - self.started.get(step, time.monotonic())
+            print(f"  ✓ {step} ({seconds:.1f} s)", file=sys.stderr, flush=True)
+        elif kind == DagsterEventType.STEP_FAILURE:
+            print(f"  ✗ {step} failed", file=sys.stderr, flush=True)
+        elif kind == DagsterEventType.STEP_SKIPPED:
+            print(f"  – {step} skipped (an upstream step or a blocking check failed)",
+                  file=sys.stderr, flush=True)
+        elif record.levelno >= self.threshold:
+            print(f"  {record.levelname.lower()}: {record.getMessage()}", file=sys.stderr, flush=True)
+
+
+@dataclass
+class RunSummary:
+    settings: Settings
+    success: bool = False
+    seconds: float = 0.0
+    files_ingested: int = 0
+    files_duplicate: int = 0
+    files_quarantined: int = 0
+    checks_passed: list[str] = field(default_factory=list)
+    checks_warned: list[str] = field(default_factory=list)
+    checks_failed: list[str] = field(default_factory=list)
+    blocking_failed: list[str] = field(default_factory=list)
+    marts_built: list[str] = field(default_factory=list)
+    published: bool = False
+    failed_steps: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.success and not self.blocking_failed and not self.failed_steps
+
+    def render(self) -> str:
+        lines = [
+            "",
+            f"jeugdhulp run — as of {self.settings.as_of} — {'OK' if self.ok else 'FAILED'} "
+            f"in {self.seconds:.0f} s",
+            f"  files:   {self.files_ingested} ingested, {self.files_quarantined} quarantined, "
+            f"{self.files_duplicate} already known"
+            + (f"  (reasons: {self.settings.quarantine_dir})" if self.files_quarantined else ""),
+            f"  checks:  {len(self.checks_passed)} passed, {len(self.checks_warned)} warned, "
+            f"{len(self.checks_failed)} failed",
+        ]
+        for name in self.checks_failed:
+            lines.append(f"           ✗ {name}" + ("  [blocking]" if name in self.blocking_failed else ""))
+        for name in self.checks_warned[:15]:
+            lines.append(f"           ! {name}")
+        if len(self.checks_warned) > 15:
+            lines.append(f"           ! … and {len(self.checks_warned) - 15} more warnings")
+        lines.append(f"  marts:   {len(self.marts_built)} built ({', '.join(self.marts_built) or 'none'})")
+        lines.append(f"  warehouse: {self.settings.warehouse_path}")
+        if self.published:
+            lines.append(f"  published: {self.settings.published_dir}")
+        else:
+            lines.append("  published: nothing (publishing did not run: see the failures above)")
+        for step in self.failed_steps:
+            lines.append(f"  failed step: {step}")
+        return "\n".join(lines)
+
+
+def _metadata_int(metadata: dict, name: str) -> int:
+    value = metadata.get(name)
+    return int(getattr(value, "value", value) or 0)
+
+
+def run_pipeline(settings: Settings, *, log_level: str = "WARNING") -> RunSummary:
+    from orchestration.definitions import defs
+
+    job = defs.resolve_job_def("daily_refresh")
+    started = time.monotonic()
+    result = job.execute_in_process(
+        instance=DagsterInstance.get(),
+        raise_on_error=False,
+        run_config={"loggers": {"progress_logger": {"config": {"log_level": log_level}}}},
+        tags={"jeugdhulp/trigger": "cli"},
+    )
+    summary = RunSummary(settings=settings, success=result.success,
+                         seconds=time.monotonic() - started)
+    counted_steps: set[str] = set()
+    for event in result.all_events:
+        if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
+            materialization = event.event_specific_data.materialization
+            key = materialization.asset_key.path
+            metadata = dict(materialization.metadata)
+            if event.step_key and event.step_key.startswith("ingest_") and event.step_key not in counted_steps:
+                counted_steps.add(event.step_key)
+                summary.files_ingested += _metadata_int(metadata, "files_ingested")
+                summary.files_duplicate += _metadata_int(metadata, "files_skipped_duplicate")
+                summary.files_quarantined += _metadata_int(metadata, "files_quarantined")
+            elif key[0] == "marts":
+                summary.marts_built.append(key[-1])
+            elif key[0] == "published":
+                summary.published = True
+        elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
+            evaluation = event.event_specific_data
+            name = f"{'/'.join(evaluation.asset_key.path)}:{evaluation.check_name}"
+            if evaluation.passed:
+                summary.checks_passed.append(name)
+            elif evaluation.severity.value == "WARN":
+                summary.checks_warned.append(name)
+            else:
+                summary.checks_failed.append(name)
+                if getattr(evaluation, "blocking", False):
+                    summary.blocking_failed.append(name)
+        elif event.event_type == DagsterEventType.STEP_FAILURE:
+            summary.failed_steps.append(event.step_key or "?")
+    summary.marts_built.sort()
+    return summary

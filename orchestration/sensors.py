@@ -1,0 +1,33 @@
+"""A sensor on landing/: requests a refresh when new files appear (lists them, never parses)."""
+
+from __future__ import annotations
+
+import hashlib
+
+from dagster import RunRequest, SensorEvaluationContext, SkipReason, sensor
+
+from orchestration.core.ingest import pending_files
+from orchestration.core.settings import load_settings
+from orchestration.jobs import daily_refresh
+
+SOURCES = ("ijw", "reference", "verantwoording", "pgb")
+
+
+@sensor(job=daily_refresh, minimum_interval_seconds=60,
+        description="Starts daily_refresh when files are waiting in landing/.")
+def landing_sensor(context: SensorEvaluationContext):
+    settings = load_settings()
+    listing = []
+    for source in SOURCES:
+        for path in pending_files(settings, source):
+            try:
+                stat = path.stat()
+            except FileNotFoundError:  # ingested while we were listing
+                continue
+            listing.append(f"{path}|{stat.st_size}|{stat.st_mtime_ns}")
+    if not listing:
+        return SkipReason(f"no files waiting in {settings.landing_dir}")
+    # The same waiting set never triggers twice; a new or changed file does.
+    run_key = hashlib.sha256("\n".join(sorted(listing)).encode()).hexdigest()[:32]
+    return RunRequest(run_key=run_key, tags={"jeugdhulp/trigger": "landing",
+                                             "jeugdhulp/files_waiting": str(len(listing))})

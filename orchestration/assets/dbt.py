@@ -1,7 +1,5 @@
 """The dbt project as Dagster assets: models keyed by schema and name, dbt tests as asset checks."""
 
-from __future__ import annotations
-
 import os
 from collections.abc import Mapping
 from typing import Any

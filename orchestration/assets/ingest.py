@@ -1,7 +1,5 @@
 """Ingestion assets: one multi-asset per landing source, producing the raw tables it fills."""
 
-from __future__ import annotations
-
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, MetadataValue, multi_asset
 
 from orchestration.core.ingest import ingest_source

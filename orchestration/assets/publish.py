@@ -1,7 +1,5 @@
 """Publishing asset: per-municipality files, reports and (optionally) PostgreSQL, after the checks."""
 
-from __future__ import annotations
-
 import dataclasses
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset

@@ -1,0 +1,213 @@
+"""Quality checks as Dagster asset checks: GX suites on raw tables and marts, invoicing flags.
+
+- `gx_raw_suites` / `gx_mart_suites`: one check `great_expectations` per suite in
+  `expectations/`, on the asset the suite names. Blocking: a failed critical expectation
+  (severity ERROR) stops everything downstream (dbt for raw tables, publishing for marts); failed
+  warnings only (severity WARN) do not. Each run also rebuilds the Data Docs site.
+- `incomplete_invoicing` on mart_invoicing_completeness and `late_invoicing` on
+  mart_invoice_timeliness list the flagged providers. Not blocking: a provider's late invoices are
+  what the municipalities must see, not a reason to withhold their figures.
+- `findings_by_rule` on dq_findings counts the findings per rule.
+
+Every check opens the warehouse read-only for a moment, in the single-writer pool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckKey,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetChecksDefinition,
+    AssetCheckSpec,
+    AssetKey,
+    MetadataValue,
+    asset_check,
+    multi_asset_check,
+)
+
+from orchestration.core.quality.check_summary import CheckSummary, summarise_check_results
+from orchestration.core.quality.suites import list_suites, load_suite
+from orchestration.core.settings import load_settings
+
+# the single-writer pool of every step that opens the warehouse (as in assets/ingest.py)
+WAREHOUSE_POOL = "warehouse"
+GX_CHECK_NAME = "great_expectations"
+COMPLETENESS_KEY = AssetKey(["marts", "mart_invoicing_completeness"])
+TIMELINESS_KEY = AssetKey(["marts", "mart_invoice_timeliness"])
+FINDINGS_KEY = AssetKey(["marts", "dq_findings"])
+FLAGS_KEY = AssetKey(["intermediate", "int_providers_invoicing_flagged"])
+
+_SEVERITY = {"error": AssetCheckSeverity.ERROR, "warn": AssetCheckSeverity.WARN}
+
+__all__ = ["build_quality_checks", "summarise_check_results", "CheckSummary", "GX_CHECK_NAME"]
+
+
+def build_quality_checks(asset_keys: Iterable[AssetKey] | None = None) -> list[AssetChecksDefinition]:
+    """All quality checks whose assets exist among `asset_keys` (default: the project's assets).
+
+    A suite or check whose asset is not defined (a mart not built yet) is left out, so the code
+    location still loads.
+    """
+    available = set(asset_keys) if asset_keys is not None else _project_asset_keys()
+    suites_by_schema: dict[str, list[str]] = {}
+    for name in list_suites():
+        definition = load_suite(name)
+        if AssetKey(list(definition.asset_key)) in available:
+            suites_by_schema.setdefault(definition.schema, []).append(name)
+
+    checks: list[AssetChecksDefinition] = []
+    for schema, names in sorted(suites_by_schema.items()):
+        checks.append(_gx_suites_check(f"gx_{schema}_suites", names))
+    if COMPLETENESS_KEY in available:
+        checks.append(_invoicing_check(COMPLETENESS_KEY, "incomplete", available))
+    if TIMELINESS_KEY in available:
+        checks.append(_invoicing_check(TIMELINESS_KEY, "late", available))
+    if FINDINGS_KEY in available:
+        checks.append(_findings_check())
+    return checks
+
+
+def _project_asset_keys() -> set[AssetKey]:
+    from orchestration.assets.dbt import dbt_models
+    from orchestration.assets.ingest import ingest_assets
+
+    keys = set(dbt_models.keys)
+    for assets_def in ingest_assets:
+        keys.update(assets_def.keys)
+    return keys
+
+
+def _gx_suites_check(op_name: str, suite_names: list[str]) -> AssetChecksDefinition:
+    definitions = {name: load_suite(name) for name in suite_names}
+    specs = [
+        AssetCheckSpec(GX_CHECK_NAME, asset=AssetKey(list(d.asset_key)), blocking=True,
+                       description=f"Great Expectations suite expectations/{name}.json"
+                                   + (f": {d.meta.get('notes') or ''}" if d.meta.get("notes") else ""))
+        for name, d in definitions.items()
+    ]
+
+    @multi_asset_check(name=op_name, specs=specs, pool=WAREHOUSE_POOL, can_subset=True,
+                       description="Validates tables with their Great Expectations suites and "
+                                   "rebuilds the Data Docs in published/regio/kwaliteit/.")
+    def _check(context):
+        from orchestration.core.quality.data_docs import build_data_docs, load_saved_results, save_results
+        from orchestration.core.quality.gx_runner import validate_table
+
+        settings = load_settings()
+        selected = context.selected_asset_check_keys
+        results = [
+            validate_table(settings.warehouse_path, name)
+            for name, definition in definitions.items()
+            if AssetCheckKey(AssetKey(list(definition.asset_key)), GX_CHECK_NAME) in selected
+        ]
+        # Docs first: Dagster stops the step at a failed blocking check, and the docs should
+        # show that failure.
+        docs_path = None
+        try:
+            save_results(settings, results)
+            docs_path = build_data_docs(settings, load_saved_results(settings))
+        except Exception as exc:  # the checks' verdicts matter more than the docs page
+            context.log.warning(f"Data Docs not rebuilt: {type(exc).__name__}: {exc}")
+        for result in results:
+            metadata = {
+                "rows": result.row_count,
+                "expectations": len(result.outcomes),
+                "failed_critical": sum(1 for o in result.failed if o.severity == "critical"),
+                "failed_warning": sum(1 for o in result.failed if o.severity != "critical"),
+                "expectations_table": MetadataValue.md(result.summary_markdown()),
+            }
+            if result.unexpected_counts:
+                metadata["unexpected_counts"] = MetadataValue.json(result.unexpected_counts)
+            if docs_path is not None:
+                metadata["data_docs"] = MetadataValue.path(str(docs_path))
+            yield AssetCheckResult(
+                asset_key=AssetKey(list(result.asset_key)),
+                check_name=GX_CHECK_NAME,
+                passed=result.success,
+                severity=_SEVERITY.get(result.severity or "warn", AssetCheckSeverity.WARN),
+                metadata=metadata,
+                description=_describe(result),
+            )
+
+    return _check
+
+
+def _describe(result) -> str:
+    if result.success:
+        return f"{len(result.outcomes)} expectations met on {result.row_count} rows"
+    failed = ", ".join(o.label for o in result.failed[:5])
+    more = f" and {len(result.failed) - 5} more" if len(result.failed) > 5 else ""
+    return f"{len(result.failed)} of {len(result.outcomes)} expectations failed: {failed}{more}"
+
+
+def _invoicing_check(asset_key: AssetKey, kind: str, available: set[AssetKey]) -> AssetChecksDefinition:
+    name = f"{kind}_invoicing"
+    what = ("care months not invoiced after the invoice deadline" if kind == "incomplete"
+            else "invoice lines declared after the invoice deadline")
+    deps = [FLAGS_KEY] if FLAGS_KEY in available else []
+
+    @asset_check(asset=asset_key, name=name, blocking=False, pool=WAREHOUSE_POOL, additional_deps=deps,
+                 description=f"Providers flagged for {what}; thresholds are dbt vars "
+                             f"(docs/data_quality.md). Also rows of marts.dq_findings.")
+    def _check(context) -> AssetCheckResult:
+        from orchestration.core.quality.invoicing import (
+            FlagsUnavailable,
+            flags_markdown,
+            read_invoicing_flags,
+            worst_severity,
+        )
+
+        settings = load_settings()
+        try:
+            flags = read_invoicing_flags(settings.warehouse_path, kind)
+        except FlagsUnavailable as exc:
+            return AssetCheckResult(passed=False, severity=AssetCheckSeverity.ERROR, description=str(exc))
+        severity = worst_severity(flags)
+        return AssetCheckResult(
+            passed=severity is None,
+            severity=_SEVERITY.get(severity or "warn", AssetCheckSeverity.WARN),
+            description=(f"{len(flags)} providers flagged for {kind} invoicing" if flags
+                         else f"no provider flagged for {kind} invoicing"),
+            metadata={
+                "flagged_providers": len(flags),
+                "flagged_error": sum(1 for f in flags if f.severity == "error"),
+                "flagged_warn": sum(1 for f in flags if f.severity == "warn"),
+                "providers": MetadataValue.md(flags_markdown(flags, kind)),
+            },
+        )
+
+    return _check
+
+
+def _findings_check() -> AssetChecksDefinition:
+    @asset_check(asset=FINDINGS_KEY, name="findings_by_rule", blocking=False, pool=WAREHOUSE_POOL,
+                 description="Counts the data-quality findings per rule; warns when any has "
+                             "severity error (a line the municipality would reject).")
+    def _check(context) -> AssetCheckResult:
+        import duckdb
+
+        settings = load_settings()
+        connection = duckdb.connect(str(settings.warehouse_path), read_only=True)
+        try:
+            rows = connection.execute("""
+                select rule_id, severity, count(*) as findings, count(distinct provider_agb) as providers
+                from marts.dq_findings group by all order by severity, findings desc, rule_id
+            """).fetchall()
+        finally:
+            connection.close()
+        table = ["| rule | severity | findings | providers |", "|---|---|---|---|"]
+        table += [f"| {rule} | {severity} | {count} | {providers} |" for rule, severity, count, providers in rows]
+        errors = sum(count for _, severity, count, _ in rows if severity == "error")
+        total = sum(count for _, _, count, _ in rows)
+        return AssetCheckResult(
+            passed=errors == 0,
+            severity=AssetCheckSeverity.WARN,
+            description=f"{total} findings, {errors} with severity error",
+            metadata={"findings": total, "error_findings": errors, "by_rule": MetadataValue.md("\n".join(table))},
+        )
+
+    return _check

@@ -1,0 +1,1 @@
+"""Data quality: Great Expectations suites, the findings of iJw rules, and check summaries."""

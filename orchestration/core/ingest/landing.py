@@ -43,23 +43,28 @@ def _is_hidden(relative: Path) -> bool:
 
 def _walk(root: Path) -> list[tuple[str, Path, int]]:
     """(relative POSIX path, absolute path, size) of every visible file below root, sorted."""
-    found = []
-    if not root.is_dir():
-        return found
-    for directory, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        for name in filenames:
-            if name.startswith("."):
+    found: list[tuple[str, str, int]] = []
+
+    def scan(directory: str, prefix: str) -> None:
+        try:
+            entries = list(os.scandir(directory))
+        except FileNotFoundError:
+            return
+        for entry in entries:
+            if entry.name.startswith("."):
                 continue
-            path = Path(directory) / name
-            relative = path.relative_to(root)
-            try:
-                size = path.stat().st_size
-            except FileNotFoundError:  # moved away while we looked
-                continue
-            found.append((relative.as_posix(), path, size))
+            if entry.is_dir(follow_symlinks=False):
+                scan(entry.path, f"{prefix}{entry.name}/")
+            elif entry.is_file():
+                try:
+                    size = entry.stat().st_size
+                except FileNotFoundError:  # moved away while we looked
+                    continue
+                found.append((f"{prefix}{entry.name}", entry.path, size))
+
+    scan(str(root), "")
     found.sort(key=lambda item: item[0])
-    return found
+    return [(relative, Path(path), size) for relative, path, size in found]
 
 
 def landed_files(landing_dir: Path, source: str) -> list[LandedFile]:
@@ -81,38 +86,56 @@ def unknown_files(landing_dir: Path) -> list[LandedFile]:
     ]
 
 
-def _taken(path: Path, reserved: set[Path]) -> bool:
-    return path in reserved or path.exists() or Path(str(path) + REASON_SUFFIX).exists()
+def free_target(directory: str | Path, relative: str, file_id: str, *, with_reason: bool = False) -> str:
+    """Where a file may go below `directory` without overwriting anything (see module docstring).
 
+    `with_reason`: the file gets a `.reason.txt` beside it, whose name must be free too.
+    """
+    # plain strings and os.path: this runs once per file, ~150k times for a region
+    target = os.path.join(directory, relative)
 
-def free_target(directory: Path, relative: str, file_id: str, reserved: set[Path] = frozenset()) -> Path:
-    """Where a file may go below `directory` without overwriting anything (see module docstring)."""
-    target = directory / relative
-    if not _taken(target, reserved):
+    def taken(path: str) -> bool:
+        return os.path.lexists(path) or (with_reason and os.path.lexists(path + REASON_SUFFIX))
+
+    if not taken(target):
         return target
-    stem, suffix = target.stem, target.suffix
-    candidate = target.with_name(f"{stem}.{file_id[:12]}{suffix}")
+    head, name = os.path.split(target)
+    stem, suffix = os.path.splitext(name)
+    candidate = os.path.join(head, f"{stem}.{file_id[:12]}{suffix}")
     counter = 2
-    while _taken(candidate, reserved):
-        candidate = target.with_name(f"{stem}.{file_id[:12]}-{counter}{suffix}")
+    while taken(candidate):
+        candidate = os.path.join(head, f"{stem}.{file_id[:12]}-{counter}{suffix}")
         counter += 1
     return candidate
 
 
-def move_file(source: Path, target: Path) -> None:
-    """Move a file to a target that must not exist yet; creates the target's folder."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists():
+def move_file(source: str | Path, target: str | Path) -> None:
+    """Move a file to a target that must not exist yet, creating the target's folder if needed."""
+    if os.path.lexists(target):
         raise FileExistsError(f"refusing to overwrite {target}")
+    try:
+        os.rename(source, target)
+    except FileNotFoundError:
+        if not os.path.exists(source):
+            raise
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        _rename_or_copy(source, target)
+    except OSError:
+        _rename_or_copy(source, target)
+
+
+def _rename_or_copy(source: str | Path, target: str | Path) -> None:
     try:
         os.rename(source, target)
     except OSError:
         # another file system: copy then delete, still never overwriting
-        shutil.copy2(source, target)
-        source.unlink()
+        with open(source, "rb") as original, open(target, "xb") as copy:
+            shutil.copyfileobj(original, copy)
+        shutil.copystat(source, target)
+        os.unlink(source)
 
 
-def write_reason(target: Path, landed_path: str, file_id: str, reason: str) -> Path:
+def write_reason(target: str | Path, landed_path: str, file_id: str, reason: str) -> Path:
     """The `<name>.reason.txt` beside a quarantined file: what was wrong, in plain text."""
     reason_path = Path(str(target) + REASON_SUFFIX)
     reason_path.parent.mkdir(parents=True, exist_ok=True)

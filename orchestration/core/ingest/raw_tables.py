@@ -210,17 +210,15 @@ def table_columns(name: str) -> list[tuple[str, str]]:
 def ensure_raw_schema(con) -> None:
     """Create the raw schema on a DuckDB connection, and add columns a newer DDL introduced."""
     con.execute(create_raw_schema_sql())
+    present = set(
+        con.execute(
+            "SELECT table_name, column_name FROM information_schema.columns"
+            " WHERE table_schema = 'raw'"
+        ).fetchall()
+    )
     for name in RAW_TABLES:
-        present = {
-            row[0]
-            for row in con.execute(
-                "SELECT column_name FROM information_schema.columns"
-                " WHERE table_schema = 'raw' AND table_name = ?",
-                [name],
-            ).fetchall()
-        }
         for column, column_type in table_columns(name):
-            if column not in present:
+            if (name, column) not in present:
                 con.execute(f"ALTER TABLE raw.{name} ADD COLUMN {column} {column_type}")
 
 

@@ -1,0 +1,163 @@
+"""Parses a chunk of landed files (in a pool worker or in-process) into one Arrow table per raw table.
+
+The worker reads each file once: the bytes are hashed (the file's id) and parsed from memory. It
+never touches the warehouse; the main process decides, per file, whether the rows are loaded
+(new), dropped (a duplicate) or replaced by a quarantine entry. Files are parsed whole before
+their rows join the chunk, so a file that fails half-way contributes no row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import traceback
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import pyarrow as pa
+
+from orchestration.core.ingest.errors import QuarantineError
+from orchestration.core.ingest.ijw_rows import parse_ijw
+from orchestration.core.ingest.parsed import ClientKeys, ParsedFile
+from orchestration.core.ingest.raw_tables import table_columns
+from orchestration.core.ingest.tabular_sources import parse_tabular
+
+_ARROW_TYPES = {
+    "VARCHAR": pa.string(),
+    "INTEGER": pa.int32(),
+    "BIGINT": pa.int64(),
+    "DATE": pa.date32(),
+    "BOOLEAN": pa.bool_(),
+    "TIMESTAMP": pa.timestamp("us"),
+    "DECIMAL(18,2)": pa.decimal128(18, 2),
+}
+
+
+@cache
+def arrow_type(table: str, column: str) -> pa.DataType:
+    """The Arrow type a raw column is built with, from its DuckDB type in raw_tables.py."""
+    return _ARROW_TYPES[dict(table_columns(table))[column]]
+
+
+@dataclass
+class FileOutcome:
+    landed_path: str  # relative to landing/
+    file_id: str  # SHA-256 hex of the bytes
+    size: int
+    status: str  # parsed | quarantined | repeated (same bytes earlier in this chunk) | vanished | unreadable
+    content_type: str | None = None
+    reason: str | None = None  # quarantined: "<code>: <message>"
+    rows: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ChunkResult:
+    outcomes: list[FileOutcome]
+    tables: dict[str, pa.Table]  # raw table -> rows of every parsed file in the chunk, with file_id
+
+
+_keys: ClientKeys | None = None
+
+
+def init_worker(pseudonym_key: str) -> None:
+    """Pool initializer: the pseudonymiser lives once per process (its cache is per process too)."""
+    global _keys
+    _keys = ClientKeys(pseudonym_key)
+
+
+def _parse(source: str, relative: str, data: bytes, keys: ClientKeys) -> ParsedFile:
+    if source == "ijw":
+        return parse_ijw(data, keys)
+    return parse_tabular(source, relative, data, keys)
+
+
+def _to_arrow(table: str, columns: tuple[str, ...], rows: list[tuple], file_ids: list[str]) -> pa.Table:
+    arrays = [pa.array(file_ids, type=pa.string())]
+    names = ["file_id", *columns]
+    for name, values in zip(columns, zip(*rows)):
+        try:
+            arrays.append(pa.array(values, type=arrow_type(table, name)))
+        except (pa.ArrowException, TypeError, ValueError, OverflowError) as exc:
+            raise ValueError(f"column {name}: {exc}") from exc
+    return pa.Table.from_arrays(arrays, names=names)
+
+
+def parse_chunk(source: str, files: list[tuple[str, str, str]], pseudonym_key: str | None = None) -> ChunkResult:
+    """Parse files given as (absolute path, path below landing/<source>/, path below landing/)."""
+    keys = _keys if pseudonym_key is None else ClientKeys(pseudonym_key)
+    if keys is None:
+        raise RuntimeError("parse_chunk needs a pseudonym key or init_worker() first")
+    outcomes: list[FileOutcome] = []
+    parsed_files: list[tuple[FileOutcome, ParsedFile]] = []
+    seen: set[str] = set()
+    for path, relative, landed_path in files:
+        try:
+            data = Path(path).read_bytes()
+        except FileNotFoundError:  # taken away since it was listed: not ours to account for
+            outcomes.append(FileOutcome(landed_path, "", 0, "vanished", reason="vanished"))
+            continue
+        except OSError as exc:  # e.g. no permission: leave it in landing, say why
+            outcomes.append(FileOutcome(landed_path, "", 0, "unreadable", reason=f"unreadable: {exc}"))
+            continue
+        file_id = hashlib.sha256(data).hexdigest()
+        outcome = FileOutcome(landed_path, file_id, len(data), "parsed")
+        outcomes.append(outcome)
+        if file_id in seen:
+            outcome.status = "repeated"
+            continue
+        seen.add(file_id)
+        try:
+            parsed = _parse(source, relative, data, keys)
+        except QuarantineError as exc:
+            outcome.status, outcome.reason = "quarantined", exc.text
+            continue
+        except Exception as exc:  # a bug must not stop the run: quarantine, keep the trace
+            _quarantine_internal(outcome, exc)
+            continue
+        outcome.content_type = parsed.content_type
+        outcome.notes = parsed.notes
+        outcome.rows = {table: len(rows.rows) for table, rows in parsed.tables.items()}
+        parsed_files.append((outcome, parsed))
+    return ChunkResult(outcomes, _chunk_tables(parsed_files))
+
+
+def _quarantine_internal(outcome: FileOutcome, exc: Exception) -> None:
+    outcome.status = "quarantined"
+    outcome.reason = f"internal_error: {type(exc).__name__}: {exc}"
+    outcome.rows = {}
+    outcome.notes = [traceback.format_exc(limit=6)]
+
+
+def _chunk_tables(parsed_files: list[tuple[FileOutcome, ParsedFile]]) -> dict[str, pa.Table]:
+    """One Arrow table per raw table for the whole chunk; a file whose values do not convert is
+    found by converting file by file, and quarantined."""
+    try:
+        return _build(parsed_files)
+    except ValueError:
+        pass
+    good = []
+    for outcome, parsed in parsed_files:
+        try:
+            _build([(outcome, parsed)])
+            good.append((outcome, parsed))
+        except ValueError as exc:
+            _quarantine_internal(outcome, exc)
+    return _build(good)
+
+
+def _build(parsed_files: list[tuple[FileOutcome, ParsedFile]]) -> dict[str, pa.Table]:
+    gathered: dict[str, tuple[tuple[str, ...], list[tuple], list[str]]] = {}
+    for outcome, parsed in parsed_files:
+        for table, part in parsed.tables.items():
+            if not part.rows:
+                continue
+            columns, rows, file_ids = gathered.setdefault(table, (part.columns, [], []))
+            if columns != part.columns:
+                raise ValueError(f"{table}: columns differ between files")  # a parser bug
+            rows.extend(part.rows)
+            file_ids.extend([outcome.file_id] * len(part.rows))
+    return {
+        table: _to_arrow(table, columns, rows, file_ids)
+        for table, (columns, rows, file_ids) in gathered.items()
+    }

@@ -6,7 +6,7 @@ import orchestration.core.settings  # noqa: F401  (switches telemetry off before
 from dagster import Definitions, colored_console_logger
 
 from orchestration.assets.dbt import dbt_models
-from orchestration.assets.ingest import ingest_assets
+from orchestration.assets.ingest import file_registry, ingest_assets
 from orchestration.assets.publish import published_outputs
 from orchestration.assets.quality import build_quality_checks
 from orchestration.jobs import daily_refresh
@@ -16,7 +16,7 @@ from orchestration.schedules import daily_schedule
 from orchestration.sensors import landing_sensor
 
 defs = Definitions(
-    assets=[*ingest_assets, dbt_models, published_outputs],
+    assets=[*ingest_assets, file_registry, dbt_models, published_outputs],
     asset_checks=build_quality_checks(),
     jobs=[daily_refresh],
     schedules=[daily_schedule],

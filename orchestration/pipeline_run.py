@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from dagster import DagsterEventType, DagsterInstance, logger
 
@@ -64,6 +66,7 @@ class RunSummary:
     marts_built: list[str] = field(default_factory=list)
     published: bool = False
     failed_steps: list[str] = field(default_factory=list)
+    log_path: Path | None = None
 
     @property
     def ok(self) -> bool:
@@ -94,6 +97,8 @@ class RunSummary:
             lines.append("  published: nothing (publishing did not run: see the failures above)")
         for step in self.failed_steps:
             lines.append(f"  failed step: {step}")
+        if self.log_path:
+            lines.append(f"  dbt log: {self.log_path}")
         return "\n".join(lines)
 
 
@@ -107,14 +112,18 @@ def run_pipeline(settings: Settings, *, log_level: str = "WARNING") -> RunSummar
 
     job = defs.resolve_job_def("daily_refresh")
     started = time.monotonic()
-    result = job.execute_in_process(
-        instance=DagsterInstance.get(),
-        raise_on_error=False,
-        run_config={"loggers": {"progress_logger": {"config": {"log_level": log_level}}}},
-        tags={"jeugdhulp/trigger": "cli"},
-    )
+    # dbt's own console lines go to a log file, so the terminal shows progress and the summary.
+    log_path = settings.data_dir / "logs" / "dbt_last_run.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "w") as log_file, contextlib.redirect_stdout(log_file):
+        result = job.execute_in_process(
+            instance=DagsterInstance.get(),
+            raise_on_error=False,
+            run_config={"loggers": {"progress_logger": {"config": {"log_level": log_level}}}},
+            tags={"jeugdhulp/trigger": "cli"},
+        )
     summary = RunSummary(settings=settings, success=result.success,
-                         seconds=time.monotonic() - started)
+                         seconds=time.monotonic() - started, log_path=log_path)
     counted_steps: set[str] = set()
     for event in result.all_events:
         if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
@@ -126,6 +135,8 @@ def run_pipeline(settings: Settings, *, log_level: str = "WARNING") -> RunSummar
                 summary.files_ingested += _metadata_int(metadata, "files_ingested")
                 summary.files_duplicate += _metadata_int(metadata, "files_skipped_duplicate")
                 summary.files_quarantined += _metadata_int(metadata, "files_quarantined")
+            elif key == ["raw", "file_registry"]:
+                summary.files_quarantined += _metadata_int(metadata, "stray_files_quarantined")
             elif key[0] == "marts":
                 summary.marts_built.append(key[-1])
             elif key[0] == "published":

@@ -1,7 +1,7 @@
 {#- The accepted net amount per municipality and month must be the same in the incremental
     fact table and in mart_costs_monthly (built from scratch): a difference means the
     incremental run missed a new line or a later JW325 rejection. -#}
-{{ config(severity='error') }}
+{{ config(severity='error', meta={'dagster': {'ref': {'name': 'mart_costs_monthly'}}}) }}
 
 with
 

@@ -1,6 +1,6 @@
 {#- Every JW323 line in raw is in fct_invoice_lines, with the current rejection verdict: the
     incremental fact table must not drift from a full rebuild. -#}
-{{ config(severity='error') }}
+{{ config(severity='error', meta={'dagster': {'ref': {'name': 'fct_invoice_lines'}}}) }}
 
 select
     assessed.invoice_line_id,

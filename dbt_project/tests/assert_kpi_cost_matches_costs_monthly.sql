@@ -1,5 +1,5 @@
 {#- A municipality's annual total cost in the KPI table is the sum of its monthly costs. -#}
-{{ config(severity='error') }}
+{{ config(severity='error', meta={'dagster': {'ref': {'name': 'mart_kpi_annual'}}}) }}
 
 with
 

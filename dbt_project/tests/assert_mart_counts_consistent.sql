@@ -1,5 +1,5 @@
 {#- Counts that must hold by construction: parts never exceed their whole, shares stay in range. -#}
-{{ config(severity='error') }}
+{{ config(severity='error', meta={'dagster': {'ref': {'name': 'mart_invoicing_completeness'}}}) }}
 
 select 'mart_invoicing_completeness' as mart, provider_agb, service_month
 from {{ ref('mart_invoicing_completeness') }}

@@ -1,8 +1,17 @@
 """Ingestion assets: one multi-asset per landing source, producing the raw tables it fills."""
 
-from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, MetadataValue, multi_asset
+import duckdb
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+    multi_asset,
+)
 
-from orchestration.core.ingest import ingest_source
+from orchestration.core.ingest import ingest_source, quarantine_unknown
 from orchestration.core.settings import load_settings
 
 WAREHOUSE_POOL = "warehouse"
@@ -61,3 +70,28 @@ def _build_ingest_asset(source: str):
 
 
 ingest_assets = [_build_ingest_asset(source) for source in SOURCE_TABLES]
+
+
+@asset(key=AssetKey(["raw", "file_registry"]), group_name="raw", pool=WAREHOUSE_POOL,
+       kinds={"duckdb"},
+       deps=[AssetKey(["raw", table]) for tables in SOURCE_TABLES.values() for table in tables],
+       description="Every landed file once: SHA-256, where it went (archive or quarantine) and why. "
+                   "Also quarantines files left outside the known landing folders.")
+def file_registry(context: AssetExecutionContext) -> MaterializeResult:
+    settings = load_settings()
+    stray = quarantine_unknown(settings)
+    for path, reason in stray.files_quarantined:
+        context.log.warning(f"quarantined {path}: {reason}")
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        counts = dict(con.execute(
+            "select status, count(*) from raw.file_registry group by status").fetchall())
+        reasons = con.execute(
+            "select split_part(reason, ':', 1) as code, count(*) from raw.file_registry "
+            "where status = 'quarantined' group by code order by 2 desc").fetchall()
+    table = "\n".join(["| reason | files |", "|---|---|", *(f"| {code} | {n} |" for code, n in reasons)])
+    return MaterializeResult(metadata={
+        "files_ingested_total": int(counts.get("ingested", 0)),
+        "files_quarantined_total": int(counts.get("quarantined", 0)),
+        "stray_files_quarantined": len(stray.files_quarantined),
+        "quarantine_reasons": MetadataValue.md(table),
+    })

@@ -1,0 +1,108 @@
+"""The ground truth of a generated landing zone: what was injected where, and the figures the pipeline must reproduce."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+from orchestration.core.generator.landing_files import format_amount
+
+# Written into the file so a reader knows exactly what each figure means.
+DEFINITIONS = {
+    "municipality_key": "GM + the 4-digit CBS code of the municipality in the JW323 header, '|', the year",
+    "accepted_cost_eur": (
+        "signed sum (credit negative) of every JW323 Prestatie in a landed file that is ingested "
+        "(not the malformed or wrong-version copies), excluding lines listed as rejected in a landed "
+        "JW325 (matched on provider AGB + DeclaratieNummer + ReferentieNummer), grouped by the "
+        "municipality in the JW323 header (or the provider AGB) and the year of the line's "
+        "ProductPeriode start. Lines with an invalid BSN count."
+    ),
+    "youths": "distinct BSNs (as written, invalid ones included) with a care month in the year: a "
+              "(BSN, provider, product code, month) whose accepted net amount is > 0",
+    "care_months": "number of such (BSN, provider, product code, month) in the year",
+    "providers": "distinct provider AGBs with accepted invoice lines for care in the year",
+    "lines": "JW323 Prestaties in ingested files whose ProductPeriode starts in the year, rejected included",
+    "files": "files landed in the year: iJw by message date, verantwoording and pgb by delivery date, "
+             "reference files in the as_of year",
+    "cost_eur": "accepted_cost_eur summed over municipalities",
+    "care_delivered_eur": "value of the care providers truly delivered (correct volumes x tariffs), per "
+                          "provider and year, including care after as_of and not yet invoiced: what the "
+                          "budget ceilings were set against",
+    "municipality_code_in_csv": "reference/population.csv, verantwoording and pgb carry the plain 4-digit "
+                                "CBS code (e.g. 0546), as the iJw headers do; the Excel-dialect files drop "
+                                "the leading zero (546)",
+}
+
+
+def euros(cents: int) -> str:
+    return format_amount(cents)
+
+
+def truth_document(
+    *,
+    profile: str,
+    seed: int,
+    as_of: str,
+    years: list[int],
+    defects: list[dict],
+    accepted_municipality_year: Counter,
+    accepted_provider_year: Counter,
+    totals_by_year: dict[int, dict],
+    files_by_source: dict[str, int],
+    providers: list,
+    care_delivered: Counter,
+    ceilings: dict[tuple[str, int], int],
+    accountability: dict[str, list[str]],
+    behaviours: Counter,
+    bsn: dict[str, int],
+    unplaced_defects: list[str],
+) -> dict:
+    skipping = sorted((p for p in providers if p.behaviour.kind == "skipping" and p.behaviour.skipped_months),
+                      key=lambda p: p.agb)
+    return {
+        "profile": profile,
+        "seed": seed,
+        "as_of": as_of,
+        "years": years,
+        # allocation messages may predate this (allocations running when the data starts); invoices do not
+        "invoices_from": f"{years[0]:04d}-01",
+        "definitions": DEFINITIONS,
+        "defects": sorted(defects, key=lambda d: (d["file"], d["kind"], d["reference"])),
+        "accepted_cost_eur": {
+            "by_municipality_year": {
+                f"GM{code}|{year}": euros(cents)
+                for (code, year), cents in sorted(accepted_municipality_year.items())
+            },
+            "by_provider_year": {
+                f"{agb}|{year}": euros(cents) for (agb, year), cents in sorted(accepted_provider_year.items())
+            },
+        },
+        "totals_by_year": {
+            str(year): {**values, "cost_eur": euros(values["cost_eur"])}
+            for year, values in sorted(totals_by_year.items())
+        },
+        "files_by_source": dict(sorted(files_by_source.items())),
+        "punctual_providers": sorted(p.agb for p in providers if p.behaviour.kind == "punctual"),
+        "skipping_providers": [p.agb for p in skipping],
+        "skipped_months": {
+            p.agb: [f"{m // 12:04d}-{m % 12 + 1:02d}" for m in sorted(p.behaviour.skipped_months)]
+            for p in skipping
+        },
+        "ceiling_crossing_providers": sorted(p.agb for p in providers if p.ceiling_plan == "crossing"),
+        "underspending_providers": sorted(p.agb for p in providers if p.ceiling_plan == "underspend"),
+        "budget_ceiling_eur": {f"{agb}|{year}": euros(c) for (agb, year), c in sorted(ceilings.items())},
+        "care_delivered_eur": {
+            f"{agb}|{year}": euros(cents) for (agb, year), cents in sorted(care_delivered.items())
+        },
+        "accountability": {status: sorted(keys) for status, keys in sorted(accountability.items())},
+        "behaviours": dict(sorted(behaviours.items())),
+        "bsn": bsn,
+        "unplaced_defects": sorted(unplaced_defects),
+    }
+
+
+def write_truth(out: Path, document: dict) -> Path:
+    path = out / "ground_truth.json"
+    path.write_text(json.dumps(document, indent=2, sort_keys=False, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path

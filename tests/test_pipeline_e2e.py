@@ -167,3 +167,25 @@ def test_rerun_and_redelivery_change_no_mart(tiny_run):
     assert redelivered.returncode == 0, redelivered.stdout
     assert re.search(r"files:\s+0 ingested, 0 quarantined, 3 already known", redelivered.stdout), redelivered.stdout
     assert _mart_fingerprint(tiny_run) == before
+
+
+@pytest.mark.parametrize("crash_point", ["before-commit:1", "after-commit:1"])
+def test_ingestion_killed_mid_file_then_rerun_gives_the_uninterrupted_marts(tiny_run, tmp_path, crash_point):
+    from conftest import pipeline_env, run_cli
+
+    data_dir = tmp_path / "crashed"
+    env = pipeline_env(data_dir)
+    generated = run_cli(["generate", "--out", str(data_dir), "--profile", "tiny", "--seed",
+                         str(tiny_run.ground_truth["seed"]), "--as-of", TINY_AS_OF], env)
+    assert generated.returncode == 0, generated.stderr
+    # The test-only hook makes ingestion os._exit() with a transaction's rows written but not
+    # committed (before-commit), or committed but the files not yet moved (after-commit).
+    crashed = run_cli(["run"], {**env, "JEUGDHULP_TEST_CRASH_AT": crash_point})
+    assert crashed.returncode != 0 and "jeugdhulp run" not in crashed.stdout
+    resumed = run_cli(["run"], env)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr[-2000:]
+
+    class _Run:
+        warehouse = data_dir / "warehouse" / "warehouse.duckdb"
+
+    assert _mart_fingerprint(_Run) == _mart_fingerprint(tiny_run)

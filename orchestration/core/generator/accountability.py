@@ -44,7 +44,8 @@ def plan_delivery(seed: int, provider: Provider, year: int, forced: DeliveryPlan
     elif draw < 0.17:
         status, delivered = "late", due_date(year) + timedelta(days=rng.randint(3, 100))
     else:
-        status, delivered = "on_time", date(year + 1, 2, 1) + timedelta(days=rng.randint(0, 58))
+        # around the deadline: mostly in March, some in February, the last ones on 1 April
+        status, delivered = "on_time", date(year + 1, 2, 15) + timedelta(days=rng.randint(0, 45))
     form = rng.random()
     file_format = "xlsx" if form < 0.10 else "excel_csv" if form < 0.18 else "csv"
     return DeliveryPlan(status, delivered, file_format, rng.random() < 0.12)

@@ -155,8 +155,8 @@ class Injector:
     def _defect_9389(self, draft: Draft, builder: DeclarationBuilder) -> DefectNote | None:
         # a debit sent and accepted before, sent again without crediting the first
         earlier = [
-            s for d in draft.stream.drafts if not d.broken and d.period < draft.period
-            for s in d.lines if s.role == "regular" and s.line.debit_credit == "D"
+            s for d in draft.stream.drafts if not d.broken and d.period < draft.period and d.date < draft.date
+            for s in d.lines if s.role == "regular" and s.line.debit_credit == "D" and not s.rejected
         ]
         if not earlier:
             return None

@@ -85,6 +85,8 @@ def generate(
     lines: Counter = Counter()
     care_months: Counter = Counter()
     youths: dict[int, set] = {}
+    municipality_youths: dict[tuple[str, int], set] = {}
+    municipality_care_months: Counter = Counter()
     active_providers: dict[int, set] = {}
     accountability_rows: dict[tuple[str, int], list] = {}
     defects: list[dict] = []
@@ -100,6 +102,9 @@ def generate(
         care_months.update(result.care_months_by_year)
         for year, found in result.youths_by_year.items():
             youths.setdefault(year, set()).update(found)
+        for key, found in result.municipality_youths.items():
+            municipality_youths.setdefault(key, set()).update(found)
+        municipality_care_months.update(result.municipality_care_months)
         for year, found in result.providers_by_year.items():
             active_providers.setdefault(year, set()).update(found)
         for (agb, code, product, year), (volume, cents, clients) in result.accountability.items():
@@ -130,7 +135,9 @@ def generate(
         profile=world.profile, seed=seed, as_of=as_of.isoformat(), years=world.years, defects=defects,
         accepted_municipality_year=accepted_municipality, accepted_provider_year=accepted_provider,
         totals_by_year=totals, files_by_source=files_by_source, providers=world.providers,
-        care_delivered=care_delivered, ceilings=ceilings, accountability=statuses, behaviours=behaviours,
+        care_delivered=care_delivered, ceilings=ceilings,
+        municipality_kpis={key: (len(municipality_youths[key]), municipality_care_months[key])
+                           for key in sorted(municipality_youths)}, accountability=statuses, behaviours=behaviours,
         bsn=bsn, unplaced_defects=unplaced,
     )
     truth_path = write_truth(out, document)
@@ -249,6 +256,7 @@ def _write_accountability(sink, world: World, seed: int, as_of: date, rows: dict
                     defects.append({
                         "kind": "excel_dialect_csv",
                         "rule_id": "excel_dialect_csv",
+                        "description": "excel_dialect_csv",
                         "file": path,
                         "reference": f"verantwoording {agb} {year}: ';' separator, decimal comma, UTF-8 BOM, "
                                      "municipality codes without leading zero; valid, must be read in full",

@@ -21,6 +21,9 @@ DEFINITIONS = {
     "youths": "distinct BSNs (as written, invalid ones included) with a care month in the year: a "
               "(BSN, provider, product code, month) whose accepted net amount is > 0",
     "care_months": "number of such (BSN, provider, product code, month) in the year",
+    "kpis_by_municipality_year": "unique_youths and care_months as above, but with the municipality of the "
+                                 "JW323 header as part of the care-month key (a youth who moved counts in "
+                                 "both municipalities)",
     "providers": "distinct provider AGBs with accepted invoice lines for care in the year",
     "lines": "JW323 Prestaties in ingested files whose ProductPeriode starts in the year, rejected included",
     "files": "files landed in the year: iJw by message date, verantwoording and pgb by delivery date, "
@@ -53,6 +56,7 @@ def truth_document(
     providers: list,
     care_delivered: Counter,
     ceilings: dict[tuple[str, int], int],
+    municipality_kpis: dict[tuple[str, int], tuple[int, int]],
     accountability: dict[str, list[str]],
     behaviours: Counter,
     bsn: dict[str, int],
@@ -77,6 +81,10 @@ def truth_document(
             "by_provider_year": {
                 f"{agb}|{year}": euros(cents) for (agb, year), cents in sorted(accepted_provider_year.items())
             },
+        },
+        "kpis_by_municipality_year": {
+            f"GM{code}|{year}": {"unique_youths": youths, "care_months": months}
+            for (code, year), (youths, months) in municipality_kpis.items()
         },
         "totals_by_year": {
             str(year): {**values, "cost_eur": euros(values["cost_eur"])}

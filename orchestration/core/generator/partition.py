@@ -7,12 +7,12 @@ their first partition: their later allocations carry the new municipality in the
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from orchestration.core.generator.defects import Injector
+from orchestration.core.generator.defects import DESCRIPTIONS, Injector
 from orchestration.core.generator.invoicing import DeclarationBuilder, Draft, Stream, care_lines
 from orchestration.core.generator.landing_files import FileSink, csv_bytes, format_amount, ijw_bytes, ijw_path
 from orchestration.core.generator.messages import Outgoing, answer_message, declaration_message, episode_messages
@@ -55,6 +55,8 @@ class PartitionResult:
     lines_by_year: Counter = field(default_factory=Counter)
     care_months_by_year: Counter = field(default_factory=Counter)
     youths_by_year: dict = field(default_factory=dict)  # year -> set of BSNs with a care month
+    municipality_youths: dict = field(default_factory=dict)  # (code, year) -> set of BSNs
+    municipality_care_months: Counter = field(default_factory=Counter)  # (code, year) -> care months
     providers_by_year: dict = field(default_factory=dict)  # year -> set of AGBs with accepted cost
     care_cost_provider_year: Counter = field(default_factory=Counter)  # true care, for ceilings
     accountability: dict = field(default_factory=dict)  # (agb, code, product, year) -> [vol, cents, bsns]
@@ -164,6 +166,7 @@ def run_partition(task: PartitionTask) -> PartitionResult:
         entry = {
             "kind": note.kind,
             "rule_id": note.kind,
+            "description": DESCRIPTIONS[note.kind],
             "file": broken_path if note.draft.broken else valid_path,
             "reference": note.reference,
             "provider_agb": note.draft.stream.provider.agb,
@@ -177,7 +180,14 @@ def run_partition(task: PartitionTask) -> PartitionResult:
             entry["jw325_file"] = answer_path
         result.defects.append(entry)
 
-    for (bsn, agb, product, month), cents in care_net.items():
+    region_net: Counter = Counter()
+    for (code, bsn, agb, product, month), cents in care_net.items():
+        region_net[(bsn, agb, product, month)] += cents
+        if cents > 0:
+            year = month // 12
+            result.municipality_care_months[(code, year)] += 1
+            result.municipality_youths.setdefault((code, year), set()).add(bsn)
+    for (bsn, agb, product, month), cents in region_net.items():
         if cents > 0:
             year = month // 12
             result.care_months_by_year[year] += 1
@@ -274,7 +284,7 @@ def _emit(draft: Draft, writer: _Writer, result: PartitionResult, care_net: Coun
         result.accepted_municipality_year[(code, year)] += signed
         result.accepted_provider_year[(agb, year)] += signed
         result.providers_by_year.setdefault(year, set()).add(agb)
-        care_net[(line.bsn, agb, line.product_code, service_month)] += signed
+        care_net[(code, line.bsn, agb, line.product_code, service_month)] += signed
     return broken_path, valid_path, answer_path
 
 

@@ -157,7 +157,6 @@ class MunicipalityWorld:
         first_month: int,
         warmup_months: int,
         last_month: int,
-        arrival_scale: float = 1.0,
         scripts: tuple[Script, ...] = (),
     ) -> None:
         self.municipality = municipality
@@ -169,7 +168,6 @@ class MunicipalityWorld:
         self.warmup_start = first_month - warmup_months
         self.last_month = last_month
         self.horizon_end = day_in_month(last_month, 31)
-        self.arrival_scale = arrival_scale
         self.scripts = scripts
         self.youths: list[Youth] = []
         self.episodes: list[Episode] = []
@@ -200,8 +198,8 @@ class MunicipalityWorld:
     # --- the simulation -------------------------------------------------------------------------
 
     def simulate(self) -> None:
-        monthly = self.municipality.youths_in_care * ARRIVALS_PER_YOUTH_IN_CARE * self.arrival_scale / 12
-        monthly_pgb = self.municipality.youths_in_care * PGB_PER_YOUTH_IN_CARE * self.arrival_scale / 12
+        monthly = self.municipality.youths_in_care * ARRIVALS_PER_YOUTH_IN_CARE / 12
+        monthly_pgb = self.municipality.youths_in_care * PGB_PER_YOUTH_IN_CARE / 12
         scripts_by_month: dict[int, list[Script]] = {}
         for script in self.scripts:
             scripts_by_month.setdefault(self.first_month + script.month_offset, []).append(script)
@@ -218,12 +216,12 @@ class MunicipalityWorld:
         self._apply_deaths()
         self._apply_moves()
 
-    def _arrival(self, day: date, product_code: str | None = None) -> Episode | None:
+    def _arrival(self, day: date) -> None:
         rng = self.rng
-        product_code = product_code or ARRIVAL_CHOICE.draw(rng)
+        product_code = ARRIVAL_CHOICE.draw(rng)
         choice = self._providers_by_product.get(product_code)
         if choice is None:
-            return None
+            return
         provider = choice.draw(rng)
         pattern = PATTERNS[product_code]
         youth = self._pick_youth(day, pattern)
@@ -231,7 +229,6 @@ class MunicipalityWorld:
         self._vary(episode, pattern)
         if product_code in DAY_TREATMENT and rng.random() < TRANSPORT_SHARE:
             self._transport_for(episode)
-        return episode
 
     def _scripted(self, script: Script, month: int) -> None:
         provider = self._by_archetype.get(script.archetype)

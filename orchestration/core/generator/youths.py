@@ -13,7 +13,6 @@ import heapq
 import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-
 from functools import cache
 
 from orchestration.core.bsn import TEST_BSN_FIRST, TEST_BSN_LAST, is_valid_bsn
@@ -76,7 +75,7 @@ class BsnPool:
         self._size = size
         # shared: the national profile draws from the whole range, so numbers are used at random
         self._shared = shared
-        self._heap: list[tuple[date, int]] = [(date.min, position) for position in range(size)]
+        self._heap: list[tuple[date, int]] = [] if shared else [(date.min, position) for position in range(size)]
         self._holders: dict[int, Youth] = {}
         self.collisions = 0
 
@@ -88,8 +87,12 @@ class BsnPool:
             position = self._next_position(on)
         youth = youth_factory(self._numbers[self._start + position])
         previous = self._holders.get(position)
-        if previous is not None and not self._shared:
-            previous.retired = True
+        if previous is not None:
+            if self._shared:
+                if previous.busy_until + _COOL_OFF > on:
+                    self.collisions += 1  # two youths in care share this number
+            else:
+                previous.retired = True
         self._holders[position] = youth
         if not self._shared:
             heapq.heappush(self._heap, (youth.busy_until + _COOL_OFF, position))

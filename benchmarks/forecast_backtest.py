@@ -1,0 +1,365 @@
+"""Backtests the year-end budget forecast (mart_budget_utilisation) against what providers really cost.
+
+One synthetic region is generated with a late as_of (default 2026-10-31) and ingested once: that
+warehouse knows the final accepted cost of the backtest year. For every backtest date the raw
+schema is cut back to what had arrived by then (iJw messages by message date, accountability by
+delivery date, PGB by its delivery on the 10th of the next month; reference files stay: ceilings are
+known in advance) and the real dbt project is built with JEUGDHULP_AS_OF set to that date.
+
+Why cut back instead of generating with an earlier as_of: the generator simulates its world up to
+as_of, so two generations with different as_of dates are different worlds (other ceilings, other
+care), and the "final actual" would belong to another world than the forecast.
+
+Per provider the forecast is compared with the final accepted cost of the year, next to two naive
+baselines (see docs/forecast.md): the annualisation municipalities use today (invoiced to date ×
+12 / months observed) and the run rate of complete months; and, as a yardstick only, "hindsight":
+the final cost of every month before the reporting month, the rest projected flat. Reported: cost-weighted mean absolute
+percentage error (Σ|forecast − actual| / Σ actual over providers with cost), and how many providers
+that really crossed their ceiling were signalled, from which month-end on.
+
+    .venv/bin/python -m benchmarks.forecast_backtest [--seed 11] [--year 2025] [--work DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import calendar
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+
+REPO = Path(__file__).resolve().parents[1]
+DBT_PROJECT = REPO / "dbt_project"
+DBT = Path(sys.executable).parent / "dbt"
+OUT = Path(__file__).resolve().parent / "out"
+BACKTEST_KEY = "forecast-backtest-key-synthetic-data-only"
+SIGNALLED = ("overschrijding", "dreigende_overschrijding")
+IJW_TABLES = ("ijw_requests", "ijw_allocations", "ijw_starts", "ijw_stops", "ijw_invoice_lines",
+              "ijw_rejected_lines")
+
+
+@dataclass
+class ProviderResult:
+    provider_agb: str
+    ceiling: Decimal | None
+    actual: Decimal
+    forecast: Decimal
+    annualised: Decimal | None
+    run_rate: Decimal | None
+    signal: str | None
+    hindsight: Decimal | None = None
+
+
+@dataclass
+class AsOfResult:
+    as_of: date
+    providers: list[ProviderResult] = field(default_factory=list)
+
+    def wmape(self, attribute: str) -> float:
+        """Cost-weighted MAPE: Σ |estimate − actual| / Σ actual, over providers with actual cost."""
+        rows = [p for p in self.providers if p.actual > 0]
+        total = sum(p.actual for p in rows)
+        error = sum(abs((getattr(p, attribute) or Decimal(0)) - p.actual) for p in rows)
+        return float(error / total) * 100 if total else float("nan")
+
+    def signalled(self) -> set[str]:
+        return {p.provider_agb for p in self.providers if p.signal in SIGNALLED}
+
+
+# ------------------------------------------------------------------------------ data preparation
+
+def month_end(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def prepare_late_warehouse(work: Path, seed: int, late_as_of: date) -> Path:
+    """Generate and ingest once; returns the raw-only warehouse copy every snapshot starts from."""
+    base = work / "raw_base.duckdb"
+    if base.exists():
+        return base
+    from orchestration.core.generator import generate
+    from orchestration.core.ingest import ingest_all
+    from orchestration.core.settings import load_settings
+
+    data_dir = work / "late"
+    if data_dir.exists():
+        shutil.rmtree(data_dir)
+    started = time.perf_counter()
+    generate(data_dir, profile="region", seed=seed, as_of=late_as_of, progress=False)
+    print(f"generated region seed {seed} as of {late_as_of} in {time.perf_counter() - started:.0f} s",
+          flush=True)
+    settings = load_settings({
+        "JEUGDHULP_DATA_DIR": str(data_dir),
+        "JEUGDHULP_AS_OF": late_as_of.isoformat(),
+        "JEUGDHULP_PSEUDONYM_KEY": BACKTEST_KEY,
+    })
+    started = time.perf_counter()
+    ingest_all(settings)
+    print(f"ingested in {time.perf_counter() - started:.0f} s", flush=True)
+    shutil.copyfile(settings.warehouse_path, base)
+    (work / "truth.json").write_text((data_dir / "ground_truth.json").read_text())
+    return base
+
+
+def cut_back(base: Path, target: Path, as_of: date) -> None:
+    """A copy of the raw warehouse holding only what had arrived by `as_of`."""
+    shutil.copyfile(base, target)
+    with duckdb.connect(str(target)) as con:
+        day = as_of.isoformat()
+        later_files = " union ".join(
+            f"select file_id from raw.{table} where message_date > date '{day}'" for table in IJW_TABLES)
+        con.execute(f"delete from raw.file_registry where file_id in ({later_files})")
+        for table in IJW_TABLES:
+            con.execute(f"delete from raw.{table} where message_date > date '{day}'")
+        con.execute(f"""delete from raw.file_registry where file_id in (
+            select file_id from raw.accountability where datum_aanlevering > date '{day}')""")
+        con.execute(f"delete from raw.accountability where datum_aanlevering > date '{day}'")
+        pgb_delivered = "cast(maand || '-10' as date) + interval 1 month"
+        con.execute(f"""delete from raw.file_registry where file_id in (
+            select file_id from raw.pgb where {pgb_delivered} > date '{day}')""")
+        con.execute(f"delete from raw.pgb where {pgb_delivered} > date '{day}'")
+
+
+def dbt_run(warehouse: Path, as_of: date, work: Path, select: list[str]) -> None:
+    env = {
+        **os.environ,
+        "JEUGDHULP_WAREHOUSE_PATH": str(warehouse),
+        "JEUGDHULP_AS_OF": as_of.isoformat(),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+        "DO_NOT_TRACK": "1",
+    }
+    command = [str(DBT), "--no-use-colors", "run", "--project-dir", str(DBT_PROJECT),
+               "--profiles-dir", str(DBT_PROJECT), "--target-path", str(work / "target"),
+               "--log-path", str(work / "logs"), "--select", *select]
+    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"dbt run failed as of {as_of}:\n{result.stdout[-4000:]}")
+
+
+def snapshot(base: Path, work: Path, as_of: date, steering_only: bool) -> Path:
+    """The warehouse as of `as_of`, with the forecast built; `steering_only` rebuilds the models on
+    an existing snapshot without cutting it back again (for tuning the method)."""
+    target = work / f"asof_{as_of.isoformat()}.duckdb"
+    if steering_only and target.exists():
+        dbt_run(target, as_of, work, ["+mart_budget_utilisation"])
+        return target
+    cut_back(base, target, as_of)
+    dbt_run(target, as_of, work, ["+mart_budget_utilisation"])
+    return target
+
+
+# ------------------------------------------------------------------------------ measurement
+
+def final_actuals(warehouse: Path, year: int) -> dict[str, Decimal]:
+    """Accepted net cost per provider of the year's care months, as the late run knows it."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute("""
+            select provider_agb, sum(amount_eur) from intermediate.int_invoice_lags_summed
+            where extract(year from service_month) = ? group by provider_agb""", [year]).fetchall()
+    return {agb: amount for agb, amount in rows}
+
+
+def final_monthly(warehouse: Path, year: int) -> dict[tuple[str, date], Decimal]:
+    """Final accepted net cost per provider and care month, of the year and the year before."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute("""
+            select provider_agb, service_month, sum(amount_eur) from intermediate.int_invoice_lags_summed
+            where extract(year from service_month) in (?, ?) group by provider_agb, service_month""",
+            [year - 1, year]).fetchall()
+    return {(agb, month): amount for agb, month, amount in rows}
+
+
+def hindsight(final: dict[tuple[str, date], Decimal], agb: str, as_of: date, year: int) -> Decimal:
+    """Not a forecast: every month before the reporting month as it finally turned out, the rest
+    projected flat from the six months before (per day). The error left is the unknown future."""
+    reporting = as_of.replace(day=1)
+    month_starts = [date(y, m, 1) for y in (year - 1, year) for m in range(1, 13)]
+    window = [m for m in month_starts if m < reporting][-6:]
+    days = {m: calendar.monthrange(m.year, m.month)[1] for m in month_starts}
+    per_day = sum((final.get((agb, m), Decimal(0)) for m in window), Decimal(0)) / sum(days[m] for m in window)
+    known = sum((final.get((agb, m), Decimal(0)) for m in month_starts if m.year == year and m < reporting),
+                Decimal(0))
+    return known + per_day * sum(days[m] for m in month_starts if m.year == year and m >= reporting)
+
+
+def measure(warehouse: Path, as_of: date, year: int, actuals: dict[str, Decimal],
+            final: dict[tuple[str, date], Decimal] | None = None) -> AsOfResult:
+    months_observed = 12 if as_of.year > year else as_of.month - 1
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        mart = {row[0]: row[1:] for row in con.execute("""
+            select provider_agb, budget_ceiling_eur, forecast_eur, signal
+            from marts.mart_budget_utilisation where year = ?""", [year]).fetchall()}
+        monthly = con.execute("""
+            select provider_agb, service_month, sum(amount_eur)
+            from intermediate.int_invoice_lags_summed
+            where extract(year from service_month) = ?
+            group by provider_agb, service_month""", [year]).fetchall()
+    by_provider: dict[str, dict[int, Decimal]] = {}
+    for agb, month, amount in monthly:
+        by_provider.setdefault(agb, {})[month.month] = amount
+    # complete months: their invoice deadline (last day of the next month) lies before as_of
+    complete = [m for m in range(1, 13) if month_end(*next_month(year, m)) < as_of]
+    result = AsOfResult(as_of)
+    for agb in sorted(set(actuals) | set(mart)):
+        ceiling, forecast, signal = mart.get(agb, (None, Decimal(0), None))
+        amounts = by_provider.get(agb, {})
+        to_date = sum(amounts.values(), Decimal(0))
+        annualised = to_date * 12 / months_observed if months_observed else None
+        run_rate = None
+        if complete:
+            recent = complete[-3:]
+            mean_recent = sum((amounts.get(m, Decimal(0)) for m in recent), Decimal(0)) / len(recent)
+            run_rate = sum((amounts.get(m, Decimal(0)) for m in complete), Decimal(0)) \
+                + mean_recent * (12 - len(complete))
+        result.providers.append(ProviderResult(
+            agb, ceiling, actuals.get(agb, Decimal(0)), forecast or Decimal(0), annualised, run_rate, signal,
+            hindsight(final, agb, as_of, year) if final is not None else None))
+    return result
+
+
+def next_month(year: int, month: int) -> tuple[int, int]:
+    return (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+# ------------------------------------------------------------------------------ report
+
+def signal_of(value: Decimal | None, ceiling: Decimal | None) -> str | None:
+    """The mart's signal rule (mart_budget_utilisation), applied to a baseline's estimate."""
+    if value is None or not ceiling:
+        return None
+    pct = (100 * value / ceiling).quantize(Decimal("0.01"))
+    return ("overschrijding" if pct > 100 else "dreigende_overschrijding" if pct > 95
+            else "onderbesteding" if pct < 80 else "op_koers")
+
+
+def report(results: list[AsOfResult], actuals: dict[str, Decimal], ceilings: dict[str, Decimal],
+           headline: list[date], year: int) -> dict:
+    crossed = sorted(agb for agb, ceiling in ceilings.items()
+                     if ceiling and actuals.get(agb, Decimal(0)) > ceiling)
+    by_date = {r.as_of: r for r in results}
+    summary: dict = {"year": year, "crossed": crossed, "providers_with_cost": 0, "as_of": {}}
+    for as_of in headline:
+        r = by_date[as_of]
+        summary["providers_with_cost"] = sum(1 for p in r.providers if p.actual > 0)
+        row = {
+            "wmape_forecast_pct": round(r.wmape("forecast"), 2),
+            "wmape_annualised_pct": round(r.wmape("annualised"), 2),
+            "wmape_run_rate_pct": round(r.wmape("run_rate"), 2),
+            "wmape_hindsight_pct": round(r.wmape("hindsight"), 2),
+        }
+        for name, signal in (
+            ("forecast", lambda p: p.signal),
+            ("annualised", lambda p: signal_of(p.annualised, p.ceiling)),
+            ("run_rate", lambda p: signal_of(p.run_rate, p.ceiling)),
+        ):
+            flagged = {p.provider_agb: signal(p) for p in r.providers if signal(p) in SIGNALLED}
+            false_alarms = [p for p in r.providers if p.provider_agb in flagged and p.provider_agb not in crossed]
+            row[name] = {
+                "crossed_signalled": len(set(flagged) & set(crossed)),
+                "crossed_as_overschrijding": sum(1 for a in crossed if flagged.get(a) == "overschrijding"),
+                "false_overschrijding": sum(1 for p in false_alarms if flagged[p.provider_agb] == "overschrijding"),
+                "false_dreigend": sum(1 for p in false_alarms if flagged[p.provider_agb] != "overschrijding"),
+                "false_alarm_ceiling_eur": float(sum(p.ceiling for p in false_alarms)),
+            }
+        summary["as_of"][as_of.isoformat()] = row
+    first_signal = {}
+    for agb in crossed:
+        # the first month-end from which the forecast's signal stayed on until the year's end
+        on_since = None
+        for r in sorted(results, key=lambda r: r.as_of):
+            if agb in r.signalled():
+                on_since = on_since or r.as_of
+            else:
+                on_since = None
+        first_signal[agb] = {
+            "utilisation_pct": round(float(100 * actuals.get(agb, 0) / ceilings[agb]), 1),
+            "ceiling_eur": float(ceilings[agb]),
+            "signalled_from": on_since.isoformat() if on_since else None,
+        }
+    summary["first_signal"] = first_signal
+    return summary
+
+
+def print_summary(summary: dict) -> None:
+    crossed = len(summary["crossed"])
+    print(f"\nBacktest year {summary['year']} (seed {summary.get('seed')}): "
+          f"{summary['providers_with_cost']} providers with cost, {crossed} crossed their ceiling")
+    print(f"{'as of':<12}{'estimate':<12}{'wMAPE':>7}  crossed signalled (as overschrijding)"
+          f"  false alarms: overschrijding / dreigend")
+    for as_of, row in summary["as_of"].items():
+        for name, label in (("forecast", "forecast"), ("annualised", "×12/n"), ("run_rate", "run rate")):
+            signals = row[name]
+            print(f"{as_of:<12}{label:<12}{row[f'wmape_{name}_pct']:>6.2f}%  "
+                  f"{signals['crossed_signalled']:>2}/{crossed} ({signals['crossed_as_overschrijding']})"
+                  f"{signals['false_overschrijding']:>28} / {signals['false_dreigend']}")
+        print(f"{as_of:<12}{'hindsight':<12}{row['wmape_hindsight_pct']:>6.2f}%  (final invoices before the"
+              f" reporting month, the rest flat: not a forecast)")
+    print("forecast signal (overschrijding or dreigende_overschrijding) on from month-end, per provider that crossed:")
+    for agb, info in summary["first_signal"].items():
+        print(f"  {agb}  actual {info['utilisation_pct']:6.1f}% of € {info['ceiling_eur']:>12,.0f}"
+              f"  signalled from {info['signalled_from']}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--year", type=int, default=2025)
+    parser.add_argument("--late-as-of", type=date.fromisoformat, default=date(2026, 10, 31))
+    parser.add_argument("--work", type=Path, default=None, help="cache dir (default benchmarks/out/forecast-<seed>)")
+    parser.add_argument("--headline", type=date.fromisoformat, nargs="*", default=None,
+                        help="dates to report the error for (default 30 June and 30 September)")
+    parser.add_argument("--measure-only", action="store_true",
+                        help="measure existing snapshots without running dbt")
+    parser.add_argument("--steering-only", action="store_true",
+                        help="reuse existing snapshots, rebuild only the steering models")
+    parser.add_argument("--json", type=Path, default=None, help="write the summary here too")
+    args = parser.parse_args(argv)
+
+    work = args.work or OUT / f"forecast-{args.seed}"
+    work.mkdir(parents=True, exist_ok=True)
+    headline = args.headline or [date(args.year, 6, 30), date(args.year, 9, 30)]
+    month_ends = [month_end(args.year, m) for m in range(1, 13)]
+    dates = sorted(set(month_ends) | set(headline))
+
+    base = prepare_late_warehouse(work, args.seed, args.late_as_of)
+
+    def built(as_of: date) -> Path:
+        existing = work / f"asof_{as_of.isoformat()}.duckdb"
+        if args.measure_only and existing.exists():
+            return existing
+        return snapshot(base, work, as_of, args.steering_only)
+
+    late = built(args.late_as_of)
+    actuals = final_actuals(late, args.year)
+    final = final_monthly(late, args.year)
+    with duckdb.connect(str(late), read_only=True) as con:
+        ceilings = dict(con.execute(
+            "select provider_agb, sum(budget_ceiling_eur) from staging.stg_reference__budget_ceilings "
+            "where year = ? group by provider_agb", [args.year]).fetchall())
+
+    results = []
+    for as_of in dates:
+        started = time.perf_counter()
+        warehouse = built(as_of)
+        results.append(measure(warehouse, as_of, args.year, actuals, final))
+        print(f"as of {as_of}: built and measured in {time.perf_counter() - started:.0f} s", flush=True)
+
+    summary = report(results, actuals, ceilings, headline, args.year)
+    summary["seed"] = args.seed
+    print_summary(summary)
+    if args.json:
+        args.json.write_text(json.dumps(summary, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

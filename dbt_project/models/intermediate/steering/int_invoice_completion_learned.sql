@@ -1,0 +1,179 @@
+{#- How complete a still-developing care month's invoicing is on the reporting date, learned from
+    history (docs/forecast.md). A care month is mature once `forecast_maturity_days` have passed
+    since its last day; its amount by then counts as final. For each developing month (younger
+    than that, up to the reporting month) its age is the days from its last day to as_of, and
+    the completion share at that age is: of the final amounts of the latest
+    `forecast_history_months` mature months, the share declared within that many days.
+    Per provider that share is noisy when the provider has few lines, so it is shrunk towards the
+    region's share: weight = lines / (lines + `forecast_shrinkage_lines`), lines = the provider's
+    accepted debit lines in those mature months. Without any mature history the share is 1
+    (nothing is grossed up). -#}
+
+{%- set maturity_days = var('forecast_maturity_days', 365) | int -%}
+{%- set history_months = var('forecast_history_months', 24) | int -%}
+{%- set shrinkage_lines = var('forecast_shrinkage_lines', 100) | int -%}
+
+with
+
+lags as (
+
+    select * from {{ ref('int_invoice_lags_summed') }}
+
+),
+
+aged_months as (
+
+    select distinct
+        service_month,
+        {{ days_between(month_end('service_month'), as_of_date()) }} as age_days
+
+    from lags
+
+),
+
+mature_window as (
+
+    select service_month
+    from (
+        select
+            service_month,
+            row_number() over (order by service_month desc) as recency_rank
+        from aged_months
+        where age_days >= {{ maturity_days }}
+    ) as ranked
+    where recency_rank <= {{ history_months }}
+
+),
+
+developing_months as (
+
+    select
+        month_start as service_month,
+        {{ days_between(month_end('month_start'), as_of_date()) }} as age_days
+
+    from (
+        {{ month_series(
+            month_start(as_of_date() ~ ' - ' ~ maturity_days),
+            month_start(as_of_date())
+        ) }}
+    ) as months
+    where {{ days_between(month_end('month_start'), as_of_date()) }} < {{ maturity_days }}
+
+),
+
+-- final amounts of the mature months by lag: what arrived within the maturity horizon
+history as (
+
+    select
+        lags.provider_agb,
+        lags.lag_days,
+        sum(lags.amount_eur) as amount_eur,
+        sum(lags.debit_lines) as debit_lines
+
+    from lags
+    inner join mature_window
+        on mature_window.service_month = lags.service_month
+    where lags.lag_days <= {{ maturity_days }}
+    group by lags.provider_agb, lags.lag_days
+
+),
+
+provider_history as (
+
+    select
+        provider_agb,
+        sum(amount_eur) as final_eur,
+        sum(debit_lines) as debit_lines
+
+    from history
+    group by provider_agb
+
+),
+
+provider_arrived as (
+
+    select
+        history.provider_agb,
+        developing_months.service_month,
+        sum(case when history.lag_days <= developing_months.age_days then history.amount_eur else 0 end) as arrived_eur
+
+    from history
+    cross join developing_months
+    group by history.provider_agb, developing_months.service_month
+
+),
+
+region_arrived as (
+
+    select
+        provider_arrived.service_month,
+        sum(provider_arrived.arrived_eur) as arrived_eur,
+        (select sum(final_eur) from provider_history) as final_eur
+
+    from provider_arrived
+    group by provider_arrived.service_month
+
+),
+
+providers as (
+
+    select distinct provider_agb from lags
+
+),
+
+shares as (
+
+    select
+        providers.provider_agb,
+        developing_months.service_month,
+        developing_months.age_days,
+        case
+            when provider_history.final_eur > 0
+                then least(1.0, greatest(0.0, 1.0 * provider_arrived.arrived_eur / provider_history.final_eur))
+        end as provider_share,
+        case
+            when region_arrived.final_eur > 0
+                then least(1.0, greatest(0.0, 1.0 * region_arrived.arrived_eur / region_arrived.final_eur))
+        end as region_share,
+        case
+            when provider_history.final_eur > 0
+                then 1.0 * provider_history.debit_lines / (provider_history.debit_lines + {{ shrinkage_lines }})
+            else 0.0
+        end as provider_weight,
+        coalesce(provider_history.debit_lines, 0) as history_lines
+
+    from providers
+    cross join developing_months
+    left join provider_history
+        on provider_history.provider_agb = providers.provider_agb
+    left join provider_arrived
+        on provider_arrived.provider_agb = providers.provider_agb
+        and provider_arrived.service_month = developing_months.service_month
+    left join region_arrived
+        on region_arrived.service_month = developing_months.service_month
+
+),
+
+final as (
+
+    select
+        cast(provider_agb as varchar) as provider_agb,
+        cast(service_month as date) as service_month,
+        cast(age_days as integer) as age_days,
+        cast(provider_share as double) as provider_share,
+        cast(region_share as double) as region_share,
+        cast(provider_weight as double) as provider_weight,
+        cast(history_lines as bigint) as history_lines,
+        cast(
+            case
+                when region_share is null then 1.0
+                when provider_share is null then region_share
+                else provider_weight * provider_share + (1 - provider_weight) * region_share
+            end
+        as double) as completion_share
+
+    from shares
+
+)
+
+select * from final

@@ -1,0 +1,269 @@
+{#- Year-end cost per provider and care month (docs/forecast.md), as of JEUGDHULP_AS_OF:
+    - mature months (int_invoice_completion_learned has no row: invoicing complete): as invoiced;
+    - developing months, up to the reporting month: invoiced + what is still to come,
+      (1 − completion share) × the month's expected cost (Bornhuetter-Ferguson); when less than
+      `forecast_gap_ratio` of the usual share has arrived, a declaration is missing (a skipped or
+      late month, not less care) and the whole expected cost is taken, never less than invoiced
+      (only while an allocation was in care: a provider without clients has nothing to invoice);
+    - months after the reporting month: the expected cost.
+    The expected cost of a month blends two estimates with weight `forecast_allocation_weight`
+    on the second, both measured over the `forecast_run_rate_months` care months before the
+    reporting month that are at least `forecast_min_completion` complete and not skipped (nothing
+    invoiced while allocations were in care: the declaration is still to come):
+    - run rate: the median over those months of invoiced / (completion share × days), a cost
+      per day, × the month's days;
+    - active allocations: the allocations in care on the month's reference day (the 15th; for
+      the reporting month and later as_of − `forecast_report_delay_days`, because starts and
+      stops arrive with a delay) at their own cost per day (int_allocation_cost_rates), × days,
+      × the median over those months of invoiced / (completion share × days × that value).
+    The medians keep a late or partial declaration in the window from dragging the level down.
+    A month without any allocation in care expects nothing. A provider with no usable month
+    falls back to Σ invoiced / Σ (completion share × days); one whose window months had no
+    allocation in care (no allocation data) uses the run rate alone. -#}
+
+{%- set run_rate_months = var('forecast_run_rate_months', 6) | int -%}
+{%- set allocation_weight = var('forecast_allocation_weight', 0.5) | float -%}
+{%- set min_completion = var('forecast_min_completion', 0.5) | float -%}
+{%- set gap_ratio = var('forecast_gap_ratio', 0.5) | float -%}
+{%- set report_delay_days = var('forecast_report_delay_days', 14) | int -%}
+
+with
+
+lags as (
+
+    select * from {{ ref('int_invoice_lags_summed') }}
+
+),
+
+completion as (
+
+    select * from {{ ref('int_invoice_completion_learned') }}
+
+),
+
+allocations as (
+
+    select * from {{ ref('int_allocation_cost_rates') }}
+
+),
+
+ceilings as (
+
+    select provider_agb, year
+    from {{ ref('stg_reference__budget_ceilings') }}
+    where year <= extract(year from {{ as_of_date() }})
+
+),
+
+invoiced as (
+
+    select
+        provider_agb,
+        service_month,
+        sum(amount_eur) as invoiced_eur
+
+    from lags
+    group by provider_agb, service_month
+
+),
+
+providers as (
+
+    select provider_agb from invoiced
+    union
+    select provider_agb from ceilings
+
+),
+
+months as (
+
+    {{ month_series(
+        '(select least(min(service_month), ' ~ month_start(as_of_date()) ~ ') from invoiced)',
+        "cast(cast(extract(year from " ~ as_of_date() ~ ") as varchar) || '-12-01' as date)"
+    ) }}
+
+),
+
+-- the day on which each month's active allocations are counted
+reference_days as (
+
+    select
+        month_start as service_month,
+        case
+            when month_start < {{ month_start(as_of_date()) }}
+                then least(cast(month_start + 14 as date), cast({{ as_of_date() }} - {{ report_delay_days }} as date))
+            else cast({{ as_of_date() }} - {{ report_delay_days }} as date)
+        end as reference_day
+
+    from months
+
+),
+
+active_value as (
+
+    select
+        allocations.provider_agb,
+        reference_days.service_month,
+        sum(allocations.cost_per_day) as allocated_cost_per_day
+
+    from reference_days
+    inner join allocations
+        on allocations.care_start_date <= reference_days.reference_day
+        and (allocations.care_end_date is null or allocations.care_end_date >= reference_days.reference_day)
+        and (allocations.allocation_start_date is null or allocations.allocation_start_date <= reference_days.reference_day)
+        and (allocations.allocation_end_date is null or allocations.allocation_end_date >= reference_days.reference_day)
+    group by allocations.provider_agb, reference_days.service_month
+
+),
+
+grid as (
+
+    select
+        providers.provider_agb,
+        months.month_start as service_month,
+        extract(day from {{ month_end('months.month_start') }}) as days_in_month,
+        coalesce(invoiced.invoiced_eur, 0) as invoiced_eur,
+        coalesce(active_value.allocated_cost_per_day, 0) as allocated_cost_per_day,
+        case
+            when months.month_start > {{ month_start(as_of_date()) }} then 0.0
+            else coalesce(completion.completion_share, 1.0)
+        end as completion_share,
+        case
+            when months.month_start > {{ month_start(as_of_date()) }} then 'projected'
+            when completion.service_month is not null then 'developing'
+            else 'mature'
+        end as month_status
+
+    from providers
+    cross join months
+    left join invoiced
+        on invoiced.provider_agb = providers.provider_agb
+        and invoiced.service_month = months.month_start
+    left join completion
+        on completion.provider_agb = providers.provider_agb
+        and completion.service_month = months.month_start
+    left join active_value
+        on active_value.provider_agb = providers.provider_agb
+        and active_value.service_month = months.month_start
+
+),
+
+rate_window as (
+
+    select *
+    from grid
+    where service_month >= {{ add_months(month_start(as_of_date()), -run_rate_months) }}
+      and service_month < {{ month_start(as_of_date()) }}
+
+),
+
+-- months that tell the provider's level: mostly invoiced by now, and not a skipped declaration
+-- (nothing invoiced while allocations were in care)
+usable_months as (
+
+    select *
+    from rate_window
+    where completion_share >= {{ min_completion }}
+      and not (invoiced_eur <= 0 and allocated_cost_per_day > 0)
+
+),
+
+medians as (
+
+    select
+        provider_agb,
+        {{ percentile_cont('invoiced_eur / (completion_share * days_in_month)', 0.5) }} as median_cost_per_day,
+        {{ percentile_cont(
+            'case when allocated_cost_per_day > 0' ~
+            ' then invoiced_eur / (completion_share * days_in_month * allocated_cost_per_day) end', 0.5) }}
+            as allocation_scale
+
+    from usable_months
+    group by provider_agb
+
+),
+
+rates as (
+
+    select
+        rate_window.provider_agb,
+        max(medians.median_cost_per_day) as median_cost_per_day,
+        case
+            when sum(rate_window.completion_share * rate_window.days_in_month) > 0
+                then sum(rate_window.invoiced_eur) / sum(rate_window.completion_share * rate_window.days_in_month)
+        end as pooled_cost_per_day,
+        max(medians.allocation_scale) as allocation_scale
+
+    from rate_window
+    left join medians
+        on medians.provider_agb = rate_window.provider_agb
+    group by rate_window.provider_agb
+
+),
+
+expected as (
+
+    select
+        grid.*,
+        coalesce(rates.median_cost_per_day, rates.pooled_cost_per_day, 0) * grid.days_in_month as run_rate_eur,
+        rates.allocation_scale * grid.allocated_cost_per_day * grid.days_in_month as allocation_based_eur
+
+    from grid
+    left join rates
+        on rates.provider_agb = grid.provider_agb
+
+),
+
+blended as (
+
+    select
+        *,
+        case
+            when allocation_based_eur is null then run_rate_eur
+            -- no allocation in care: nothing to invoice (a new client needs an allocation first)
+            when allocated_cost_per_day = 0 then 0
+            else {{ allocation_weight }} * allocation_based_eur + (1 - {{ allocation_weight }}) * run_rate_eur
+        end as expected_eur
+
+    from expected
+
+),
+
+completed as (
+
+    select
+        *,
+        case
+            when month_status <> 'developing' then 0
+            when invoiced_eur < {{ gap_ratio }} * completion_share * expected_eur
+                and (allocated_cost_per_day > 0 or allocation_based_eur is null)
+                then greatest(expected_eur - invoiced_eur, (1 - completion_share) * expected_eur)
+            else (1 - completion_share) * expected_eur
+        end as outstanding_eur,
+        case when month_status = 'projected' then expected_eur else 0 end as projected_eur
+
+    from blended
+
+),
+
+final as (
+
+    select
+        cast(provider_agb as varchar) as provider_agb,
+        cast(service_month as date) as service_month,
+        cast(extract(year from service_month) as integer) as year,
+        cast(month_status as varchar) as month_status,
+        cast(invoiced_eur as decimal(18, 2)) as invoiced_eur,
+        cast(completion_share as double) as completion_share,
+        cast(run_rate_eur as decimal(18, 2)) as run_rate_eur,
+        cast(allocation_based_eur as decimal(18, 2)) as allocation_based_eur,
+        cast(expected_eur as decimal(18, 2)) as expected_eur,
+        cast(outstanding_eur as decimal(18, 2)) as outstanding_eur,
+        cast(projected_eur as decimal(18, 2)) as projected_eur,
+        cast(invoiced_eur + outstanding_eur + projected_eur as decimal(18, 2)) as forecast_eur
+
+    from completed
+
+)
+
+select * from final

@@ -22,7 +22,6 @@ REPO = Path(__file__).resolve().parents[1]
 AS_OF = "2026-10-15"
 SEED = 7
 # ground-truth kinds whose finding carries the project's file rule id
-FILE_RULES = {"malformed_xml": "file_malformed", "wrong_version": "file_wrong_version"}
 # findings on providers or months, not on one record
 AGGREGATE_RULES = {"incomplete_invoicing", "late_invoicing", "8214"}
 # a JW325 answer follows its JW323 within days, a provider's correction (credit) within three
@@ -72,7 +71,7 @@ def tiny(tmp_path_factory):
 
 
 def _expected_key(defect: dict) -> tuple[str, str, str | None]:
-    rule = FILE_RULES.get(defect["kind"], defect["rule_id"])
+    rule = defect["rule_id"]
     source_file = defect["file"].removeprefix("landing/")
     if rule.startswith("file_"):
         return rule, source_file, None

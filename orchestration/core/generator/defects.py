@@ -34,6 +34,12 @@ DESCRIPTIONS = {
     "malformed_xml": "malformed_xml",
     "wrong_version": "wrong_version",
 }
+# The data-quality rule that must find each kind: the iJw return code, or the file-level rule of
+# marts.dq_findings for the two kinds that make a file unreadable.
+RULE_IDS = {kind: kind for kind in LINE_DEFECTS} | {
+    "malformed_xml": "file_malformed",
+    "wrong_version": "file_wrong_version",
+}
 # a defect must land with room to spare: its JW325 and any re-sent copy land before as_of too
 _MARGIN = timedelta(days=30)
 

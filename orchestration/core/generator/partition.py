@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from orchestration.core.generator.defects import DESCRIPTIONS, Injector
+from orchestration.core.generator.defects import DESCRIPTIONS, RULE_IDS, Injector
 from orchestration.core.generator.invoicing import DeclarationBuilder, Draft, Stream, care_lines
 from orchestration.core.generator.landing_files import FileSink, csv_bytes, format_amount, ijw_bytes, ijw_path
 from orchestration.core.generator.messages import Outgoing, answer_message, declaration_message, episode_messages
@@ -165,7 +165,7 @@ def run_partition(task: PartitionTask) -> PartitionResult:
             continue
         entry = {
             "kind": note.kind,
-            "rule_id": note.kind,
+            "rule_id": RULE_IDS[note.kind],
             "description": DESCRIPTIONS[note.kind],
             "file": broken_path if note.draft.broken else valid_path,
             "reference": note.reference,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dagster import DagsterEventType, DagsterInstance, logger
+from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter, logger
 
 from orchestration.core.settings import Settings
 
@@ -107,9 +108,42 @@ def _metadata_int(metadata: dict, name: str) -> int:
     return int(getattr(value, "value", value) or 0)
 
 
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def release_stale_cli_runs(instance: DagsterInstance) -> list[str]:
+    """Mark earlier `jeugdhulp run`s whose process died as failed and free their pool slots.
+
+    A run killed mid-way (power cut, OOM, Ctrl-C twice) keeps its claim on the single-writer
+    "warehouse" pool; without this, the next run would wait for that slot forever.
+    """
+    released = []
+    stale = instance.get_runs(filters=RunsFilter(
+        statuses=[DagsterRunStatus.STARTED, DagsterRunStatus.STARTING],
+        tags={"jeugdhulp/trigger": "cli"}))
+    for run in stale:
+        pid = int(run.tags.get("jeugdhulp/pid", "0"))
+        if pid and _process_alive(pid):
+            continue
+        instance.report_run_failed(run, "the process of this `jeugdhulp run` ended without finishing")
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        released.append(run.run_id)
+    return released
+
+
 def run_pipeline(settings: Settings, *, log_level: str = "WARNING") -> RunSummary:
     from orchestration.definitions import defs
 
+    instance = DagsterInstance.get()
+    for run_id in release_stale_cli_runs(instance):
+        print(f"  released run {run_id[:8]}: it was interrupted earlier", file=sys.stderr, flush=True)
     job = defs.resolve_job_def("daily_refresh")
     started = time.monotonic()
     # dbt's own console lines go to a log file, so the terminal shows progress and the summary.
@@ -117,10 +151,10 @@ def run_pipeline(settings: Settings, *, log_level: str = "WARNING") -> RunSummar
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "w") as log_file, contextlib.redirect_stdout(log_file):
         result = job.execute_in_process(
-            instance=DagsterInstance.get(),
+            instance=instance,
             raise_on_error=False,
             run_config={"loggers": {"progress_logger": {"config": {"log_level": log_level}}}},
-            tags={"jeugdhulp/trigger": "cli"},
+            tags={"jeugdhulp/trigger": "cli", "jeugdhulp/pid": str(os.getpid())},
         )
     summary = RunSummary(settings=settings, success=result.success,
                          seconds=time.monotonic() - started, log_path=log_path)

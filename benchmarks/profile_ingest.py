@@ -1,0 +1,103 @@
+"""Where ingestion's time goes: CPU per file of each part of the worker, and a cProfile of the main process.
+
+`python -m benchmarks.profile_ingest [--scale S] [--files N]` on the cached national year
+(run `make bench` or `python -m benchmarks.run_all --only ingestion` first to generate it).
+CPU time (not wall time) per file, best of three, so a busy machine blurs it less.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import hashlib
+import io
+import pstats
+import shutil
+import subprocess
+import time
+from datetime import date
+from pathlib import Path
+
+from benchmarks.national_data import OUT, dataset_dir
+from benchmarks.run_all import DEFAULT_AS_OF, DEFAULT_SCALE
+
+
+def cpu_per_file(label: str, work, count: int) -> float:
+    best = float("inf")
+    for _ in range(3):
+        started = time.process_time()
+        work()
+        best = min(best, time.process_time() - started)
+    per_file = best * 1000 / count
+    print(f"  {label:58s} {per_file:7.3f} ms/file")
+    return per_file
+
+
+def worker_parts(landing: Path, limit: int) -> None:
+    """The worker's steps one by one, in this process, against the bare parse."""
+    from benchmarks.bare_parse import parse_file
+    from orchestration.core.ijw.reader import read_messages
+    from orchestration.core.ingest.ijw_rows import parse_ijw
+    from orchestration.core.ingest.landing import landed_files
+    from orchestration.core.ingest.parsed import ClientKeys
+    from orchestration.core.ingest.worker import parse_chunk
+
+    files = landed_files(landing, "ijw")[:limit]
+    data = [f.path.read_bytes() for f in files]
+    keys = ClientKeys("profile-key")
+    tasks = [(str(f.path), f.relative, f.landed_path) for f in files]
+    n = len(files)
+    print(f"worker, CPU per file over {n} files:")
+    cpu_per_file("read the bytes", lambda: [f.path.read_bytes() for f in files], n)
+    cpu_per_file("SHA-256", lambda: [hashlib.sha256(d).hexdigest() for d in data], n)
+    cpu_per_file("bare parse (benchmarks/bare_parse.py)", lambda: [parse_file(d) for d in data], n)
+    cpu_per_file("ijw.reader.read_messages (typed records)", lambda: [list(read_messages(io.BytesIO(d))) for d in data], n)
+    cpu_per_file("ingest.ijw_rows.parse_ijw (+ rows, pseudonyms)", lambda: [parse_ijw(d, keys) for d in data], n)
+    cpu_per_file("ingest.worker.parse_chunk (+ read, hash, Arrow)", lambda: parse_chunk("ijw", tasks, "profile-key"), n)
+    profile = cProfile.Profile()
+    profile.enable()
+    parse_chunk("ijw", tasks, "profile-key")
+    profile.disable()
+    print("\nworker parse_chunk, cProfile by own time:")
+    pstats.Stats(profile).sort_stats("tottime").print_stats(18)
+
+
+def main_process(dataset: Path, as_of: date) -> None:
+    """cProfile of ingestion's main process during a real parallel run (workers are not profiled)."""
+    from orchestration.core.ingest import ingest_source
+    from orchestration.core.settings import Settings
+
+    work = OUT / "profile-work"
+    shutil.rmtree(work, ignore_errors=True)
+    subprocess.run(["cp", "-al", str(dataset), str(work)], check=True)
+    settings = Settings(work, as_of, "profile-key", None)
+    profile = cProfile.Profile()
+    started_cpu, started = time.process_time(), time.perf_counter()
+    profile.enable()
+    report = ingest_source(settings, "ijw")
+    profile.disable()
+    cpu, wall = time.process_time() - started_cpu, time.perf_counter() - started
+    print(f"\nmain process: {report.files_ingested} files, wall {wall:.1f} s, main-process CPU {cpu:.1f} s "
+          f"({cpu * 1000 / max(1, report.files_ingested):.3f} ms/file, under cProfile)")
+    stats = pstats.Stats(profile)
+    stats.sort_stats("cumulative").print_stats(r"ingest|duckdb|posix|registry", 25)
+    stats.sort_stats("tottime").print_stats(15)
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.profile_ingest", description=__doc__)
+    parser.add_argument("--scale", type=float, default=DEFAULT_SCALE)
+    parser.add_argument("--as-of", type=date.fromisoformat, default=DEFAULT_AS_OF)
+    parser.add_argument("--files", type=int, default=10_000, help="files for the per-part figures")
+    args = parser.parse_args()
+    dataset = dataset_dir(args.scale, 1, args.as_of)
+    if not dataset.exists():
+        raise SystemExit(f"{dataset} is missing: run `python -m benchmarks.run_all --scale {args.scale} "
+                         "--only ingestion` first")
+    worker_parts(dataset / "landing", args.files)
+    main_process(dataset, args.as_of)
+
+
+if __name__ == "__main__":
+    main()

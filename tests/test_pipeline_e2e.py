@@ -131,6 +131,36 @@ def test_invoicing_completeness_matches_independent_calculation(tiny_run):
     assert any(r[5] > 0 for r in rows), "tiny has a provider that skips months"
 
 
+def test_cost_concentration_and_settlement_match_independent_calculation(tiny_run):
+    from collections import defaultdict
+
+    landed = read_archive(tiny_run.data_dir / "archive" / "ijw")
+    per_client: dict = defaultdict(Decimal)
+    for line in landed.accepted():
+        per_client[(line.municipality, line.service_month.year, line.bsn)] += line.amount
+    expected: dict = {}
+    for (municipality, year, _), cost in per_client.items():
+        expected.setdefault((municipality, year), []).append(cost)
+    rows = _query(tiny_run, """select municipality_code, year, clients, total_cost_eur, top10_cost_eur,
+                                      top10_share_pct from marts.mart_cost_concentration""")
+    assert {(r[0], r[1]) for r in rows} == set(expected)
+    for municipality, year, clients, total, top10, share in rows:
+        costs = expected[(municipality, year)]
+        positive = sorted((c for c in costs if c > 0), reverse=True)
+        assert clients == len(positive)
+        assert total == sum(costs)
+        assert top10 == sum(positive[:10])
+        assert share == (100 * top10 / total).quantize(CENT)
+
+    settlement = _query(tiny_run, """select municipality_code, year, actual_cost_eur, key_share_pct,
+                                            settlement_eur from marts.mart_settlement""")
+    costs = cost_per(landed, "municipality")
+    for municipality, year, actual, key_share, settled in settlement:
+        assert actual == costs.get((municipality, year), Decimal(0))
+        # tiny covers two years, so no year has a complete T-2 year to take its key from
+        assert key_share is None and settled is None
+
+
 def _passes_11_proef(number: str) -> bool:
     total = sum(int(d) * w for d, w in zip(number[:8], range(9, 1, -1))) - int(number[8])
     return number != "000000000" and total % 11 == 0

@@ -7,9 +7,11 @@ files) never disturbs the cache. Results: benchmarks/out/results-<time>.json and
 summary on stdout and in benchmarks/out/latest.md.
 
   ingestion   our ingestion of landing/ijw/ (national profile, one year) vs benchmarks/bare_parse.py
-  marts       dbt (models the floor computes, with their upstream; no tests) vs marts_floor.sql
-  daily       one day's files on top of 1 year vs 3 years of history (ingestion + dbt build)
   national    the whole job (`jeugdhulp run`) on the national year: wall time and peak memory
+  marts       dbt (the marts the floor computes, with their upstream; no tests) vs marts_floor.sql
+  replicated  the raw layer copied to national size: marts again, the job's dbt build and the
+              largest GX suite (time and peak memory)
+  daily       one day's files on top of 1 year vs 3 years of history (the whole job)
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from benchmarks import measure
 from benchmarks.national_data import OUT, describe, national_landing
 from benchmarks.steps import BENCH_KEY
 
-TARGETS = {"ingestion": 1.5, "marts": 2.0, "daily": 1.3, "memory_mb": 4096}
+TARGETS = {"ingestion": 1.5, "marts": 2.0, "daily": 1.3, "memory_mb": 4096}  # the issue's limits
 DEFAULT_SCALE = 0.02
 DEFAULT_AS_OF = date(2025, 12, 17)
 # the contract marts benchmarks/marts_floor.sql computes; dbt builds these and their upstream
@@ -387,33 +389,33 @@ def markdown(results: dict) -> str:
     if "ingestion" in results:
         r = results["ingestion"]
         lines.append(f"| ingestion, {r['files']} iJw files | {r['ours']['wall_s']} s | bare parse {r['bare_parse']['wall_s']} s "
-                     f"| {r['ratio_wall']}× | {r['ratio_cpu']}× | ≤ 1.5× | {verdict(r['ratio_wall'], 1.5)} |")
+                     f"| {r['ratio_wall']}× | {r['ratio_cpu']}× | ≤ 1.5× | {verdict(r['ratio_wall'], TARGETS['ingestion'])} |")
     if "marts" in results:
         r = results["marts"]
         lines.append(f"| marts ({len(r['marts'])} contract marts, no tests) | dbt {r['dbt']['wall_s']} s | "
                      f"floor SQL {r['floor']['wall_s']} s | {r['ratio_wall']}× | {r['ratio_cpu']}× | ≤ 2× | "
-                     f"{verdict(r['ratio_wall'], 2.0)} |")
+                     f"{verdict(r['ratio_wall'], TARGETS['marts'])} |")
     if "replicated" in results:
         r = results["replicated"]
         m = r["marts"]
         lines.append(f"| marts at national size (raw × {r['factor']}, {r['raw_rows']['ijw_invoice_lines']} lines) | "
                      f"dbt {m['dbt']['wall_s']} s | floor SQL {m['floor']['wall_s']} s | {m['ratio_wall']}× | "
-                     f"{m['ratio_cpu']}× | ≤ 2× | {verdict(m['ratio_wall'], 2.0)} |")
+                     f"{m['ratio_cpu']}× | ≤ 2× | {verdict(m['ratio_wall'], TARGETS['marts'])} |")
         b, g = r["dbt_build_all"], r["gx_raw_invoice_lines"]
         lines.append(f"| national size: the job's `dbt build` (with tests), peak memory | {b['peak_rss_mb']} MB "
-                     f"({b['wall_s']} s) | | | | < 4096 MB | {verdict(b['peak_rss_mb'], 4096)} |")
+                     f"({b['wall_s']} s) | | | | < 4096 MB | {verdict(b['peak_rss_mb'], TARGETS['memory_mb'])} |")
         lines.append(f"| national size: GX suite raw.ijw_invoice_lines, peak memory | {g['peak_rss_mb']} MB "
-                     f"({g['wall_s']} s) | | | | < 4096 MB | {verdict(g['peak_rss_mb'], 4096)} |")
+                     f"({g['wall_s']} s) | | | | < 4096 MB | {verdict(g['peak_rss_mb'], TARGETS['memory_mb'])} |")
     if "daily" in results:
         r = results["daily"]
         lines.append(f"| daily increment ({r['3y']['increment_files']} / {r['1y']['increment_files']} files) | "
                      f"3 y history {r['3y']['wall_s']} s | 1 y history {r['1y']['wall_s']} s | {r['ratio_wall']}× | "
-                     f"{r['ratio_cpu']}× | ≤ 1.3× | {verdict(r['ratio_wall'], 1.3)} |")
+                     f"{r['ratio_cpu']}× | ≤ 1.3× | {verdict(r['ratio_wall'], TARGETS['daily'])} |")
     if "national" in results:
         r = results["national"]
         run = r["job"]
         lines.append(f"| national run, peak memory (sum over processes) | {run['peak_rss_mb']} MB | | | | < 4096 MB | "
-                     f"{verdict(run['peak_rss_mb'], 4096)} |")
+                     f"{verdict(run['peak_rss_mb'], TARGETS['memory_mb'])} |")
         lines.append(f"| national run, end to end ({results['dataset']['files_by_source']['ijw']} iJw files) | "
                      f"{run['wall_s']} s | | | | (stated) | |")
     lines.append("")

@@ -471,7 +471,7 @@ def dbt_build(warehouse: Path, work: Path) -> None:
            "DBT_SEND_ANONYMOUS_USAGE_STATS": "False", "DO_NOT_TRACK": "1"}
     result = subprocess.run(
         [str(DBT), "--no-use-colors", "build", "--select", "+path:models/marts/steering",
-         "--exclude", "fct_invoice_lines", "--indirect-selection", "cautious",
+         "--indirect-selection", "cautious",
          "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
          "--target-path", str(work / "target"), "--log-path", str(work / "logs")],
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)

@@ -10,7 +10,7 @@ with
 accepted_lines as (
 
     select *
-    from {{ ref('int_invoice_lines_assessed') }}
+    from {{ ref('fct_invoice_lines') }}
     where not is_rejected
       and service_month is not null
 

@@ -80,7 +80,7 @@ invoiced_months as (
         service_month,
         sum(amount_eur) as amount_eur
 
-    from {{ ref('int_invoice_lines_assessed') }}
+    from {{ ref('fct_invoice_lines') }}
     where not is_rejected
       and allocation_number is not null
       and service_month is not null

@@ -14,7 +14,7 @@ arrived_lines as (
         debit_credit,
         amount_eur
 
-    from {{ ref('int_invoice_lines_assessed') }}
+    from {{ ref('fct_invoice_lines') }}
     where not is_rejected
       and service_month is not null
       and lag_days is not null

@@ -41,7 +41,7 @@ cost_per_year as (
         cast(extract(year from service_month) as integer) as service_year,
         sum(amount_eur) as total_cost_eur
 
-    from {{ ref('int_invoice_lines_assessed') }}
+    from {{ ref('fct_invoice_lines') }}
     where not is_rejected
       and service_month is not null
     group by municipality_code, cast(extract(year from service_month) as integer)

@@ -2,11 +2,13 @@
     selects (a) the lines of raw files not yet in this table (file lineage), and (b) lines stored
     as not rejected for which a JW325 rejection now exists: a JW325 may arrive long after its
     JW323, and a rejection is final, so (b) is exactly the set whose is_rejected changed.
-    delete+insert on invoice_line_id then replaces those rows. lag_days and is_late depend on the
+    Only those lines are assessed (macro assess_invoice_lines), so a daily run's cost follows
+    what arrived that day. delete+insert on invoice_line_id then replaces those rows. lag_days and is_late depend on the
     line and the var late_term_months only, never on the reporting date, so stored rows stay
     right; after changing late_term_months, run with --full-refresh. -#}
 
 -- depends_on: {{ ref('stg_ijw__rejected_lines') }}
+-- depends_on: {{ ref('stg_ijw__invoice_lines') }}
 
 {{
     config(
@@ -18,12 +20,6 @@
 }}
 
 with
-
-assessed_lines as (
-
-    select * from {{ ref('int_invoice_lines_assessed') }}
-
-),
 
 {% if is_incremental() %}
 
@@ -45,12 +41,19 @@ newly_rejected as (
 
 ),
 
-selected_lines as (
+-- only these lines are assessed: the cost of a daily run follows what arrived, not history
+taken_lines as (
 
     select *
-    from assessed_lines
+    from {{ ref('stg_ijw__invoice_lines') }}
     where file_id not in (select file_id from loaded_files)
        or invoice_line_id in (select invoice_line_id from newly_rejected)
+
+),
+
+selected_lines as (
+
+    {{ assess_invoice_lines('taken_lines') }}
 
 ),
 
@@ -58,7 +61,7 @@ selected_lines as (
 
 selected_lines as (
 
-    select * from assessed_lines
+    select * from {{ ref('int_invoice_lines_assessed') }}
 
 ),
 

@@ -7,7 +7,7 @@ with
 debit_lines as (
 
     select *
-    from {{ ref('int_invoice_lines_assessed') }}
+    from {{ ref('fct_invoice_lines') }}
     where debit_credit = 'D'
       and service_month is not null
 

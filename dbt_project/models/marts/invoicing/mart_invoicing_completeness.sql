@@ -18,7 +18,7 @@ invoiced_allocation_months as (
         allocation_number,
         service_month
 
-    from {{ ref('int_invoice_lines_assessed') }}
+    from {{ ref('fct_invoice_lines') }}
     where not is_rejected
       and allocation_number is not null
     group by municipality_code, provider_agb, allocation_number, service_month

@@ -19,7 +19,7 @@ accounted as (
 years as (
 
     select distinct cast(extract(year from service_month) as integer) as year
-    from {{ ref('int_invoice_lines_assessed') }}
+    from {{ ref('fct_invoice_lines') }}
     where service_month is not null
       and extract(year from service_month) < extract(year from {{ as_of_date() }})
     union
@@ -37,7 +37,7 @@ invoiced as (
         max(lines.product_category) as product_category,
         sum(lines.amount_eur) as amount_eur
 
-    from {{ ref('int_invoice_lines_assessed') }} as lines
+    from {{ ref('fct_invoice_lines') }} as lines
     inner join years
         on years.year = extract(year from lines.service_month)
     where not lines.is_rejected

@@ -15,7 +15,7 @@ client_costs as (
         client_key,
         sum(amount_eur) as cost_eur
 
-    from {{ ref('int_invoice_lines_assessed') }}
+    from {{ ref('fct_invoice_lines') }}
     where not is_rejected
       and service_month is not null
       and declaration_date <= {{ as_of_date() }}

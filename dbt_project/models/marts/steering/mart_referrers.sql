@@ -54,7 +54,7 @@ line_costs as (
         cast(extract(year from lines.service_month) as integer) as year,
         sum(lines.amount_eur) as cost_eur
 
-    from {{ ref('int_invoice_lines_assessed') }} as lines
+    from {{ ref('fct_invoice_lines') }} as lines
     where not lines.is_rejected
       and lines.service_month is not null
       and lines.declaration_date <= {{ as_of_date() }}

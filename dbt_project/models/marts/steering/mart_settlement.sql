@@ -16,7 +16,7 @@ monthly_cost as (
         lines.service_month,
         sum(lines.amount_eur) as amount_eur
 
-    from {{ ref('int_invoice_lines_assessed') }} as lines
+    from {{ ref('fct_invoice_lines') }} as lines
     where not lines.is_rejected
       and lines.service_month is not null
       and lines.declaration_date <= {{ as_of_date() }}

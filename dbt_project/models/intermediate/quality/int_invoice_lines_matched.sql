@@ -12,7 +12,7 @@ invoice_lines as (
         assessed.*,
         staged.is_bsn_valid
 
-    from {{ ref('int_invoice_lines_assessed') }} as assessed
+    from {{ ref('fct_invoice_lines') }} as assessed
     left join {{ ref('stg_ijw__invoice_lines') }} as staged
         on staged.invoice_line_id = assessed.invoice_line_id
 

@@ -1,12 +1,16 @@
 {#- Invoicing completeness per provider, municipality and care month: of the care months the
     region may expect (int_allocation_months_expected), how many were invoiced, i.e. have an
-    accepted net debit (signed sum of accepted lines > 0) for that allocation and month. -#}
+    accepted net debit (signed sum of accepted lines > 0) for that allocation and month.
+    Only care months from the first care month of any invoice line in the warehouse on: before
+    the warehouse's invoice history starts nothing could have been received, so an allocation
+    running since earlier would otherwise show all its older months as missing. -#}
 
 with
 
 expected_months as (
 
     select * from {{ ref('int_allocation_months_expected') }}
+    where service_month >= (select min(service_month) from {{ ref('fct_invoice_lines') }})
 
 ),
 

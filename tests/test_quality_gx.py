@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from orchestration.core.quality.check_summary import summarise_check_results
-from orchestration.core.quality.gx_runner import run_suite, validate_table
+from orchestration.core.quality.gx_runner import batch_rows_setting, run_suite, validate_table
 from orchestration.core.quality.suites import SUITES_DIR, SuiteError, list_suites, load_suite, parse_suite
 from orchestration.core.ingest.raw_tables import RAW_TABLES
 from orchestration.core.settings import Settings
@@ -53,6 +53,37 @@ def test_suite_file_problems_are_named():
                      "expectations": [{"type": "t", "kwargs": {}, "severity": "fatal"}]}, source="x.json")
     with pytest.raises(SuiteError, match="no suite 'raw.nope'"):
         load_suite("raw.nope")
+
+
+def test_suites_the_batched_runner_cannot_combine_are_refused():
+    def suite(expectation):
+        return {"name": "raw.x", "meta": {"asset_key": ["raw", "x"]}, "expectations": [expectation]}
+
+    with pytest.raises(SuiteError, match="expect_column_mean_to_be_between.*statistic of the whole column"):
+        parse_suite(suite({"type": "expect_column_mean_to_be_between", "kwargs": {"column": "a", "min_value": 0}}))
+    with pytest.raises(SuiteError, match="cannot take a row_condition"):
+        parse_suite(suite({"type": "expect_column_values_to_be_unique", "kwargs": {
+            "column": "a", "row_condition": {"type": "nullity", "column": {"name": "b"}, "is_null": False}}}))
+    definition = parse_suite(suite({"type": "expect_compound_columns_to_be_unique",
+                                    "kwargs": {"column_list": ["a", "b"]}}))
+    assert (definition.row_expectations, definition.frame_columns) == ((), [])
+    assert len(definition.table_expectations) == 1 and definition.columns == ["a", "b"]
+
+
+def test_every_suite_splits_into_row_wise_and_table_wide_expectations():
+    for name in list_suites():
+        definition = load_suite(name)
+        table_wide = {e["type"] for e in definition.table_expectations}
+        assert table_wide <= {"expect_compound_columns_to_be_unique", "expect_column_values_to_be_unique"}
+        assert len(definition.row_expectations) + len(definition.table_expectations) == len(definition.expectations)
+
+
+def test_batch_size_setting():
+    assert batch_rows_setting({}) == 250_000
+    assert batch_rows_setting({"JEUGDHULP_GX_BATCH_ROWS": " 5000 "}) == 5000
+    for wrong in ("0", "-3", "veel"):
+        with pytest.raises(ValueError, match="JEUGDHULP_GX_BATCH_ROWS must be a positive number"):
+            batch_rows_setting({"JEUGDHULP_GX_BATCH_ROWS": wrong})
 
 
 def test_invoice_lines_suite_finds_the_amount_defect_as_a_warning(warehouse):
@@ -123,6 +154,10 @@ def test_data_docs_site_is_built_offline(warehouse, tmp_path):
         assert not remote.search(page.read_text(encoding="utf-8")), f"{page} loads something remote"
     saved = json.loads((index.parent / "results" / "raw.ijw_invoice_lines.json").read_text())
     assert saved["row_count"] == 3 and saved["gx_result"]["success"] is False
+    assert (saved["scope"], saved["seq_through"]) == ("table", 2)  # rows of files up to ingested_seq 2
+    assert "alle rijen, bestanden t/m ingested_seq 2" in text
+    reloaded = {r.suite_name: r for r in load_saved_results(settings)}
+    assert reloaded["raw.ijw_invoice_lines"] == results[1]  # every field but GX's own result
 
 
 class _Evaluation:

@@ -4,12 +4,17 @@
   `expectations/`, on the asset the suite names. Blocking: a failed critical expectation
   (severity ERROR) stops everything downstream (dbt for raw tables, publishing for marts); failed
   warnings only (severity WARN) do not. Each run also rebuilds the Data Docs site.
+  Raw suites validate only the rows of files ingested since their watermark (advanced only when
+  no critical expectation failed, so a failure keeps blocking until it is fixed); marts are
+  validated whole. Tables are read in batches, and the step runs in a child process so its memory
+  is returned before dbt runs (orchestration/core/quality/gx_runner.py).
 - `incomplete_invoicing` on mart_invoicing_completeness and `late_invoicing` on
   mart_invoice_timeliness list the flagged providers. Not blocking: a provider's late invoices are
   what the municipalities must see, not a reason to withhold their figures.
 - `findings_by_rule` on dq_findings counts the findings per rule.
 
-Every check opens the warehouse read-only for a moment, in the single-writer pool.
+Every check opens the warehouse read-only for a moment, in the single-writer pool; the GX steps
+also write their watermarks (`gx_state.watermarks`) there.
 """
 
 from __future__ import annotations
@@ -91,57 +96,72 @@ def _gx_suites_check(op_name: str, suite_names: list[str]) -> AssetChecksDefinit
     ]
 
     @multi_asset_check(name=op_name, specs=specs, pool=WAREHOUSE_POOL, can_subset=True,
-                       description="Validates tables with their Great Expectations suites and "
+                       description="Validates tables with their Great Expectations suites (raw tables: "
+                                   "the rows ingested since the last successful validation) and "
                                    "rebuilds the Data Docs in published/regio/kwaliteit/.")
     def _check(context):
-        from orchestration.core.quality.data_docs import build_data_docs, load_saved_results, save_results
-        from orchestration.core.quality.gx_runner import validate_table
+        from orchestration.core.quality.gx_runner import run_suites_in_child
 
         settings = load_settings()
         selected = context.selected_asset_check_keys
-        results = [
-            validate_table(settings.warehouse_path, name)
-            for name, definition in definitions.items()
-            if AssetCheckKey(AssetKey(list(definition.asset_key)), GX_CHECK_NAME) in selected
-        ]
-        # Docs first: Dagster stops the step at a failed blocking check, and the docs should
-        # show that failure.
-        docs_path = None
-        try:
-            save_results(settings, results)
-            docs_path = build_data_docs(settings, load_saved_results(settings))
-        except Exception as exc:  # the checks' verdicts matter more than the docs page
-            context.log.warning(f"Data Docs not rebuilt: {type(exc).__name__}: {exc}")
-        for result in results:
-            metadata = {
-                "rows": result.row_count,
-                "expectations": len(result.outcomes),
-                "failed_critical": sum(1 for o in result.failed if o.severity == "critical"),
-                "failed_warning": sum(1 for o in result.failed if o.severity != "critical"),
-                "expectations_table": MetadataValue.md(result.summary_markdown()),
-            }
-            if result.unexpected_counts:
-                metadata["unexpected_counts"] = MetadataValue.json(result.unexpected_counts)
-            if docs_path is not None:
-                metadata["data_docs"] = MetadataValue.path(str(docs_path))
+        names = [name for name, definition in definitions.items()
+                 if AssetCheckKey(AssetKey(list(definition.asset_key)), GX_CHECK_NAME) in selected]
+        # validation, watermarks and the Data Docs (written before any verdict is yielded: Dagster
+        # stops the step at a failed blocking check, and the docs should show that failure)
+        report = run_suites_in_child(settings, names)
+        if report.docs_error:  # the checks' verdicts matter more than the docs page
+            context.log.warning(f"Data Docs not rebuilt: {report.docs_error}")
+        if report.watermark_error:  # the next run validates those rows again
+            context.log.warning(report.watermark_error)
+        for result in report.results:
             yield AssetCheckResult(
                 asset_key=AssetKey(list(result.asset_key)),
                 check_name=GX_CHECK_NAME,
                 passed=result.success,
                 severity=_SEVERITY.get(result.severity or "warn", AssetCheckSeverity.WARN),
-                metadata=metadata,
+                metadata=_gx_metadata(result, report),
                 description=_describe(result),
             )
 
     return _check
 
 
+def _gx_metadata(result, report) -> dict:
+    metadata = {
+        "rows": result.row_count,
+        "validated_rows": result.validated_rows(),
+        "expectations": len(result.outcomes),
+        "failed_critical": sum(1 for o in result.failed if o.severity == "critical"),
+        "failed_warning": sum(1 for o in result.failed if o.severity != "critical"),
+        "batches": result.batches,
+    }
+    if result.seq_range is not None:
+        metadata["ingested_seq_from"], metadata["ingested_seq_to"] = result.seq_range
+    watermark = report.watermarks.get(result.suite_name)
+    if watermark is not None:
+        metadata["watermark"] = watermark
+    if result.outcomes:
+        metadata["expectations_table"] = MetadataValue.md(result.summary_markdown())
+    if result.unexpected_counts:
+        metadata["unexpected_counts"] = MetadataValue.json(result.unexpected_counts)
+    if report.docs_path is not None:
+        metadata["data_docs"] = MetadataValue.path(str(report.docs_path))
+    if report.peak_memory_mb is not None:
+        metadata["gx_process_peak_mb"] = round(report.peak_memory_mb, 1)
+    return metadata
+
+
 def _describe(result) -> str:
+    if result.nothing_new:
+        return f"no new rows: {result.validated_rows()}"
+    scope = f" ({result.validated_rows()})" if result.seq_range is not None else ""
     if result.success:
-        return f"{len(result.outcomes)} expectations met on {result.row_count} rows"
+        return f"{len(result.outcomes)} expectations met on {result.row_count} rows{scope}"
     failed = ", ".join(o.label for o in result.failed[:5])
     more = f" and {len(result.failed) - 5} more" if len(result.failed) > 5 else ""
-    return f"{len(result.failed)} of {len(result.outcomes)} expectations failed: {failed}{more}"
+    kept = ("; watermark kept, so these rows are validated again next run"
+            if result.severity == "error" and result.seq_through is not None else "")
+    return f"{len(result.failed)} of {len(result.outcomes)} expectations failed: {failed}{more}{scope}{kept}"
 
 
 def _invoicing_check(asset_key: AssetKey, kind: str, available: set[AssetKey]) -> AssetChecksDefinition:

@@ -6,11 +6,15 @@ the site is post-processed to work offline: remote scripts, stylesheets and imag
 small local stylesheet is linked, and the index is rewritten as plain HTML (in Dutch, like all
 published text). The latest result of every suite is also kept as JSON under `results/`, so the
 site can be rebuilt from results validated in an earlier step of the same run.
+
+A raw table is validated incrementally (gx_runner.py): its page shows the rows validated last
+(the new rows of that run, with their `ingested_seq` range), and a run without new rows keeps the
+page of the run before. The result of a batched validation is combined into one GX result per
+suite before it is saved, so every suite still has one validation page.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import html
 import json
 import os
@@ -20,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
-from orchestration.core.quality.gx_runner import ExpectationOutcome, SuiteResult, gx_context
+from orchestration.core.quality.gx_runner import SCOPE_NEW_ROWS, SuiteResult, gx_context
 from orchestration.core.quality.suites import SUITES_DIR, load_suite
 from orchestration.core.settings import Settings
 
@@ -54,12 +58,8 @@ def save_results(settings: Settings, results: Iterable[SuiteResult]) -> None:
     folder = site_dir(settings) / RESULTS_FOLDER
     folder.mkdir(parents=True, exist_ok=True)
     for result in results:
-        document = {
-            "suite_name": result.suite_name,
-            "asset_key": list(result.asset_key),
-            "row_count": result.row_count,
-            "validated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "outcomes": [dataclasses.asdict(outcome) for outcome in result.outcomes],
+        document = result.to_dict() | {
+            "validated_at": result.validated_at or datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "gx_result": None if result.gx_result is None else result.gx_result.to_json_dict(),
         }
         target = folder / f"{result.suite_name}.json"
@@ -76,15 +76,9 @@ def load_saved_results(settings: Settings) -> list[SuiteResult]:
     results = []
     for path in sorted(folder.glob("*.json")):
         document = json.loads(path.read_text(encoding="utf-8"))
-        outcomes = tuple(
-            ExpectationOutcome(**(o | {"columns": tuple(o["columns"]), "examples": tuple(o["examples"])}))
-            for o in document["outcomes"])
         gx_result = document.get("gx_result")
-        results.append(SuiteResult(
-            suite_name=document["suite_name"], asset_key=tuple(document["asset_key"]),
-            row_count=document["row_count"], outcomes=outcomes,
-            gx_result=None if gx_result is None else ExpectationSuiteValidationResultSchema().load(gx_result),
-        ))
+        results.append(SuiteResult.from_dict(
+            document, None if gx_result is None else ExpectationSuiteValidationResultSchema().load(gx_result)))
     return results
 
 
@@ -161,6 +155,17 @@ def _make_offline(root: Path) -> None:
 _STATUS = {None: ("ok", "geslaagd"), "warn": ("warn", "waarschuwing"), "error": ("error", "fout")}
 
 
+def _validated_rows(result: SuiteResult) -> str:
+    """Which rows the result is about, in Dutch."""
+    when = f" ({result.validated_at[:16].replace('T', ' ')} UTC)" if result.validated_at else ""
+    if result.scope == SCOPE_NEW_ROWS and result.seq_range is not None:
+        first, last = result.seq_range
+        files = f"{first}" if first == last else f"{first}–{last}"
+        return f"nieuwe rijen, bestanden ingested_seq {files}{when}"
+    through = f", bestanden t/m ingested_seq {result.seq_through}" if result.seq_through is not None else ""
+    return f"alle rijen{through}{when}"
+
+
 def _index_html(settings: Settings, results: Sequence[SuiteResult],
                 links: dict[str, tuple[str | None, ...]]) -> str:
     rows = []
@@ -176,6 +181,7 @@ def _index_html(settings: Settings, results: Sequence[SuiteResult],
                                   for o in result.failed[:8])
         rows.append(
             f"<tr><td>{name_cell}</td><td class=\"{css}\">{label}</td><td>{result.row_count}</td>"
+            f"<td>{html.escape(_validated_rows(result))}</td>"
             f"<td>{len(result.outcomes)}</td><td>{critical}</td><td>{warnings}</td>"
             f"<td>{failed_list}</td><td>{suite_cell}</td></tr>")
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -193,9 +199,13 @@ Great Expectations-suite uit <code>expectations/</code>: <span class="error">fou
 een kritieke verwachting faalt (publiceren stopt), <span class="warn">waarschuwing</span> dat
 gegevens van aanbieders niet aan een regel voldoen (de regels staan ook in
 <code>marts.dq_findings</code>).</p>
+<p>Ruwe tabellen worden incrementeel gecontroleerd: alleen de rijen van bestanden die na de vorige
+geslaagde controle binnenkwamen (<code>ingested_seq</code> in <code>raw.file_registry</code>). Een tabel
+zonder nieuwe rijen houdt de uitkomst van de vorige controle; een kritieke fout wordt bij elke run
+opnieuw gecontroleerd tot ze is opgelost.</p>
 <table>
-<thead><tr><th>tabel</th><th>status</th><th>rijen</th><th>verwachtingen</th><th>kritiek mislukt</th>
-<th>waarschuwingen</th><th>mislukte verwachtingen (aantal afwijkend)</th><th>suite</th></tr></thead>
+<thead><tr><th>tabel</th><th>status</th><th>rijen</th><th>gecontroleerd</th><th>verwachtingen</th>
+<th>kritiek mislukt</th><th>waarschuwingen</th><th>mislukte verwachtingen (aantal afwijkend)</th><th>suite</th></tr></thead>
 <tbody>
 {chr(10).join(rows)}
 </tbody>

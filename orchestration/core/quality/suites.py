@@ -9,10 +9,19 @@ project keys in `meta`:
 
 Each expectation carries GX's own `severity`: `critical` breaks the table's contract (blocks
 publishing), `warning` flags data the providers should fix (reported, not blocking).
+
+Tables are validated in batches of rows (gx_runner.py), so each expectation is one of:
+- row-wise (the default: every map expectation, e.g. not null, in set, regex, pair comparisons):
+  a row's verdict does not depend on other rows, so GX runs them per batch and the counts add up;
+- table-wide (`TABLE_WIDE_TYPES`: uniqueness, row counts): evaluated in SQL over the whole table;
+- not batchable (`UNBATCHABLE_TYPES`: column statistics such as a mean or the set of distinct
+  values, order checks): refused when the suite is loaded, because no per-batch verdict adds up to
+  the table's.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +35,37 @@ SEVERITIES = ("critical", "warning")
 # kwargs that name columns of the frame
 _COLUMN_KWARGS = ("column", "column_A", "column_B")
 _COLUMN_LIST_KWARGS = ("column_list", "column_set")
+
+# Evaluated in SQL over the whole table (gx_runner._table_wide_result), never per batch.
+TABLE_WIDE_TYPES = frozenset({
+    "expect_column_values_to_be_unique",
+    "expect_compound_columns_to_be_unique",
+    "expect_table_row_count_to_equal",
+    "expect_table_row_count_to_be_between",
+})
+# Their verdict is a statistic of the whole column (or depends on row order across batches):
+# the batched runner cannot combine them, so a suite with one is refused.
+UNBATCHABLE_TYPES = frozenset({
+    "expect_column_distinct_values_to_be_in_set",
+    "expect_column_distinct_values_to_contain_set",
+    "expect_column_distinct_values_to_equal_set",
+    "expect_column_kl_divergence_to_be_less_than",
+    "expect_column_max_to_be_between",
+    "expect_column_mean_to_be_between",
+    "expect_column_median_to_be_between",
+    "expect_column_min_to_be_between",
+    "expect_column_most_common_value_to_be_in_set",
+    "expect_column_pair_cramers_phi_value_to_be_less_than",
+    "expect_column_proportion_of_non_null_values_to_be_between",
+    "expect_column_proportion_of_unique_values_to_be_between",
+    "expect_column_quantile_values_to_be_between",
+    "expect_column_stdev_to_be_between",
+    "expect_column_sum_to_be_between",
+    "expect_column_unique_value_count_to_be_between",
+    "expect_column_values_to_be_decreasing",
+    "expect_column_values_to_be_increasing",
+    "expect_table_row_count_to_equal_other_table",
+})
 
 
 class SuiteError(ValueError):
@@ -51,22 +91,48 @@ class SuiteDefinition:
     @property
     def columns(self) -> list[str]:
         """Table columns the expectations need, in first-use order (computed ones excluded)."""
-        names: list[str] = []
-        for expectation in self.expectations:
-            kwargs = expectation["kwargs"]
-            for key in _COLUMN_KWARGS:
-                if key in kwargs:
-                    names.append(kwargs[key])
-            for key in _COLUMN_LIST_KWARGS:
-                names.extend(kwargs.get(key) or [])
-            names.extend(_condition_columns(kwargs.get("row_condition")))
-        seen = dict.fromkeys(n for n in names if n not in self.computed_columns)
-        return list(seen)
+        return _columns_of(self.expectations, self.computed_columns)
 
-    def to_gx_dict(self) -> dict[str, Any]:
-        """The suite as GX's `ExpectationSuite(**...)` accepts it."""
-        return {"name": self.name, "expectations": [dict(e) for e in self.expectations],
-                "meta": dict(self.meta)}
+    @property
+    def row_expectations(self) -> tuple[dict[str, Any], ...]:
+        """Expectations GX evaluates per batch of rows (their counts add up over batches)."""
+        return tuple(e for e in self.expectations if e["type"] not in TABLE_WIDE_TYPES)
+
+    @property
+    def table_expectations(self) -> tuple[dict[str, Any], ...]:
+        """Expectations evaluated in SQL over the whole table (uniqueness, row counts)."""
+        return tuple(e for e in self.expectations if e["type"] in TABLE_WIDE_TYPES)
+
+    @property
+    def frame_columns(self) -> list[str]:
+        """Table columns the row-wise expectations need: the columns read into pandas."""
+        return _columns_of(self.row_expectations, self.computed_columns)
+
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 of what decides verdicts (expectations, computed columns): a changed suite
+        invalidates the rows validated under the old one."""
+        document = {"expectations": list(self.expectations), "computed_columns": self.computed_columns}
+        text = json.dumps(document, sort_keys=True, ensure_ascii=False, default=str)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def to_gx_dict(self, expectations: tuple[dict[str, Any], ...] | None = None) -> dict[str, Any]:
+        """The suite (or the given subset of its expectations) as GX's `ExpectationSuite(**...)` accepts it."""
+        chosen = self.expectations if expectations is None else expectations
+        return {"name": self.name, "expectations": [dict(e) for e in chosen], "meta": dict(self.meta)}
+
+
+def _columns_of(expectations, computed: dict[str, str]) -> list[str]:
+    names: list[str] = []
+    for expectation in expectations:
+        kwargs = expectation["kwargs"]
+        for key in _COLUMN_KWARGS:
+            if key in kwargs:
+                names.append(kwargs[key])
+        for key in _COLUMN_LIST_KWARGS:
+            names.extend(kwargs.get(key) or [])
+        names.extend(_condition_columns(kwargs.get("row_condition")))
+    return list(dict.fromkeys(n for n in names if n not in computed))
 
 
 def _condition_columns(condition: Any) -> list[str]:
@@ -122,6 +188,13 @@ def parse_suite(document: dict[str, Any], source: str = "<suite>") -> SuiteDefin
         if expectation.get("severity", "critical") not in SEVERITIES:
             raise SuiteError(f"{source}: expectation {position} ({expectation['type']}) has severity "
                              f"{expectation.get('severity')!r}; use one of {', '.join(SEVERITIES)}")
+        if expectation["type"] in UNBATCHABLE_TYPES:
+            raise SuiteError(f"{source}: expectation {position} ({expectation['type']}) is a statistic of "
+                             "the whole column; tables are validated in batches of rows, which cannot "
+                             "combine it (see docs/data_quality.md, \"Incremental validation\")")
+        if expectation["type"] in TABLE_WIDE_TYPES and expectation["kwargs"].get("row_condition"):
+            raise SuiteError(f"{source}: expectation {position} ({expectation['type']}) is evaluated in "
+                             "SQL over the whole table and cannot take a row_condition")
     computed = meta.get("computed_columns") or {}
     if not isinstance(computed, dict) or not all(isinstance(v, str) for v in computed.values()):
         raise SuiteError(f"{source}: meta.computed_columns must map a name to an SQL expression")

@@ -3,6 +3,9 @@
 `python -m benchmarks.profile_ingest [--scale S] [--files N]` on the cached national year
 (run `make bench` or `python -m benchmarks.run_all --only ingestion` first to generate it).
 CPU time (not wall time) per file, best of three, so a busy machine blurs it less.
+
+It also checks the reader's fast path on those files: how many it vouches for, and that its rows
+equal those of `read_messages` (it stops with an error if one differs).
 """
 
 from __future__ import annotations
@@ -11,9 +14,12 @@ import argparse
 import cProfile
 import hashlib
 import io
+import os
 import pstats
+import resource
 import shutil
 import subprocess
+import tempfile
 import time
 from datetime import date
 from pathlib import Path
@@ -36,24 +42,53 @@ def cpu_per_file(label: str, work, count: int) -> float:
 def worker_parts(landing: Path, limit: int) -> None:
     """The worker's steps one by one, in this process, against the bare parse."""
     from benchmarks.bare_parse import parse_file
-    from orchestration.core.ijw.reader import read_messages
-    from orchestration.core.ingest.ijw_rows import parse_ijw
-    from orchestration.core.ingest.landing import landed_files
+    from orchestration.core.ijw.reader import read_flat, read_messages
+    from orchestration.core.ingest.ijw_rows import _row, parse_ijw
+    from orchestration.core.ingest.landing import iter_landed_files, move_file
     from orchestration.core.ingest.parsed import ClientKeys
     from orchestration.core.ingest.worker import parse_chunk
 
-    files = landed_files(landing, "ijw")[:limit]
+    files = [f for _, f in zip(range(limit), iter_landed_files(landing, "ijw"))]
     data = [f.path.read_bytes() for f in files]
     keys = ClientKeys("profile-key")
-    tasks = [(str(f.path), f.relative, f.landed_path) for f in files]
+    tasks = [(f.location, f.relative, f.landed_path) for f in files]
     n = len(files)
+    flat = [read_flat(d) for d in data]
+    for d, message in zip(data, flat):
+        if message is not None:  # parse_ijw took the fast path: compare with the typed records
+            [fast] = parse_ijw(d, keys).tables.values()
+            if fast.rows != [_row(item, keys) for item in read_messages(io.BytesIO(d))]:
+                raise SystemExit("read_flat and read_messages disagree on a file")
+    print(f"reader fast path: {sum(m is not None for m in flat)} of {n} files, rows equal to read_messages")
+
+    def read_all() -> None:
+        for f in files:
+            with open(f.location, "rb") as stream:
+                stream.read()
+
     print(f"worker, CPU per file over {n} files:")
-    cpu_per_file("read the bytes", lambda: [f.path.read_bytes() for f in files], n)
+    cpu_per_file("read the bytes (open, read)", read_all, n)
     cpu_per_file("SHA-256", lambda: [hashlib.sha256(d).hexdigest() for d in data], n)
     cpu_per_file("bare parse (benchmarks/bare_parse.py)", lambda: [parse_file(d) for d in data], n)
     cpu_per_file("ijw.reader.read_messages (typed records)", lambda: [list(read_messages(io.BytesIO(d))) for d in data], n)
+    cpu_per_file("ijw.reader.read_flat (fast path, tuples)", lambda: [read_flat(d) for d in data], n)
     cpu_per_file("ingest.ijw_rows.parse_ijw (+ rows, pseudonyms)", lambda: [parse_ijw(d, keys) for d in data], n)
     cpu_per_file("ingest.worker.parse_chunk (+ read, hash, Arrow)", lambda: parse_chunk("ijw", tasks, "profile-key"), n)
+    with tempfile.TemporaryDirectory(dir=OUT) as scratch:
+        archive, quarantine = os.path.join(scratch, "archive"), os.path.join(scratch, "quarantine")
+        roots = (archive, quarantine)
+        cpu_per_file("  the same, proposing archive names", lambda: parse_chunk("ijw", tasks, "profile-key", roots), n)
+        moved = []
+        for turn in range(3):  # hard links of the landed files, moved as ingestion moves them
+            here = os.path.join(scratch, f"moved{turn}")
+            for i, f in enumerate(files):
+                os.makedirs(os.path.join(here, "from"), exist_ok=True)
+                os.link(f.location, os.path.join(here, "from", str(i)))
+            started = time.process_time()
+            for i in range(n):
+                move_file(os.path.join(here, "from", str(i)), os.path.join(here, "to", str(i)))
+            moved.append(time.process_time() - started)
+        print(f"  {'landing.move_file (after the commit, in a worker)':58s} {min(moved) * 1000 / n:7.3f} ms/file")
     profile = cProfile.Profile()
     profile.enable()
     parse_chunk("ijw", tasks, "profile-key")
@@ -77,8 +112,9 @@ def main_process(dataset: Path, as_of: date) -> None:
     report = ingest_source(settings, "ijw")
     profile.disable()
     cpu, wall = time.process_time() - started_cpu, time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\nmain process: {report.files_ingested} files, wall {wall:.1f} s, main-process CPU {cpu:.1f} s "
-          f"({cpu * 1000 / max(1, report.files_ingested):.3f} ms/file, under cProfile)")
+          f"({cpu * 1000 / max(1, report.files_ingested):.3f} ms/file, under cProfile), peak RSS {peak:.0f} MB")
     stats = pstats.Stats(profile)
     stats.sort_stats("cumulative").print_stats(r"ingest|duckdb|posix|registry", 25)
     stats.sort_stats("tottime").print_stats(15)

@@ -20,14 +20,24 @@ Errors are `IjwReadError`s (see `errors.py`). One may surface after items were a
 (e.g. a bad date in the 500th line), so consume the whole iterator before committing a file.
 JW325 items are held back until the end of DeclaratieAntwoord, because its RetourCodes follow the
 lines; a JW325 answer is small (rejected lines only).
+
+`read_flat` is a fast path for ingestion beside it: the same fields as plain tuples (no record
+objects), from a whole-file parse of a small file held in memory. It vouches only for files it
+can prove `read_messages` reads the same way (the usual, well-formed shape of each message); for
+anything else (a file it cannot parse, an unexpected element or order, any value that
+`read_messages` would refuse, a large file) it returns None and the caller uses
+`read_messages`, which then decides (and raises the precise error). So where it answers, it answers
+exactly what `read_messages` would.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import BinaryIO
@@ -713,3 +723,440 @@ _RECORD_PARSERS = {
     "JW305": _MessageReader._care_start,
     "JW307": _MessageReader._care_stop,
 }
+
+
+# --- the rows-only fast path (ingestion) ------------------------------------------------------
+
+_HEAD_FIELDS = ("line", "message_id", "message_date", "sender", "receiver")
+_LINE_FIELDS = (
+    "reference_number", "previous_reference_number", "allocation_number", "product_category",
+    "product_code", "period_start", "period_end", "volume", "unit", "tariff_cents",
+    "amount_cents", "debit_credit",
+)  # fmt: skip
+
+# What each tuple of `FlatMessage.records` holds, by position: the line of the record's start
+# tag, the header fields, then the record's fields, named as the records.py fields they equal.
+# `bsn` is the client's (Client/Bsn), `birth_date` is Client/Geboortedatum/Datum,
+# `declaration_*` come from the JW323 Declaratie, JW325 `declaration_number` from the
+# DeclaratieAntwoord, `return_codes` is the tuple of the line's RetourCodes.
+FLAT_FIELDS: dict[str, tuple[str, ...]] = {
+    "JW315": _HEAD_FIELDS + ("bsn", "birth_date") + (
+        "provider_reference", "product_category", "product_code", "requested_start_date",
+        "requested_end_date", "volume", "unit", "frequency", "referrer_type",
+    ),
+    "JW301": _HEAD_FIELDS + ("bsn", "birth_date") + (
+        "allocation_number", "provider_reference", "product_category", "product_code",
+        "allocation_date", "allocation_time", "start_date", "end_date", "change_reason",
+        "volume", "unit", "frequency", "budget_cents",
+    ),
+    "JW305": _HEAD_FIELDS + ("bsn", "birth_date") + (
+        "allocation_number", "product_category", "product_code", "allocation_start_date",
+        "start_date", "delivery_status",
+    ),
+    "JW307": _HEAD_FIELDS + ("bsn", "birth_date") + (
+        "allocation_number", "product_category", "product_code", "allocation_start_date",
+        "start_date", "end_reason", "end_date", "delivery_status",
+    ),
+    "JW323": _HEAD_FIELDS + (
+        "declaration_number", "declaration_period_start", "declaration_period_end",
+        "declaration_date", "bsn",
+    ) + _LINE_FIELDS,
+    "JW325": _HEAD_FIELDS + ("declaration_number", "bsn") + _LINE_FIELDS + ("return_codes",),
+}  # fmt: skip
+
+# Larger files take the streaming reader: a whole-file tree of them would not be small.
+FLAT_MAX_BYTES = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class FlatMessage:
+    message_type: str
+    header: Header
+    records: list[tuple]  # laid out as FLAT_FIELDS[message_type]
+
+
+def read_flat(data: bytes) -> FlatMessage | None:
+    """The records of the iJw 3.2 message in `data` as tuples (see FLAT_FIELDS), exactly as
+    `read_messages` would read them; None when the fast path cannot vouch for the file, and then
+    `read_messages(io.BytesIO(data))` decides (it may read the file or raise)."""
+    if len(data) > FLAT_MAX_BYTES or b"<!" in data or not _plain_prolog(data):
+        return None  # large, or a DOCTYPE, comment or CDATA somewhere, or another encoding
+    try:
+        root = etree.fromstring(data, _flat_parser())
+        message_type = _FLAT_ROOTS.get(root.tag)
+        if message_type is None:
+            return None
+        return _flat_message(root, message_type)
+    except Exception:  # noqa: BLE001 - whatever it is, the streaming reader decides
+        return None
+
+
+class _NotFlat(Exception):
+    """Not the usual shape or a value read_messages would refuse: read_messages decides."""
+
+
+_FLAT_ROOTS = {
+    f"{{http://www.istandaarden.nl/ijw/3_2/{code.lower()}/schema}}Bericht": code
+    for code in MESSAGE_CODES
+}
+_UTF8_DECLARATION = re.compile(rb"""encoding\s*=\s*["'](?i:utf-8)["']""")
+_flat_local = threading.local()  # lxml parsers are not to be shared between threads
+
+
+def _flat_parser() -> etree.XMLParser:
+    parser = getattr(_flat_local, "parser", None)
+    if parser is None:
+        # the same options as _iterparse: no DTD, no entities, no network, libxml2's limits on
+        parser = etree.XMLParser(
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            dtd_validation=False,
+            huge_tree=False,
+            remove_comments=True,
+            remove_pis=True,
+            collect_ids=False,
+        )
+        parser.resolvers.add(_RefuseEverything())
+        _flat_local.parser = parser
+    return parser
+
+
+def _plain_prolog(data: bytes) -> bool:
+    """UTF-8 without a byte order mark, declared so or not declared at all."""
+    if data.startswith(b"<?xml"):
+        end = data.find(b"?>", 5, 512)
+        if end < 0:
+            return False
+        return b"encoding" not in data[5:end] or _UTF8_DECLARATION.search(data, 5, end) is not None
+    return data.startswith(b"<")
+
+
+def _required(fields: dict, tag: str) -> str:
+    """Required text, stripped, as _Fields.text (missing, no text or blank: not flat)."""
+    text = fields.get(tag)
+    if text is None or not (text := text.strip()):
+        raise _NotFlat(tag)
+    return text
+
+
+def _optional(fields: dict, tag: str) -> str | None:
+    text = fields.get(tag)
+    return (text.strip() or None) if text is not None else None
+
+
+def _flat_date(value: str) -> date:
+    known = _DATES.get(value)
+    if known is not None:
+        return known
+    match = _DATE.fullmatch(value)
+    if match is None:
+        raise _NotFlat(value)
+    parsed = date(int(match[1]), int(match[2]), int(match[3]))  # ValueError: not flat
+    if len(_DATES) >= _DATE_CACHE_SIZE:
+        _DATES.clear()
+    _DATES[value] = parsed
+    return parsed
+
+
+def _flat_optional_date(fields: dict, tag: str) -> date | None:
+    value = _optional(fields, tag)
+    return None if value is None else _flat_date(value)
+
+
+def _flat_integer(value: str) -> int:
+    if _DIGITS.fullmatch(value) is None:
+        raise _NotFlat(value)
+    return int(value)
+
+
+def _flat_optional_integer(fields: dict, tag: str) -> int | None:
+    value = _optional(fields, tag)
+    return None if value is None else _flat_integer(value)
+
+
+def _texts(element: etree._Element) -> dict:
+    """Tag -> text of an element's children; a tag that repeats keeps its last, as _Fields does."""
+    return {child.tag: child.text for child in element}
+
+
+def _group(children: dict[str, etree._Element], tag: str) -> dict:
+    child = children.get(tag)
+    if child is None:
+        raise _NotFlat(tag)
+    return _texts(child)
+
+
+def _flat_message(root: etree._Element, message_type: str) -> FlatMessage:
+    m = f"{{http://www.istandaarden.nl/ijw/3_2/{message_type.lower()}/schema}}"
+    names = _RECORD_PATHS[message_type]
+    record_tag = m + names[-1]
+    header_tag = m + "Header"
+    content = list(root)
+    # exactly the Header, then the one element holding the records: no second Header, nothing
+    # read_messages would take for a header or a record anywhere else (checked by counting below)
+    if len(content) != 2 or content[0].tag != header_tag or content[1].tag != m + names[0]:
+        raise _NotFlat("layout")
+    header = _flat_header(content[0], m, message_type)
+    head = (header.message_id, header.message_date, header.sender, header.receiver)
+    top = content[1]
+    if message_type == "JW323" or message_type == "JW325":
+        records, clients = _flat_invoice_records(top, m, message_type, record_tag, head)
+        specials = (header_tag, record_tag, m + "Bsn", m + "Client")
+        expected = {header_tag: 1, record_tag: len(records), m + "Bsn": clients, m + "Client": clients}
+        if message_type == "JW325":
+            specials += (m + "DeclaratieAntwoord",)
+            expected[m + "DeclaratieAntwoord"] = 1
+    else:
+        records = _flat_client_records(top, m, message_type, names, record_tag, head)
+        specials = (header_tag, record_tag)
+        expected = {header_tag: 1, record_tag: len(records)}
+    found: dict[str, int] = {}
+    for element in root.iter(*specials):
+        found[element.tag] = found.get(element.tag, 0) + 1
+    if found != {tag: n for tag, n in expected.items() if n}:
+        raise _NotFlat("a header, record, client or Bsn elsewhere")
+    return FlatMessage(message_type, header, records)
+
+
+def _flat_header(element: etree._Element, m: str, message_type: str) -> Header:
+    children = {child.tag: child for child in element}
+    fields = {tag: child.text for tag, child in children.items()}
+    if (
+        _required(fields, m + "BerichtCode") != MESSAGE_CODES[message_type]
+        or (_required(fields, m + "BerichtVersie"), _required(fields, m + "BerichtSubversie"))
+        != _EXPECTED_RELEASE
+    ):
+        raise _NotFlat("header")
+    identification = _group(children, m + "BerichtIdentificatie")
+    return Header(
+        message_type=message_type,
+        sender=_required(fields, m + "Afzender"),
+        receiver=_required(fields, m + "Ontvanger"),
+        message_id=_required(identification, _BASE + "Identificatie"),
+        message_date=_flat_date(_required(identification, _BASE + "Dagtekening")),
+    )
+
+
+def _record_fields(record: etree._Element) -> dict:
+    """Tag -> text of everything inside a record, which read_messages finds by tag: refused when
+    a tag repeats (then which one read_messages takes depends on nesting)."""
+    pairs = [(element.tag, element.text) for element in record.iter()]
+    fields = dict(pairs)
+    if len(fields) != len(pairs):
+        raise _NotFlat("repeated element in a record")
+    return fields
+
+
+def _flat_client_records(
+    client: etree._Element, m: str, message_type: str, names: tuple[str, ...], record_tag: str,
+    head: tuple,
+) -> list[tuple]:
+    """JW301/305/307/315: Bericht/Client/<container>/<record>..."""
+    children = list(client)
+    container_tag = m + names[1]
+    # read_messages reads the client when the first record ends: only what precedes the
+    # container exists then, so the container must be the client's last (and only) one
+    if not children or children[-1].tag != container_tag:
+        raise _NotFlat("container")
+    if any(child.tag == container_tag for child in children[:-1]):
+        raise _NotFlat("second container")
+    by_tag = {child.tag: child for child in children}
+    fields = {tag: child.text for tag, child in by_tag.items()}
+    bsn = _required(fields, m + "Bsn")
+    birth_date = _flat_date(_required(_group(by_tag, m + "Geboortedatum"), _BASE + "Datum"))
+    _required(fields, m + "Geslacht")
+    surname = by_tag.get(m + "Naam")
+    if surname is None:
+        raise _NotFlat("Naam")
+    _required(_group({c.tag: c for c in surname}, _BASE + "Geslachtsnaam"), _BASE + "Achternaam")
+    values = _FLAT_VALUES[message_type]
+    records = []
+    for record in children[-1]:
+        if record.tag == record_tag:
+            records.append(
+                (record.sourceline, *head, bsn, birth_date, *values(_record_fields(record), m))
+            )
+    if not records:
+        raise _NotFlat("no record")
+    return records
+
+
+def _flat_product(f: dict, m: str) -> tuple[str | None, str | None]:
+    if m + "Product" not in f:
+        return None, None
+    return _required(f, _BASE + "Categorie"), _optional(f, _BASE + "Code")
+
+
+def _flat_omvang(f: dict, m: str) -> tuple[int | None, str | None, str | None]:
+    if m + "Omvang" not in f:
+        return None, None, None
+    return (
+        _flat_integer(_required(f, _BASE + "Volume")),
+        _required(f, _BASE + "Eenheid"),
+        _required(f, _BASE + "Frequentie"),
+    )
+
+
+def _flat_allocation(f: dict, m: str) -> tuple:
+    category, code = _flat_product(f, m)
+    volume, unit, frequency = _flat_omvang(f, m)
+    return (
+        _required(f, m + "ToewijzingNummer"), _optional(f, m + "ReferentieAanbieder"), category,
+        code, _flat_date(_required(f, m + "Toewijzingsdatum")), _required(f, m + "Toewijzingstijd"),
+        _flat_date(_required(f, m + "Ingangsdatum")), _flat_optional_date(f, m + "Einddatum"),
+        _optional(f, m + "RedenWijziging"), volume, unit, frequency,
+        _flat_optional_integer(f, m + "Budget"),
+    )  # fmt: skip
+
+
+def _flat_care_start(f: dict, m: str) -> tuple:
+    category, code = _flat_product(f, m)
+    return (
+        _optional(f, m + "ToewijzingNummer"), category, code,
+        _flat_optional_date(f, m + "ToewijzingIngangsdatum"),
+        _flat_date(_required(f, m + "Begindatum")), _required(f, m + "StatusAanlevering"),
+    )  # fmt: skip
+
+
+def _flat_care_stop(f: dict, m: str) -> tuple:
+    category, code = _flat_product(f, m)
+    return (
+        _optional(f, m + "ToewijzingNummer"), category, code,
+        _flat_optional_date(f, m + "ToewijzingIngangsdatum"),
+        _flat_date(_required(f, m + "Begindatum")), _required(f, m + "RedenBeeindiging"),
+        _flat_date(_required(f, m + "Einddatum")), _required(f, m + "StatusAanlevering"),
+    )  # fmt: skip
+
+
+def _flat_referral_request(f: dict, m: str) -> tuple:
+    category, code = _flat_product(f, m)
+    volume, unit, frequency = _flat_omvang(f, m)
+    return (
+        _required(f, m + "ReferentieAanbieder"), category, code,
+        _flat_date(_required(f, m + "ToewijzingIngangsdatum")),
+        _flat_optional_date(f, m + "ToewijzingEinddatum"), volume, unit, frequency,
+        _required(f, _BASE + "Type"),
+    )  # fmt: skip
+
+
+def _flat_line(f: dict, m: str) -> tuple:
+    debit_credit = _required(f, _BASE + "DebetCredit")
+    if debit_credit != "D" and debit_credit != "C":
+        raise _NotFlat("DebetCredit")
+    return (
+        _required(f, _BASE + "ReferentieNummer"), _optional(f, _BASE + "VorigReferentieNummer"),
+        _required(f, m + "ToewijzingNummer"), _required(f, m + "ProductCategorie"),
+        _required(f, m + "ProductCode"), _flat_date(_required(f, _BASE + "Begindatum")),
+        _flat_date(_required(f, _BASE + "Einddatum")),
+        _flat_integer(_required(f, m + "GeleverdVolume")), _required(f, m + "Eenheid"),
+        _flat_optional_integer(f, m + "ProductTarief"),
+        _flat_integer(_required(f, _BASE + "Bedrag")), debit_credit,
+    )  # fmt: skip
+
+
+_FLAT_VALUES = {
+    "JW315": _flat_referral_request,
+    "JW301": _flat_allocation,
+    "JW305": _flat_care_start,
+    "JW307": _flat_care_stop,
+}
+
+
+def _flat_invoice_records(
+    top: etree._Element, m: str, message_type: str, record_tag: str, head: tuple
+) -> tuple[list[tuple], int]:
+    """JW323 Bericht/Declaratie/Clienten/Client/Prestaties/Prestatie..., JW325 the same under
+    DeclaratieAntwoord; (records, number of clients)."""
+    children = list(top)
+    clienten_tag = m + "Clienten"
+    by_tag = {child.tag: child for child in children}
+    if len(by_tag) != len(children):
+        raise _NotFlat("repeated element")
+    clienten = by_tag.get(clienten_tag)
+    answer = message_type == "JW325"
+    if answer:
+        context = _flat_answer(by_tag, m)
+        number_at = children.index(by_tag[m + "DeclaratieNummer"])
+        if clienten is not None and number_at > children.index(clienten):
+            raise _NotFlat("DeclaratieNummer after the lines")
+    else:
+        # read_messages reads the declaration when the first line ends: only what precedes
+        # Clienten exists then
+        if clienten is None or children[-1] is not clienten:
+            raise _NotFlat("Clienten")
+        fields = {tag: child.text for tag, child in by_tag.items()}
+        period = _group(by_tag, m + "DeclaratiePeriode")
+        context = (
+            _required(fields, m + "DeclaratieNummer"),
+            _flat_date(_required(period, _BASE + "Begindatum")),
+            _flat_date(_required(period, _BASE + "Einddatum")),
+            _flat_date(_required(fields, m + "DeclaratieDagtekening")),
+        )
+    records: list[tuple] = []
+    clients = 0
+    code_tag = m + "RetourCode"
+    for client in clienten if clienten is not None else ():
+        if client.tag != m + "Client":
+            raise _NotFlat("not a Client")
+        clients += 1
+        tags = [child.tag for child in client]
+        if tags.count(m + "Bsn") != 1 or tags.count(m + "Prestaties") > 1:
+            raise _NotFlat("Bsn")
+        if m + "Prestaties" not in tags:
+            continue
+        if tags.index(m + "Bsn") > tags.index(m + "Prestaties"):
+            raise _NotFlat("Bsn after the lines")
+        lines = client[tags.index(m + "Prestaties")]
+        bsn = _required({m + "Bsn": client[tags.index(m + "Bsn")].text}, m + "Bsn")
+        for record in lines:
+            if record.tag != record_tag:
+                continue
+            f = _record_fields_with_codes(record, code_tag) if answer else _record_fields(record)
+            line = _flat_line(f, m)
+            if answer:
+                codes = f[code_tag]
+                records.append((record.sourceline, *head, context[0], bsn, *line, codes))
+            else:
+                records.append((record.sourceline, *head, *context, bsn, *line))
+    if not records and not answer:
+        raise _NotFlat("no record")
+    return records, clients
+
+
+def _record_fields_with_codes(record: etree._Element, code_tag: str) -> dict:
+    """As _record_fields, with the line's RetourCodes (which may repeat) under `code_tag`, as a
+    tuple of their values (at least one)."""
+    pairs = []
+    codes = []
+    for element in record.iter():
+        if element.tag == code_tag:
+            if len(element):
+                raise _NotFlat("RetourCode with children")
+            value = (element.text or "").strip()
+            if value:
+                codes.append(value)
+        else:
+            pairs.append((element.tag, element.text))
+    fields = dict(pairs)
+    if len(fields) != len(pairs) or not codes:
+        raise _NotFlat("repeated element or no RetourCode in a line")
+    fields[code_tag] = tuple(codes)
+    return fields
+
+
+def _flat_answer(by_tag: dict[str, etree._Element], m: str) -> tuple[str]:
+    """Checks the DeclaratieAntwoord as read_messages does; (its DeclaratieNummer,)."""
+    fields = {tag: child.text for tag, child in by_tag.items()}
+    number = _required(fields, m + "DeclaratieNummer")
+    for total in ("TotaalIngediendBedrag", "TotaalToegekendBedrag"):
+        amounts = _group(by_tag, m + total)
+        _flat_integer(_required(amounts, _BASE + "TotaalBedrag"))
+        if _required(amounts, _BASE + "DebetCredit") not in ("D", "C"):
+            raise _NotFlat("DebetCredit")
+    holder = by_tag.get(m + "RetourCodes")
+    if holder is None or not any(
+        (code.text or "").strip() for code in holder.iterchildren(m + "RetourCode")
+    ):
+        raise _NotFlat("RetourCodes")
+    return (number,)

@@ -5,6 +5,9 @@ iJw release, a message that breaks the standard) quarantines the whole file, so 
 message never reaches the warehouse. An invalid BSN does not: its line is loaded with the
 pseudonym of the given string and `bsn_valid = false`, for data quality to report.
 Names and full birth dates are dropped here; they never leave this module.
+
+Files are read by the reader's fast path (`read_flat`: tuples, no record objects) where it vouches
+for them, else by `read_messages`; both give the same values, so the rows are the same.
 """
 
 from __future__ import annotations
@@ -13,11 +16,18 @@ import io
 import re
 
 from orchestration.core.ijw.errors import IjwReadError
-from orchestration.core.ijw.reader import read_messages, sniff_message_type
+from orchestration.core.ijw.reader import (
+    FLAT_FIELDS,
+    FlatMessage,
+    read_flat,
+    read_messages,
+    sniff_message_type,
+)
 from orchestration.core.ijw.records import (
     Allocation,
     CareStart,
     CareStop,
+    Header,
     InvoiceLine,
     ReadItem,
     ReferralRequest,
@@ -79,7 +89,45 @@ def _line_values(line: InvoiceLine) -> tuple:
     )  # fmt: skip
 
 
-def _row(item: ReadItem, keys: ClientKeys) -> tuple:
+class _FlatItem:
+    """One record of the fast path, for `_row`: its message header and its FLAT_FIELDS values."""
+
+    __slots__ = ("header", "values")
+
+    def __init__(self, header: Header, values: tuple) -> None:
+        self.header = header
+        self.values = values
+
+
+def _flat_layout(message_type: str) -> tuple[int, int | None, bool]:
+    """(position of the BSN, position of the birth date or None, whether the tuple ends in return
+    codes) in a fast-path tuple, checked against the raw table's columns so the two layouts
+    cannot drift apart."""
+    fields = FLAT_FIELDS[message_type]
+    bsn = fields.index("bsn")
+    birth = fields.index("birth_date") if "birth_date" in fields else None
+    mapped = ["record_position" if f == "line" else f for f in fields]
+    mapped[bsn : bsn + 1] = ["client_key", "bsn_valid"]
+    if birth is not None:
+        mapped[birth + 1] = "birth_year"
+    columns = COLUMNS[TABLE_OF_MESSAGE[message_type]]
+    if tuple(mapped) != columns:
+        raise AssertionError(f"{message_type}: reader.FLAT_FIELDS do not match the raw columns")
+    return bsn, birth, fields[-1] == "return_codes"
+
+
+_FLAT_LAYOUT = {message_type: _flat_layout(message_type) for message_type in TABLE_OF_MESSAGE}
+
+
+def _row(item: ReadItem | _FlatItem, keys: ClientKeys) -> tuple:
+    if item.__class__ is _FlatItem:
+        v = item.values
+        bsn, birth, codes = _FLAT_LAYOUT[item.header.message_type]
+        if birth is not None:  # JW301/305/307/315: BSN, birth date -> key, valid, birth year
+            return v[:bsn] + keys(v[bsn]) + (v[birth].year,) + v[birth + 1 :]
+        if codes:  # JW325: the line's return codes, comma-separated
+            return v[:bsn] + keys(v[bsn]) + v[bsn + 1 : -1] + (",".join(v[-1]),)
+        return v[:bsn] + keys(v[bsn]) + v[bsn + 1 :]  # JW323
     h = item.header
     head = (item.line, h.message_id, h.message_date, h.sender, h.receiver)
     r = item.record
@@ -122,6 +170,9 @@ def parse_ijw(data: bytes, keys: ClientKeys) -> ParsedFile:
     """Read one iJw message into rows of its raw table, or raise QuarantineError."""
     if not data.strip():
         raise QuarantineError("empty_file", "the file is empty")
+    flat = read_flat(data)
+    if flat is not None:
+        return _flat_rows(flat, keys)
     rows: list[tuple] = []
     message_type = None
     try:
@@ -137,3 +188,10 @@ def parse_ijw(data: bytes, keys: ClientKeys) -> ParsedFile:
         raise QuarantineError(exc.reason, str(exc)) from exc
     table = TABLE_OF_MESSAGE[message_type]
     return ParsedFile(message_type, {table: TableRows(COLUMNS[table], rows)})
+
+
+def _flat_rows(flat: FlatMessage, keys: ClientKeys) -> ParsedFile:
+    header = flat.header
+    rows = [_row(_FlatItem(header, values), keys) for values in flat.records]
+    table = TABLE_OF_MESSAGE[flat.message_type]
+    return ParsedFile(flat.message_type, {table: TableRows(COLUMNS[table], rows)})

@@ -4,20 +4,28 @@ The worker reads each file once: the bytes are hashed (the file's id) and parsed
 never touches the warehouse; the main process decides, per file, whether the rows are loaded
 (new), dropped (a duplicate) or replaced by a quarantine entry. Files are parsed whole before
 their rows join the chunk, so a file that fails half-way contributes no row.
+
+Given the archive and quarantine folders, the worker also proposes each file's target there (a
+free name, see `landing.free_target`), so the main process need not look at the disk per file;
+and `move_files` does the moves after the commit, in a worker too.
 """
 
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
+import multiprocessing.connection
+import os
+import threading
 import traceback
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 
 import pyarrow as pa
 
 from orchestration.core.ingest.errors import QuarantineError
 from orchestration.core.ingest.ijw_rows import parse_ijw
+from orchestration.core.ingest.landing import free_target, move_file, write_reason
 from orchestration.core.ingest.parsed import ClientKeys, ParsedFile
 from orchestration.core.ingest.raw_tables import table_columns
 from orchestration.core.ingest.tabular_sources import parse_tabular
@@ -49,6 +57,7 @@ class FileOutcome:
     reason: str | None = None  # quarantined: "<code>: <message>"
     rows: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    target: str | None = None  # proposed free path: archive/ (parsed, repeated) or quarantine/
 
 
 @dataclass
@@ -61,9 +70,22 @@ _keys: ClientKeys | None = None
 
 
 def init_worker(pseudonym_key: str) -> None:
-    """Pool initializer: the pseudonymiser lives once per process (its cache is per process too)."""
+    """Pool initializer: the pseudonymiser lives once per process (its cache is per process too).
+
+    A worker also ends when the process that started it ends: after a crash (or a kill) of the
+    ingestion it would otherwise wait for work forever. A move cut short by that is finished by
+    the rerun (see runner.py, crash safety).
+    """
     global _keys
     _keys = ClientKeys(pseudonym_key)
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_end_with, args=(parent.sentinel,), daemon=True).start()
+
+
+def _end_with(sentinel: int) -> None:
+    multiprocessing.connection.wait([sentinel])
+    os._exit(1)
 
 
 def _parse(source: str, relative: str, data: bytes, keys: ClientKeys) -> ParsedFile:
@@ -83,8 +105,17 @@ def _to_arrow(table: str, columns: tuple[str, ...], rows: list[tuple], file_ids:
     return pa.Table.from_arrays(arrays, names=names)
 
 
-def parse_chunk(source: str, files: list[tuple[str, str, str]], pseudonym_key: str | None = None) -> ChunkResult:
-    """Parse files given as (absolute path, path below landing/<source>/, path below landing/)."""
+def parse_chunk(
+    source: str,
+    files: list[tuple[str, str, str]],
+    pseudonym_key: str | None = None,
+    roots: tuple[str, str] | None = None,
+) -> ChunkResult:
+    """Parse files given as (absolute path, path below landing/<source>/, path below landing/).
+
+    With `roots` (the source's archive and quarantine folders), each outcome proposes a free
+    target in the one its status points to.
+    """
     keys = _keys if pseudonym_key is None else ClientKeys(pseudonym_key)
     if keys is None:
         raise RuntimeError("parse_chunk needs a pseudonym key or init_worker() first")
@@ -93,7 +124,8 @@ def parse_chunk(source: str, files: list[tuple[str, str, str]], pseudonym_key: s
     seen: set[str] = set()
     for path, relative, landed_path in files:
         try:
-            data = Path(path).read_bytes()
+            with open(path, "rb") as stream:
+                data = stream.read()
         except FileNotFoundError:  # taken away since it was listed: not ours to account for
             outcomes.append(FileOutcome(landed_path, "", 0, "vanished", reason="vanished"))
             continue
@@ -119,7 +151,37 @@ def parse_chunk(source: str, files: list[tuple[str, str, str]], pseudonym_key: s
         outcome.notes = parsed.notes
         outcome.rows = {table: len(rows.rows) for table, rows in parsed.tables.items()}
         parsed_files.append((outcome, parsed))
-    return ChunkResult(outcomes, _chunk_tables(parsed_files))
+    tables = _chunk_tables(parsed_files)
+    if roots is not None:
+        archive, quarantine = roots
+        folders: dict[str, bool] = {}  # folder -> exists (a first load finds none: no lstat per file)
+        for (_path, relative, _landed), outcome in zip(files, outcomes):
+            if outcome.status in ("parsed", "repeated"):
+                outcome.target = _propose(archive, relative, outcome.file_id, False, folders)
+            elif outcome.status == "quarantined":
+                outcome.target = _propose(quarantine, relative, outcome.file_id, True, folders)
+    return ChunkResult(outcomes, tables)
+
+
+def _propose(root: str, relative: str, file_id: str, with_reason: bool, folders: dict[str, bool]) -> str:
+    """A free target below root; the file's own name when its folder does not even exist."""
+    target = os.path.join(root, relative)
+    folder = os.path.dirname(target)
+    exists = folders.get(folder)
+    if exists is None:
+        exists = folders[folder] = os.path.isdir(folder)
+    if not exists:
+        return target
+    return free_target(root, relative, file_id, with_reason=with_reason)
+
+
+def move_files(moves: list[tuple[str, str, tuple[str, str, str] | None]]) -> None:
+    """After a commit: move each file (source, target) and, for a quarantined one, write its reason
+    file from (landed path, file id, reason). Stops at the first failure (raised)."""
+    for source, target, reason in moves:
+        move_file(source, target)
+        if reason is not None:
+            write_reason(target, *reason)
 
 
 def _quarantine_internal(outcome: FileOutcome, exc: Exception) -> None:

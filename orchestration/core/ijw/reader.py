@@ -144,20 +144,22 @@ class _RefuseEverything(etree.Resolver):
         raise ForbiddenDtdError(f"refused to load external resource {system_url!r}")
 
 
+# lxml options of every parse: no DTD, no entities, no network, libxml2's size limits on
+_SAFE_PARSER_OPTIONS = dict(
+    resolve_entities=False,
+    no_network=True,
+    load_dtd=False,
+    dtd_validation=False,
+    huge_tree=False,
+    remove_comments=True,
+    remove_pis=True,
+    collect_ids=False,
+)
+
+
 def _iterparse(stream: BinaryIO, events: tuple[str, ...]) -> etree.iterparse:
     etree.clear_error_log()  # lxml's per-thread log keeps earlier files' errors otherwise
-    context = etree.iterparse(
-        stream,
-        events=events,
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-        collect_ids=False,
-    )
+    context = etree.iterparse(stream, events=events, **_SAFE_PARSER_OPTIONS)
     context.resolvers.add(_RefuseEverything())
     return context
 
@@ -806,17 +808,8 @@ _flat_local = threading.local()  # lxml parsers are not to be shared between thr
 def _flat_parser() -> etree.XMLParser:
     parser = getattr(_flat_local, "parser", None)
     if parser is None:
-        # the same options as _iterparse: no DTD, no entities, no network, libxml2's limits on
-        parser = etree.XMLParser(
-            resolve_entities=False,
-            no_network=True,
-            load_dtd=False,
-            dtd_validation=False,
-            huge_tree=False,
-            remove_comments=True,
-            remove_pis=True,
-            collect_ids=False,
-        )
+        # the same options as _iterparse
+        parser = etree.XMLParser(**_SAFE_PARSER_OPTIONS)
         parser.resolvers.add(_RefuseEverything())
         _flat_local.parser = parser
     return parser

@@ -322,6 +322,8 @@ expected AS (
     WHERE starts.first_start_date <= last_day(months.service_month)
       AND (ends.end_date IS NULL OR ends.end_date >= months.service_month)
       AND last_day(CAST(months.service_month + to_months(1) AS DATE)) < getvariable('as_of')
+      -- from the first care month of the invoice history on
+      AND months.service_month >= (SELECT min(service_month) FROM floor.fct_invoice_lines)
 ),
 invoiced AS (
     SELECT municipality_code, provider_agb, allocation_number, service_month

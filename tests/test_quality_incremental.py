@@ -343,3 +343,55 @@ def test_the_data_docs_show_which_rows_were_validated(settings):
     third = run_suites(settings, [INVOICES])
     assert third.results[0].nothing_new and third.docs_path == index
     assert (index.stat().st_mtime_ns, saved.stat().st_mtime_ns) == before
+
+
+FCT = "marts.fct_invoice_lines"
+
+
+def _build_fct(path) -> None:
+    """marts.fct_invoice_lines as dbt builds it from the raw lines (the columns its suite reads)."""
+    with duckdb.connect(str(path)) as connection:
+        connection.execute("""
+            create or replace table marts.fct_invoice_lines as
+            select file_id || ':' || record_position as invoice_line_id, sender as provider_agb,
+                'GM' || receiver as municipality_code, declaration_number, reference_number, client_key,
+                product_category, product_code, cast(date_trunc('month', period_start) as date) as service_month,
+                period_start, period_end, debit_credit, volume, unit, tariff_cents / 100.0 as tariff_eur,
+                amount_cents / 100.0 as amount_eur, declaration_date, false as is_rejected,
+                cast(null as varchar) as rejection_file_id,
+                date_diff('day', last_day(period_start), declaration_date) as lag_days, false as is_late, file_id
+            from raw.ijw_invoice_lines""")
+
+
+def test_the_invoice_lines_mart_validates_new_and_changed_rows_as_far_as_dbt_built_it(settings):
+    _build_fct(settings.warehouse_path)
+    first = run_suites(settings, [FCT], docs=False)
+    [whole] = first.results
+    assert (whole.scope, whole.row_count, whole.seq_through) == (SCOPE_TABLE, 3, 1)
+    assert first.watermarks == {FCT: 1}
+
+    # a file is ingested but dbt has not built the mart yet: the watermark must not pass it
+    _add_file(settings.warehouse_path, 3, _file_id(3), [(1, 2, 5000, 10000), (2, 1, 7800, 7800)])
+    [waiting] = run_suites(settings, [FCT], docs=False).results
+    assert (waiting.nothing_new, waiting.row_count) == (True, 0)
+    assert _stored_watermarks(settings)[FCT][0] == 1
+
+    # dbt built it: only the two new lines are validated
+    _build_fct(settings.warehouse_path)
+    [new] = run_suites(settings, [FCT], docs=False).results
+    assert (new.scope, new.row_count, new.seq_range, new.success) == (SCOPE_NEW_ROWS, 2, (2, 3), True)
+    assert _stored_watermarks(settings)[FCT] == (3, 2)
+
+    # a late JW325 (seq 4) rejects an old line: dbt rewrites that row, and it is validated again
+    jw325 = _file_id(4)
+    with duckdb.connect(str(settings.warehouse_path)) as connection:
+        connection.execute(
+            "insert into raw.file_registry (file_id, source, landed_path, stored_path, size_bytes, status, reason, "
+            "content_type, rows_loaded, ingested_at, ingested_seq) values (?, 'ijw', 'ijw/jw325.xml', "
+            "'archive/ijw/jw325.xml', 500, 'ingested', null, 'JW325', 1, timestamp '2025-03-03 06:00:00', 4)",
+            [jw325])
+        connection.execute("update marts.fct_invoice_lines set is_rejected = true, rejection_file_id = ? "
+                           "where invoice_line_id like '%:20'", [jw325])
+    [changed] = run_suites(settings, [FCT], docs=False).results
+    assert (changed.scope, changed.row_count, changed.success) == (SCOPE_NEW_ROWS, 1, True)
+    assert _stored_watermarks(settings)[FCT] == (3, 1)  # file 4 holds no line of the mart

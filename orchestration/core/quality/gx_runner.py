@@ -16,8 +16,11 @@ the rows of files registered after its **watermark**: the highest `raw.file_regi
 whose rows passed the suite's critical expectations. The watermarks live in the warehouse, in
 `gx_state.watermarks` (outside dbt's sources and what is published); a suite whose critical
 expectations fail keeps its watermark, so the failing rows are validated again, and keep failing,
-on the next run. A changed suite file (its fingerprint) starts again from all rows. Marts are
-rebuilt every run and are validated whole, in batches.
+on the next run. A changed suite file (its fingerprint) starts again from all rows.
+`marts.fct_invoice_lines` is built incrementally with the same lineage (a row changes only when a
+later file rejects it: `rejection_file_id`), so its suite does the same, with the watermark bounded
+by the files whose lines the mart holds. The other marts are rebuilt every run and are validated
+whole, in batches.
 
 `run_suites_in_child` runs a whole check step (validation, watermarks, Data Docs) in a child
 process, so the memory pandas, Arrow and GX take is returned to the system when the step ends.
@@ -63,6 +66,11 @@ RUNNER_VERSION = "batched-1"
 
 SCOPE_TABLE = "table"  # every row of the table
 SCOPE_NEW_ROWS = "new_rows"  # rows of files registered after the suite's watermark
+# Marts that dbt builds incrementally, row for row from raw files, keeping each row's file_id: a
+# stored row only changes when a later file changes it, and then that file's id is in one of
+# MART_LINEAGE_COLUMNS. Their suites validate new and changed rows only, like the raw suites.
+INCREMENTAL_MARTS = frozenset({"marts.fct_invoice_lines"})
+MART_LINEAGE_COLUMNS = ("file_id", "rejection_file_id")
 
 
 @dataclass(frozen=True)
@@ -396,31 +404,51 @@ class _Scope:
 
 
 def _lineage(connection, definition: SuiteDefinition, present: dict[str, str]) -> str | None:
-    """How a raw table's rows map to `ingested_seq`: its own column (the registry), through
-    `file_id`, or not at all (marts, or a warehouse without a registry)."""
-    if definition.schema != "raw":
-        return None
+    """How a table's rows map to `ingested_seq`: its own column (the registry), through `file_id`
+    (raw tables; marts built incrementally from them, `INCREMENTAL_MARTS`), or not at all (other
+    marts, or a warehouse without a registry)."""
+    if definition.schema == "raw":
+        if definition.table == "file_registry":
+            return "ingested_seq" if _has_registry(connection) else None
+        return "file_id" if "file_id" in present and _has_registry(connection) else None
+    if definition.name in INCREMENTAL_MARTS and "file_id" in present and _has_registry(connection):
+        return "mart_file_id"
+    return None
+
+
+def _has_registry(connection) -> bool:
     registry = dict(connection.execute(
         "select column_name, data_type from information_schema.columns "
         "where table_schema = 'raw' and table_name = 'file_registry'").fetchall())
-    if "ingested_seq" not in registry:
-        return None
-    if definition.table == "file_registry":
-        return "ingested_seq"
-    return "file_id" if "file_id" in present else None
+    return "ingested_seq" in registry
 
 
 def _scope(connection, definition: SuiteDefinition, present: dict[str, str], after_seq: int | None) -> _Scope:
     lineage = _lineage(connection, definition, present)
     if lineage is None:
         return _Scope(SCOPE_TABLE, None, None, None)
-    through = int(connection.execute(f"select coalesce(max(ingested_seq), 0) from {REGISTRY_TABLE}").fetchall()[0][0])
+    if lineage == "mart_file_id":
+        # how far the mart has got, not the registry: should dbt not have built it this run, its
+        # watermark must not pass files whose rows are not in it yet
+        table = f"{_quote(definition.schema)}.{_quote(definition.table)}"
+        through = int(connection.execute(
+            f"select coalesce(max(ingested_seq), 0) from {REGISTRY_TABLE} "
+            f"where file_id in (select file_id from {table})").fetchall()[0][0])
+    else:
+        through = int(connection.execute(
+            f"select coalesce(max(ingested_seq), 0) from {REGISTRY_TABLE}").fetchall()[0][0])
     if after_seq is None or after_seq > through:  # first run, or a registry that started over
         return _Scope(SCOPE_TABLE, None, None, through)
     after = int(after_seq)
     seqs = f"ingested_seq > {after} and ingested_seq <= {through}"
-    where = seqs if lineage == "ingested_seq" else f"file_id in (select file_id from {REGISTRY_TABLE} where {seqs})"
-    return _Scope(SCOPE_NEW_ROWS, where, after, through)
+    if lineage == "ingested_seq":
+        return _Scope(SCOPE_NEW_ROWS, seqs, after, through)
+    files = f"(select file_id from {REGISTRY_TABLE} where ingested_seq > {after})"
+    if lineage == "mart_file_id":
+        # rows of new files, and rows a later file changed (fct_invoice_lines: a late JW325)
+        changed = [f"{_quote(column)} in {files}" for column in MART_LINEAGE_COLUMNS if column in present]
+        return _Scope(SCOPE_NEW_ROWS, "(" + " or ".join(changed) + ")", after, through)
+    return _Scope(SCOPE_NEW_ROWS, f"file_id in (select file_id from {REGISTRY_TABLE} where {seqs})", after, through)
 
 
 _NULLABLE_DTYPES = {
@@ -904,7 +932,7 @@ class StepReport:
 
 def run_suites(settings, suite_names: Sequence[str], *, suites_dir: Path = SUITES_DIR, incremental: bool = True,
                batch_rows: int | None = None, docs: bool = True) -> StepReport:
-    """Validate the suites (raw ones from their watermarks when `incremental`), advance the
+    """Validate the suites (raw ones and `INCREMENTAL_MARTS` from their watermarks when `incremental`), advance the
     watermarks of those without a critical failure, and rebuild the Data Docs, in this process."""
     warehouse = settings.warehouse_path
     definitions = {name: load_suite(name, suites_dir) for name in suite_names}

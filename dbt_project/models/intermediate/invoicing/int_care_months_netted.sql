@@ -3,16 +3,47 @@
     one municipality: normally all its lines go to one, but when they are split (e.g. a
     correction re-invoiced to another municipality after a move), the municipality carrying the
     largest accepted net amount gets the care month, ties to the lowest municipality code. Cost
-    itself stays with the municipality each line was invoiced to (mart_costs_monthly). -#}
+    itself stays with the municipality each line was invoiced to (mart_costs_monthly).
+
+    Incremental: a care month depends on its own lines only, so a run deletes the care months
+    whose lines changed since its last build (new lines, late rejections: macro
+    care_months_touched) and nets exactly those again; one that no longer nets above zero
+    stays deleted. -#}
+
+-- depends_on: {{ source('ingest', 'file_registry') }}
+
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{% if is_incremental() %}delete from {{ this }} as stored
+                  using ({{ care_months_touched() }}) as touched
+                  where stored.client_key is not distinct from touched.client_key
+                    and stored.provider_agb is not distinct from touched.provider_agb
+                    and stored.product_code is not distinct from touched.product_code
+                    and stored.service_month = touched.service_month{% endif %}",
+        post_hook="{{ advance_watermark() }}"
+    )
+}}
 
 with
 
 accepted_lines as (
 
     select *
-    from {{ ref('fct_invoice_lines') }}
+    from {{ ref('fct_invoice_lines') }} as lines
     where not is_rejected
       and service_month is not null
+    {%- if is_incremental() %}
+      and exists (
+          select 1 from ({{ care_months_touched() }}) as touched
+          where touched.client_key is not distinct from lines.client_key
+            and touched.provider_agb is not distinct from lines.provider_agb
+            and touched.product_code is not distinct from lines.product_code
+            and touched.service_month = lines.service_month
+      )
+    {%- endif %}
 
 ),
 

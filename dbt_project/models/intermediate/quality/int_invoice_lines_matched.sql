@@ -2,9 +2,44 @@
     version, only when it belongs to the same provider and client and is not deleted; a line
     with an invalid BSN is matched without the client, as that is its own finding), the contract
     tariff of its product on the first day of its period (products.csv), whether the provider has
-    credited it, and the landed path of its file. -#}
+    credited it, and the landed path of its file.
+
+    Incremental: a run re-matches only the lines that files arrived since its last build can
+    have changed (macro invoice_lines_touched: new lines, late rejections, credits naming a
+    debit, changed allocations, a new product list) and replaces their rows. -#}
+
+-- depends_on: {{ ref('stg_ijw__allocations') }}
+-- depends_on: {{ source('ingest', 'file_registry') }}
+
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='invoice_line_id',
+        on_schema_change='fail',
+        post_hook="{{ advance_watermark() }}"
+    )
+}}
 
 with
+
+{% if is_incremental() -%}
+
+touched_lines as (
+
+    {{ invoice_lines_touched() }}
+
+),
+
+touched_files as (
+
+    select distinct file_id
+    from {{ ref('fct_invoice_lines') }}
+    where invoice_line_id in (select invoice_line_id from touched_lines)
+
+),
+
+{% endif -%}
 
 invoice_lines as (
 
@@ -15,13 +50,18 @@ invoice_lines as (
     from {{ ref('fct_invoice_lines') }} as assessed
     left join {{ ref('stg_ijw__invoice_lines') }} as staged
         on staged.invoice_line_id = assessed.invoice_line_id
+    {%- if is_incremental() %}
+        and staged.file_id in (select file_id from touched_files)
+    where assessed.invoice_line_id in (select invoice_line_id from touched_lines)
+    {%- endif %}
 
 ),
 
 credited_references as (
 
+    -- every credit ever received: a line re-matched for another reason keeps its credit
     select distinct provider_agb, previous_reference_number as reference_number
-    from invoice_lines
+    from {{ ref('fct_invoice_lines') }}
     where debit_credit = 'C'
       and previous_reference_number is not null
 

@@ -15,7 +15,28 @@
     9322  amount above the allocation's budget (budget allocations, unit 83)
     The volume rules allow `dq_volume_tolerance_pct` (default 10 %) above the allocation, as
     municipalities do for small differences, and skip lines the provider has since credited:
-    the correction replaces them. -#}
+    the correction replaces them.
+
+    Incremental: findings depend on their line's matched row alone, so a run deletes the
+    findings of the lines files arrived since its last build can have changed (macro
+    invoice_lines_touched, as int_invoice_lines_matched) and checks those lines again. -#}
+
+-- depends_on: {{ ref('fct_invoice_lines') }}
+-- depends_on: {{ ref('stg_ijw__allocations') }}
+-- depends_on: {{ ref('stg_reference__products') }}
+-- depends_on: {{ source('ingest', 'file_registry') }}
+
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{% if is_incremental() %}delete from {{ this }} where invoice_line_id in (
+                      select invoice_line_id from ({{ invoice_lines_touched() }}) as touched
+                  ){% endif %}",
+        post_hook="{{ advance_watermark() }}"
+    )
+}}
 
 {%- set tolerance = 1 + (var('dq_volume_tolerance_pct', 10) | float) / 100 %}
 
@@ -25,6 +46,9 @@ debit_lines as (
 
     select * from {{ ref('int_invoice_lines_matched') }}
     where debit_credit = 'D'
+    {%- if is_incremental() %}
+      and invoice_line_id in (select invoice_line_id from ({{ invoice_lines_touched() }}) as touched)
+    {%- endif %}
 
 ),
 

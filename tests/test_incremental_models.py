@@ -111,10 +111,12 @@ def test_every_table_equals_a_full_build(batches):
     incremental, full = batches["incremental"], batches["full"]
     assert set(incremental) == set(full)
     assert {("intermediate", "int_invoice_lines_matched"), ("intermediate", "int_line_findings_detected"),
-            ("intermediate", "int_care_months_netted"), ("marts", "fct_invoice_lines")} <= set(full)
+            ("intermediate", "int_care_months_netted"), ("intermediate", "int_declaration_findings_detected"),
+            ("marts", "fct_invoice_lines")} <= set(full)
     differing = [name for name in full if incremental[name] != full[name]]
     assert differing == []
     assert all(full[name] for name in [("intermediate", "int_line_findings_detected"),
+                                       ("intermediate", "int_declaration_findings_detected"),
                                        ("intermediate", "int_care_months_netted")])
 
 

@@ -144,3 +144,21 @@
       and (file_id in (select file_id from new_files)
            or rejection_file_id in (select file_id from new_files))
 {%- endmacro %}
+
+
+{#- The providers whose declaration findings can have changed since this model was built: every
+    rule of int_declaration_findings_detected compares lines of one provider only, so a provider
+    with a line in a new file, or a line a new JW325 rejected, is judged again in full; the
+    others keep their findings. Returns a SELECT of provider_agb (distinct). -#}
+{% macro invoice_providers_touched() -%}
+    with new_files as (
+
+        {{ files_since_last_build() }}
+
+    )
+
+    select distinct provider_agb
+    from {{ ref('fct_invoice_lines') }}
+    where file_id in (select file_id from new_files)
+       or rejection_file_id in (select file_id from new_files)
+{%- endmacro %}

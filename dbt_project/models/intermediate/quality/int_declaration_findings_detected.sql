@@ -11,13 +11,45 @@
     8214  gap in consecutive invoice periods: a month before a provider's last declaration
           period for which it sent no declaration to any municipality, although it invoiced care
           delivered in that month (later: the provider skipped the month and caught up); one
-          finding per municipality whose care was caught up -#}
+          finding per municipality whose care was caught up
+
+    Incremental: every rule compares lines of one provider, so a run deletes the findings of the
+    providers with a line in a file since its last build (or a line a new JW325 rejected) and
+    judges exactly those providers again (macro invoice_providers_touched). -#}
+
+-- depends_on: {{ ref('fct_invoice_lines') }}
+-- depends_on: {{ source('ingest', 'file_registry') }}
+
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{% if is_incremental() %}delete from {{ this }} where provider_agb in (
+                      select provider_agb from ({{ invoice_providers_touched() }}) as touched
+                  ){% endif %}",
+        post_hook="{{ advance_watermark() }}"
+    )
+}}
 
 with
+
+{% if is_incremental() -%}
+
+touched_providers as (
+
+    {{ invoice_providers_touched() }}
+
+),
+
+{% endif -%}
 
 lines as (
 
     select * from {{ ref('int_invoice_lines_matched') }}
+    {%- if is_incremental() %}
+    where provider_agb in (select provider_agb from touched_providers)
+    {%- endif %}
 
 ),
 
@@ -179,6 +211,9 @@ declared_months as (
     select distinct provider_agb, {{ month_start('declaration_period_start') }} as period_month
     from {{ ref('stg_ijw__invoice_lines') }}
     where declaration_period_start is not null
+    {%- if is_incremental() %}
+      and provider_agb in (select provider_agb from touched_providers)
+    {%- endif %}
 
 ),
 

@@ -29,6 +29,7 @@ SOURCES = ("reference", "pgb", "verantwoording", "ijw")
 # JW325 answers sent in a batch's last month come with the next batch: late rejections.
 BATCH_ENDS = ("2025-03", "2025-09")
 STATE_TABLES = {("intermediate", "incremental_watermarks")}  # when each model was built: differs
+DOWNSTREAM = ("int_line_findings_detected", "int_declaration_findings_detected", "int_care_months_netted")
 
 
 def _dbt(warehouse: Path, work: Path, *args: str) -> None:
@@ -86,7 +87,7 @@ def batches(tmp_path_factory) -> dict:
     assert all(groups), [len(g) for g in groups]
 
     warehouse = data_dir / "warehouse" / "warehouse.duckdb"
-    seqs = []
+    seqs, partial = [], {}
     for number, group in enumerate(groups):
         if number == 0:  # reference data, PGB and accountability files come with the first batch
             for source in SOURCES[:-1]:
@@ -98,13 +99,24 @@ def batches(tmp_path_factory) -> dict:
         _ingest(data_dir)
         with duckdb.connect(str(warehouse), read_only=True) as con:
             seqs.append(con.execute("select max(ingested_seq) from raw.file_registry").fetchall()[0][0])
+        if number == 1:
+            # first only the models downstream, as a data engineer might materialise one asset:
+            # their upstreams have not taken the new files, so neither may they
+            _dbt(warehouse, root / "work", "--select", *DOWNSTREAM)
+            partial = _watermarks(warehouse)
         _dbt(warehouse, root / "work")
 
     incremental = _tables(warehouse)
     full_warehouse = root / "full.duckdb"
     shutil.copy2(warehouse, full_warehouse)
     _dbt(full_warehouse, root / "work-full", "--full-refresh")
-    return {"warehouse": warehouse, "seqs": seqs, "incremental": incremental, "full": _tables(full_warehouse)}
+    return {"warehouse": warehouse, "seqs": seqs, "partial": partial, "after": _watermarks(warehouse),
+            "incremental": incremental, "full": _tables(full_warehouse)}
+
+
+def _watermarks(warehouse: Path) -> dict[str, int]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return dict(con.execute("select model_name, through_seq from intermediate.incremental_watermarks").fetchall())
 
 
 def test_every_table_equals_a_full_build(batches):
@@ -118,6 +130,16 @@ def test_every_table_equals_a_full_build(batches):
     assert all(full[name] for name in [("intermediate", "int_line_findings_detected"),
                                        ("intermediate", "int_declaration_findings_detected"),
                                        ("intermediate", "int_care_months_netted")])
+
+
+def test_a_model_built_alone_goes_no_further_than_its_upstream(batches):
+    first, second = batches["seqs"][0], batches["seqs"][1]
+    # built alone after the second batch: the upstreams still stood at the first batch
+    assert batches["partial"] == {"fct_invoice_lines": first, "int_invoice_lines_matched": first,
+                                  "int_line_findings_detected": first, "int_declaration_findings_detected": first,
+                                  "int_care_months_netted": first}
+    # and every table still equals a full build in the end (test_every_table_equals_a_full_build)
+    assert set(batches["after"].values()) == {batches["seqs"][2]} and second < batches["seqs"][2]
 
 
 def test_the_batches_hold_what_an_increment_must_notice(batches):

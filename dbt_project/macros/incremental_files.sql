@@ -9,7 +9,13 @@
 
     Without the watermark table, or with a watermark above the registry (a registry that
     started over), every file counts as new: the model recomputes everything, which is slower
-    but never wrong. -#}
+    but never wrong.
+
+    A model reads its changed rows from an upstream model (watermark_upstream), so it never goes
+    past that model's watermark: built on its own (a selection, one asset in the Dagster UI)
+    while its upstream lags behind, it takes only the files the upstream already holds and
+    leaves the rest for a later run, instead of marking files done whose rows it never saw.
+    fct_invoice_lines writes a watermark too, for the models that follow it. -#}
 
 {% macro watermark_relation() -%}
     {{ return(api.Relation.create(database=target.database, schema='intermediate',
@@ -45,19 +51,45 @@
 {%- endmacro %}
 
 
+{#- The model whose rows an incremental model takes its changes from (none: the raw tables). -#}
+{% macro watermark_upstream(model_name) -%}
+    {%- set upstreams = {
+        'int_invoice_lines_matched': 'fct_invoice_lines',
+        'int_care_months_netted': 'fct_invoice_lines',
+        'int_line_findings_detected': 'int_invoice_lines_matched',
+        'int_declaration_findings_detected': 'int_invoice_lines_matched',
+    } -%}
+    {{ return(upstreams.get(model_name)) }}
+{%- endmacro %}
+
+
+{#- How far this build goes: the registry's end, but not past the upstream model's watermark
+    (an upstream without one was built by an earlier version in this same run: the registry). -#}
+{% macro build_through_seq() -%}
+    {%- set upstream = watermark_upstream(this.identifier) -%}
+    {%- if upstream -%}
+    least({{ registry_through_seq() }}, coalesce((
+        select max(through_seq) from {{ watermark_relation() }} where model_name = '{{ upstream }}'
+    ), {{ registry_through_seq() }}))
+    {%- else -%}
+    {{ registry_through_seq() }}
+    {%- endif -%}
+{%- endmacro %}
+
+
 {#- A SELECT of the file_ids this model has not been built with yet. -#}
 {% macro files_since_last_build() -%}
     select file_id
     from {{ source('ingest', 'file_registry') }}
     where ingested_seq > {{ watermark_of_this() }}
-      and ingested_seq <= {{ registry_through_seq() }}
+      and ingested_seq <= {{ build_through_seq() }}
 {%- endmacro %}
 
 
-{#- post-hook of every incremental model that uses files_since_last_build(). -#}
+{#- post-hook of every incremental model that keeps a watermark. -#}
 {% macro advance_watermark() -%}
     insert or replace into {{ watermark_relation() }} (model_name, through_seq, built_at)
-    select '{{ this.identifier }}', {{ registry_through_seq() }}, current_timestamp
+    select '{{ this.identifier }}', {{ build_through_seq() }}, current_timestamp
 {%- endmacro %}
 
 

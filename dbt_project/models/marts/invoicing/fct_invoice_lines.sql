@@ -5,17 +5,21 @@
     Only those lines are assessed (macro assess_invoice_lines), so a daily run's cost follows
     what arrived that day. delete+insert on invoice_line_id then replaces those rows. lag_days and is_late depend on the
     line and the var late_term_months only, never on the reporting date, so stored rows stay
-    right; after changing late_term_months, run with --full-refresh. -#}
+    right; after changing late_term_months, run with --full-refresh. A post-hook records how far
+    the registry had got (macros/incremental_files.sql): the incremental models that read this
+    one take no file beyond it. -#}
 
 -- depends_on: {{ ref('stg_ijw__rejected_lines') }}
 -- depends_on: {{ ref('stg_ijw__invoice_lines') }}
+-- depends_on: {{ source('ingest', 'file_registry') }}
 
 {{
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='invoice_line_id',
-        on_schema_change='fail'
+        on_schema_change='fail',
+        post_hook="{{ advance_watermark() }}"
     )
 }}
 

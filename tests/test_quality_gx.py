@@ -53,6 +53,9 @@ def test_suite_file_problems_are_named():
                      "expectations": [{"type": "t", "kwargs": {}, "severity": "fatal"}]}, source="x.json")
     with pytest.raises(SuiteError, match="no suite 'raw.nope'"):
         load_suite("raw.nope")
+    with pytest.raises(SuiteError, match="lineage_columns must list column names, file_id first"):
+        parse_suite({"name": "marts.x", "meta": {"asset_key": ["marts", "x"], "lineage_columns": ["rejection_file_id"]},
+                     "expectations": [{"type": "t", "kwargs": {}}]}, source="x.json")
 
 
 def test_suites_the_batched_runner_cannot_combine_are_refused():

@@ -17,10 +17,11 @@ whose rows passed the suite's critical expectations. The watermarks live in the 
 `gx_state.watermarks` (outside dbt's sources and what is published); a suite whose critical
 expectations fail keeps its watermark, so the failing rows are validated again, and keep failing,
 on the next run. A changed suite file (its fingerprint) starts again from all rows.
-`marts.fct_invoice_lines` is built incrementally with the same lineage (a row changes only when a
-later file rejects it: `rejection_file_id`), so its suite does the same, with the watermark bounded
-by the files whose lines the mart holds. The other marts are rebuilt every run and are validated
-whole, in batches.
+A suite of a table dbt builds incrementally from raw rows names its lineage in
+`meta.lineage_columns` (suites.py; `marts.fct_invoice_lines`: `file_id`, and `rejection_file_id`
+for a row a later JW325 changed) and is validated the same way, with the watermark bounded by the
+files whose rows the table holds. The other marts are rebuilt every run and are validated whole,
+in batches.
 
 `run_suites_in_child` runs a whole check step (validation, watermarks, Data Docs) in a child
 process, so the memory pandas, Arrow and GX take is returned to the system when the step ends.
@@ -66,11 +67,6 @@ RUNNER_VERSION = "batched-1"
 
 SCOPE_TABLE = "table"  # every row of the table
 SCOPE_NEW_ROWS = "new_rows"  # rows of files registered after the suite's watermark
-# Marts that dbt builds incrementally, row for row from raw files, keeping each row's file_id: a
-# stored row only changes when a later file changes it, and then that file's id is in one of
-# MART_LINEAGE_COLUMNS. Their suites validate new and changed rows only, like the raw suites.
-INCREMENTAL_MARTS = frozenset({"marts.fct_invoice_lines"})
-MART_LINEAGE_COLUMNS = ("file_id", "rejection_file_id")
 
 
 @dataclass(frozen=True)
@@ -405,13 +401,13 @@ class _Scope:
 
 def _lineage(connection, definition: SuiteDefinition, present: dict[str, str]) -> str | None:
     """How a table's rows map to `ingested_seq`: its own column (the registry), through `file_id`
-    (raw tables; marts built incrementally from them, `INCREMENTAL_MARTS`), or not at all (other
-    marts, or a warehouse without a registry)."""
+    (raw tables), through the suite's `lineage_columns` (a table dbt builds incrementally from
+    raw rows), or not at all (other marts, or a warehouse without a registry)."""
     if definition.schema == "raw":
         if definition.table == "file_registry":
             return "ingested_seq" if _has_registry(connection) else None
         return "file_id" if "file_id" in present and _has_registry(connection) else None
-    if definition.name in INCREMENTAL_MARTS and "file_id" in present and _has_registry(connection):
+    if definition.meta.get("lineage_columns") and "file_id" in present and _has_registry(connection):
         return "mart_file_id"
     return None
 
@@ -446,7 +442,8 @@ def _scope(connection, definition: SuiteDefinition, present: dict[str, str], aft
     files = f"(select file_id from {REGISTRY_TABLE} where ingested_seq > {after})"
     if lineage == "mart_file_id":
         # rows of new files, and rows a later file changed (fct_invoice_lines: a late JW325)
-        changed = [f"{_quote(column)} in {files}" for column in MART_LINEAGE_COLUMNS if column in present]
+        changed = [f"{_quote(column)} in {files}" for column in definition.meta["lineage_columns"]
+                   if column in present]
         return _Scope(SCOPE_NEW_ROWS, "(" + " or ".join(changed) + ")", after, through)
     return _Scope(SCOPE_NEW_ROWS, f"file_id in (select file_id from {REGISTRY_TABLE} where {seqs})", after, through)
 
@@ -932,8 +929,9 @@ class StepReport:
 
 def run_suites(settings, suite_names: Sequence[str], *, suites_dir: Path = SUITES_DIR, incremental: bool = True,
                batch_rows: int | None = None, docs: bool = True) -> StepReport:
-    """Validate the suites (raw ones and `INCREMENTAL_MARTS` from their watermarks when `incremental`), advance the
-    watermarks of those without a critical failure, and rebuild the Data Docs, in this process."""
+    """Validate the suites (from their watermarks when `incremental`: raw ones, and those with
+    `lineage_columns`), advance the watermarks of those without a critical failure, and rebuild
+    the Data Docs, in this process."""
     warehouse = settings.warehouse_path
     definitions = {name: load_suite(name, suites_dir) for name in suite_names}
     marks = read_watermarks(warehouse) if incremental else {}

@@ -1,11 +1,15 @@
 """The Great Expectations suites in `expectations/`: one reviewable JSON file per table.
 
-A suite file is a GX 1.x suite as GX serialises it (`name`, `expectations`, `meta`), with two
+A suite file is a GX 1.x suite as GX serialises it (`name`, `expectations`, `meta`), with these
 project keys in `meta`:
 - `asset_key`: the Dagster asset the suite checks, `[schema, table]`; the table read is
   `schema.table` in the warehouse.
 - `computed_columns` (optional): name -> DuckDB SQL expression over the table's columns, added to
   the frame GX sees (GX has no expression expectations for pandas, e.g. amount = volume × tariff).
+- `lineage_columns` (optional, for a table dbt builds incrementally from raw rows): the columns
+  holding the `file_id` of the file a row came from, first, and of any file that changed it later
+  (e.g. `rejection_file_id`). The suite then validates only new and changed rows, as raw suites
+  do (gx_runner.py). Raw tables need no such key: every raw row carries its `file_id`.
 
 Each expectation carries GX's own `severity`: `critical` breaks the table's contract (blocks
 publishing), `warning` flags data the providers should fix (reported, not blocking).
@@ -198,6 +202,10 @@ def parse_suite(document: dict[str, Any], source: str = "<suite>") -> SuiteDefin
     computed = meta.get("computed_columns") or {}
     if not isinstance(computed, dict) or not all(isinstance(v, str) for v in computed.values()):
         raise SuiteError(f"{source}: meta.computed_columns must map a name to an SQL expression")
+    lineage = meta.get("lineage_columns")
+    if lineage is not None and not (isinstance(lineage, list) and lineage and lineage[0] == "file_id"
+                                    and all(isinstance(c, str) and c for c in lineage)):
+        raise SuiteError(f"{source}: meta.lineage_columns must list column names, file_id first, got {lineage!r}")
     return SuiteDefinition(name=name, asset_key=(asset_key[0], asset_key[1]),
                            expectations=tuple(expectations), computed_columns=dict(computed),
                            meta=dict(meta))

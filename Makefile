@@ -10,7 +10,7 @@ export DAGSTER_DISABLE_TELEMETRY := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export GX_ANALYTICS_ENABLED := False
 
-.PHONY: install demo test ui bench clean
+.PHONY: install demo test lint format ui bench clean
 
 install: $(STAMP)
 
@@ -25,6 +25,16 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+# ruff (lint and format check) for the Python, sqlfluff for the dbt SQL; `make format` fixes what
+# the tools can fix themselves.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 ui: $(STAMP)
 	$(BIN)/jeugdhulp ui

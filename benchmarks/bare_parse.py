@@ -48,8 +48,15 @@ def _int(text: str | None) -> int | None:
 
 def parse_file(data: bytes) -> list[tuple]:
     """The rows of one iJw message, as tuples in the raw tables' column order."""
-    context = etree.iterparse(io.BytesIO(data), events=("start", "end"), resolve_entities=False,
-                              no_network=True, load_dtd=False, remove_comments=True, remove_pis=True)
+    context = etree.iterparse(
+        io.BytesIO(data),
+        events=("start", "end"),
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
     rows: list[tuple] = []
     head: tuple = ()
     client: tuple = ()
@@ -69,11 +76,18 @@ def parse_file(data: bytes) -> list[tuple]:
             position = element.sourceline
             if code == "jw323" or code == "jw325":
                 line = (
-                    f.get(_B + "ReferentieNummer"), f.get(_B + "VorigReferentieNummer"),
-                    f.get(m + "ToewijzingNummer"), f.get(m + "ProductCategorie"), f.get(m + "ProductCode"),
-                    _date(f.get(_B + "Begindatum")), _date(f.get(_B + "Einddatum")),
-                    _int(f.get(m + "GeleverdVolume")), f.get(m + "Eenheid"), _int(f.get(m + "ProductTarief")),
-                    _int(f.get(_B + "Bedrag")), f.get(_B + "DebetCredit"),
+                    f.get(_B + "ReferentieNummer"),
+                    f.get(_B + "VorigReferentieNummer"),
+                    f.get(m + "ToewijzingNummer"),
+                    f.get(m + "ProductCategorie"),
+                    f.get(m + "ProductCode"),
+                    _date(f.get(_B + "Begindatum")),
+                    _date(f.get(_B + "Einddatum")),
+                    _int(f.get(m + "GeleverdVolume")),
+                    f.get(m + "Eenheid"),
+                    _int(f.get(m + "ProductTarief")),
+                    _int(f.get(_B + "Bedrag")),
+                    f.get(_B + "DebetCredit"),
                 )
                 if code == "jw323":
                     rows.append((position, *head, *declaration, *client, *line))
@@ -81,22 +95,63 @@ def parse_file(data: bytes) -> list[tuple]:
                     codes = ",".join(e.text for e in element.iter(m + "RetourCode"))
                     rows.append((position, *head, *declaration, *client, *line, codes))
             elif code == "jw301":
-                rows.append((position, *head, *client, f.get(m + "ToewijzingNummer"),
-                             f.get(m + "ReferentieAanbieder"), f.get(_B + "Categorie"), f.get(_B + "Code"),
-                             _date(f.get(m + "Toewijzingsdatum")), f.get(m + "Toewijzingstijd"),
-                             _date(f.get(m + "Ingangsdatum")), _date(f.get(m + "Einddatum")),
-                             f.get(m + "RedenWijziging"), _int(f.get(_B + "Volume")), f.get(_B + "Eenheid"),
-                             f.get(_B + "Frequentie"), _int(f.get(m + "Budget"))))
+                rows.append(
+                    (
+                        position,
+                        *head,
+                        *client,
+                        f.get(m + "ToewijzingNummer"),
+                        f.get(m + "ReferentieAanbieder"),
+                        f.get(_B + "Categorie"),
+                        f.get(_B + "Code"),
+                        _date(f.get(m + "Toewijzingsdatum")),
+                        f.get(m + "Toewijzingstijd"),
+                        _date(f.get(m + "Ingangsdatum")),
+                        _date(f.get(m + "Einddatum")),
+                        f.get(m + "RedenWijziging"),
+                        _int(f.get(_B + "Volume")),
+                        f.get(_B + "Eenheid"),
+                        f.get(_B + "Frequentie"),
+                        _int(f.get(m + "Budget")),
+                    )
+                )
             elif code == "jw305" or code == "jw307":
-                stop = (f.get(m + "RedenBeeindiging"), _date(f.get(m + "Einddatum"))) if code == "jw307" else ()
-                rows.append((position, *head, *client, f.get(m + "ToewijzingNummer"), f.get(_B + "Categorie"),
-                             f.get(_B + "Code"), _date(f.get(m + "ToewijzingIngangsdatum")),
-                             _date(f.get(m + "Begindatum")), *stop, f.get(m + "StatusAanlevering")))
+                stop = (
+                    (f.get(m + "RedenBeeindiging"), _date(f.get(m + "Einddatum")))
+                    if code == "jw307"
+                    else ()
+                )
+                rows.append(
+                    (
+                        position,
+                        *head,
+                        *client,
+                        f.get(m + "ToewijzingNummer"),
+                        f.get(_B + "Categorie"),
+                        f.get(_B + "Code"),
+                        _date(f.get(m + "ToewijzingIngangsdatum")),
+                        _date(f.get(m + "Begindatum")),
+                        *stop,
+                        f.get(m + "StatusAanlevering"),
+                    )
+                )
             else:
-                rows.append((position, *head, *client, f.get(m + "ReferentieAanbieder"), f.get(_B + "Categorie"),
-                             f.get(_B + "Code"), _date(f.get(m + "ToewijzingIngangsdatum")),
-                             _date(f.get(m + "ToewijzingEinddatum")), _int(f.get(_B + "Volume")),
-                             f.get(_B + "Eenheid"), f.get(_B + "Frequentie"), f.get(_B + "Type")))
+                rows.append(
+                    (
+                        position,
+                        *head,
+                        *client,
+                        f.get(m + "ReferentieAanbieder"),
+                        f.get(_B + "Categorie"),
+                        f.get(_B + "Code"),
+                        _date(f.get(m + "ToewijzingIngangsdatum")),
+                        _date(f.get(m + "ToewijzingEinddatum")),
+                        _int(f.get(_B + "Volume")),
+                        f.get(_B + "Eenheid"),
+                        f.get(_B + "Frequentie"),
+                        f.get(_B + "Type"),
+                    )
+                )
             element.clear()
         elif tag == m + "Bsn":
             client = (element.text,)
@@ -125,7 +180,9 @@ def parse_paths(paths: list[str]) -> tuple[int, int, int]:
             data = stream.read()
         try:
             rows += len(parse_file(data))
-        except Exception:  # malformed XML, a message it does not know: skipped, as cheaply as it gets
+        except (
+            Exception
+        ):  # malformed XML, a message it does not know: skipped, as cheaply as it gets
             failed += 1
     return len(paths), rows, failed
 
@@ -150,7 +207,12 @@ def bare_parse(root: str, workers: int | None = None, chunk: int = 500) -> dict:
             files += done
             rows += count
             failed += bad
-    return {"files": files, "rows": rows, "failed": failed, "seconds": time.perf_counter() - started}
+    return {
+        "files": files,
+        "rows": rows,
+        "failed": failed,
+        "seconds": time.perf_counter() - started,
+    }
 
 
 if __name__ == "__main__":

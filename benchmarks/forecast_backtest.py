@@ -43,8 +43,14 @@ DBT = Path(sys.executable).parent / "dbt"
 OUT = Path(__file__).resolve().parent / "out"
 BACKTEST_KEY = "forecast-backtest-key-synthetic-data-only"
 SIGNALLED = ("overschrijding", "dreigende_overschrijding")
-IJW_TABLES = ("ijw_requests", "ijw_allocations", "ijw_starts", "ijw_stops", "ijw_invoice_lines",
-              "ijw_rejected_lines")
+IJW_TABLES = (
+    "ijw_requests",
+    "ijw_allocations",
+    "ijw_starts",
+    "ijw_stops",
+    "ijw_invoice_lines",
+    "ijw_rejected_lines",
+)
 
 
 @dataclass
@@ -77,6 +83,7 @@ class AsOfResult:
 
 # ------------------------------------------------------------------------------ data preparation
 
+
 def month_end(year: int, month: int) -> date:
     return date(year, month, calendar.monthrange(year, month)[1])
 
@@ -86,22 +93,26 @@ def prepare_late_warehouse(work: Path, seed: int, late_as_of: date) -> Path:
     base = work / "raw_base.duckdb"
     if base.exists():
         return base
-    from orchestration.core.generator import generate
-    from orchestration.core.ingest import ingest_all
-    from orchestration.core.settings import load_settings
+    from jeugdhulp.ingest import ingest_all
+    from jeugdhulp.settings import load_settings
+    from jeugdhulp.synthetic import generate
 
     data_dir = work / "late"
     if data_dir.exists():
         shutil.rmtree(data_dir)
     started = time.perf_counter()
     generate(data_dir, profile="region", seed=seed, as_of=late_as_of, progress=False)
-    print(f"generated region seed {seed} as of {late_as_of} in {time.perf_counter() - started:.0f} s",
-          flush=True)
-    settings = load_settings({
-        "JEUGDHULP_DATA_DIR": str(data_dir),
-        "JEUGDHULP_AS_OF": late_as_of.isoformat(),
-        "JEUGDHULP_PSEUDONYM_KEY": BACKTEST_KEY,
-    })
+    print(
+        f"generated region seed {seed} as of {late_as_of} in {time.perf_counter() - started:.0f} s",
+        flush=True,
+    )
+    settings = load_settings(
+        {
+            "JEUGDHULP_DATA_DIR": str(data_dir),
+            "JEUGDHULP_AS_OF": late_as_of.isoformat(),
+            "JEUGDHULP_PSEUDONYM_KEY": BACKTEST_KEY,
+        }
+    )
     started = time.perf_counter()
     ingest_all(settings)
     print(f"ingested in {time.perf_counter() - started:.0f} s", flush=True)
@@ -116,7 +127,9 @@ def cut_back(base: Path, target: Path, as_of: date) -> None:
     with duckdb.connect(str(target)) as con:
         day = as_of.isoformat()
         later_files = " union ".join(
-            f"select file_id from raw.{table} where message_date > date '{day}'" for table in IJW_TABLES)
+            f"select file_id from raw.{table} where message_date > date '{day}'"
+            for table in IJW_TABLES
+        )
         con.execute(f"delete from raw.file_registry where file_id in ({later_files})")
         for table in IJW_TABLES:
             con.execute(f"delete from raw.{table} where message_date > date '{day}'")
@@ -137,9 +150,21 @@ def dbt_run(warehouse: Path, as_of: date, work: Path, select: list[str]) -> None
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
         "DO_NOT_TRACK": "1",
     }
-    command = [str(DBT), "--no-use-colors", "run", "--project-dir", str(DBT_PROJECT),
-               "--profiles-dir", str(DBT_PROJECT), "--target-path", str(work / "target"),
-               "--log-path", str(work / "logs"), "--select", *select]
+    command = [
+        str(DBT),
+        "--no-use-colors",
+        "run",
+        "--project-dir",
+        str(DBT_PROJECT),
+        "--profiles-dir",
+        str(DBT_PROJECT),
+        "--target-path",
+        str(work / "target"),
+        "--log-path",
+        str(work / "logs"),
+        "--select",
+        *select,
+    ]
     result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
     if result.returncode != 0:
         raise RuntimeError(f"dbt run failed as of {as_of}:\n{result.stdout[-4000:]}")
@@ -159,22 +184,28 @@ def snapshot(base: Path, work: Path, as_of: date, steering_only: bool) -> Path:
 
 # ------------------------------------------------------------------------------ measurement
 
+
 def final_actuals(warehouse: Path, year: int) -> dict[str, Decimal]:
     """Accepted net cost per provider of the year's care months, as the late run knows it."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        rows = con.execute("""
+        rows = con.execute(
+            """
             select provider_agb, sum(amount_eur) from intermediate.int_invoice_lags_summed
-            where extract(year from service_month) = ? group by provider_agb""", [year]).fetchall()
+            where extract(year from service_month) = ? group by provider_agb""",
+            [year],
+        ).fetchall()
     return {agb: amount for agb, amount in rows}
 
 
 def final_monthly(warehouse: Path, year: int) -> dict[tuple[str, date], Decimal]:
     """Final accepted net cost per provider and care month, of the year and the year before."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        rows = con.execute("""
+        rows = con.execute(
+            """
             select provider_agb, service_month, sum(amount_eur) from intermediate.int_invoice_lags_summed
             where extract(year from service_month) in (?, ?) group by provider_agb, service_month""",
-            [year - 1, year]).fetchall()
+            [year - 1, year],
+        ).fetchall()
     return {(agb, month): amount for agb, month, amount in rows}
 
 
@@ -185,24 +216,42 @@ def hindsight(final: dict[tuple[str, date], Decimal], agb: str, as_of: date, yea
     month_starts = [date(y, m, 1) for y in (year - 1, year) for m in range(1, 13)]
     window = [m for m in month_starts if m < reporting][-6:]
     days = {m: calendar.monthrange(m.year, m.month)[1] for m in month_starts}
-    per_day = sum((final.get((agb, m), Decimal(0)) for m in window), Decimal(0)) / sum(days[m] for m in window)
-    known = sum((final.get((agb, m), Decimal(0)) for m in month_starts if m.year == year and m < reporting),
-                Decimal(0))
+    per_day = sum((final.get((agb, m), Decimal(0)) for m in window), Decimal(0)) / sum(
+        days[m] for m in window
+    )
+    known = sum(
+        (final.get((agb, m), Decimal(0)) for m in month_starts if m.year == year and m < reporting),
+        Decimal(0),
+    )
     return known + per_day * sum(days[m] for m in month_starts if m.year == year and m >= reporting)
 
 
-def measure(warehouse: Path, as_of: date, year: int, actuals: dict[str, Decimal],
-            final: dict[tuple[str, date], Decimal] | None = None) -> AsOfResult:
+def measure(
+    warehouse: Path,
+    as_of: date,
+    year: int,
+    actuals: dict[str, Decimal],
+    final: dict[tuple[str, date], Decimal] | None = None,
+) -> AsOfResult:
     months_observed = 12 if as_of.year > year else as_of.month - 1
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        mart = {row[0]: row[1:] for row in con.execute("""
+        mart = {
+            row[0]: row[1:]
+            for row in con.execute(
+                """
             select provider_agb, budget_ceiling_eur, forecast_eur, signal
-            from marts.mart_budget_utilisation where year = ?""", [year]).fetchall()}
-        monthly = con.execute("""
+            from marts.mart_budget_utilisation where year = ?""",
+                [year],
+            ).fetchall()
+        }
+        monthly = con.execute(
+            """
             select provider_agb, service_month, sum(amount_eur)
             from intermediate.int_invoice_lags_summed
             where extract(year from service_month) = ?
-            group by provider_agb, service_month""", [year]).fetchall()
+            group by provider_agb, service_month""",
+            [year],
+        ).fetchall()
     by_provider: dict[str, dict[int, Decimal]] = {}
     for agb, month, amount in monthly:
         by_provider.setdefault(agb, {})[month.month] = amount
@@ -217,12 +266,24 @@ def measure(warehouse: Path, as_of: date, year: int, actuals: dict[str, Decimal]
         run_rate = None
         if complete:
             recent = complete[-3:]
-            mean_recent = sum((amounts.get(m, Decimal(0)) for m in recent), Decimal(0)) / len(recent)
-            run_rate = sum((amounts.get(m, Decimal(0)) for m in complete), Decimal(0)) \
-                + mean_recent * (12 - len(complete))
-        result.providers.append(ProviderResult(
-            agb, ceiling, actuals.get(agb, Decimal(0)), forecast or Decimal(0), annualised, run_rate, signal,
-            hindsight(final, agb, as_of, year) if final is not None else None))
+            mean_recent = sum((amounts.get(m, Decimal(0)) for m in recent), Decimal(0)) / len(
+                recent
+            )
+            run_rate = sum(
+                (amounts.get(m, Decimal(0)) for m in complete), Decimal(0)
+            ) + mean_recent * (12 - len(complete))
+        result.providers.append(
+            ProviderResult(
+                agb,
+                ceiling,
+                actuals.get(agb, Decimal(0)),
+                forecast or Decimal(0),
+                annualised,
+                run_rate,
+                signal,
+                hindsight(final, agb, as_of, year) if final is not None else None,
+            )
+        )
     return result
 
 
@@ -232,19 +293,35 @@ def next_month(year: int, month: int) -> tuple[int, int]:
 
 # ------------------------------------------------------------------------------ report
 
+
 def signal_of(value: Decimal | None, ceiling: Decimal | None) -> str | None:
     """The mart's signal rule (mart_budget_utilisation), applied to a baseline's estimate."""
     if value is None or not ceiling:
         return None
     pct = (100 * value / ceiling).quantize(Decimal("0.01"))
-    return ("overschrijding" if pct > 100 else "dreigende_overschrijding" if pct > 95
-            else "onderbesteding" if pct < 80 else "op_koers")
+    return (
+        "overschrijding"
+        if pct > 100
+        else "dreigende_overschrijding"
+        if pct > 95
+        else "onderbesteding"
+        if pct < 80
+        else "op_koers"
+    )
 
 
-def report(results: list[AsOfResult], actuals: dict[str, Decimal], ceilings: dict[str, Decimal],
-           headline: list[date], year: int) -> dict:
-    crossed = sorted(agb for agb, ceiling in ceilings.items()
-                     if ceiling and actuals.get(agb, Decimal(0)) > ceiling)
+def report(
+    results: list[AsOfResult],
+    actuals: dict[str, Decimal],
+    ceilings: dict[str, Decimal],
+    headline: list[date],
+    year: int,
+) -> dict:
+    crossed = sorted(
+        agb
+        for agb, ceiling in ceilings.items()
+        if ceiling and actuals.get(agb, Decimal(0)) > ceiling
+    )
     by_date = {r.as_of: r for r in results}
     summary: dict = {"year": year, "crossed": crossed, "providers_with_cost": 0, "as_of": {}}
     for as_of in headline:
@@ -262,12 +339,22 @@ def report(results: list[AsOfResult], actuals: dict[str, Decimal], ceilings: dic
             ("run_rate", lambda p: signal_of(p.run_rate, p.ceiling)),
         ):
             flagged = {p.provider_agb: signal(p) for p in r.providers if signal(p) in SIGNALLED}
-            false_alarms = [p for p in r.providers if p.provider_agb in flagged and p.provider_agb not in crossed]
+            false_alarms = [
+                p
+                for p in r.providers
+                if p.provider_agb in flagged and p.provider_agb not in crossed
+            ]
             row[name] = {
                 "crossed_signalled": len(set(flagged) & set(crossed)),
-                "crossed_as_overschrijding": sum(1 for a in crossed if flagged.get(a) == "overschrijding"),
-                "false_overschrijding": sum(1 for p in false_alarms if flagged[p.provider_agb] == "overschrijding"),
-                "false_dreigend": sum(1 for p in false_alarms if flagged[p.provider_agb] != "overschrijding"),
+                "crossed_as_overschrijding": sum(
+                    1 for a in crossed if flagged.get(a) == "overschrijding"
+                ),
+                "false_overschrijding": sum(
+                    1 for p in false_alarms if flagged[p.provider_agb] == "overschrijding"
+                ),
+                "false_dreigend": sum(
+                    1 for p in false_alarms if flagged[p.provider_agb] != "overschrijding"
+                ),
                 "false_alarm_ceiling_eur": float(sum(p.ceiling for p in false_alarms)),
             }
         summary["as_of"][as_of.isoformat()] = row
@@ -291,22 +378,38 @@ def report(results: list[AsOfResult], actuals: dict[str, Decimal], ceilings: dic
 
 def print_summary(summary: dict) -> None:
     crossed = len(summary["crossed"])
-    print(f"\nBacktest year {summary['year']} (seed {summary.get('seed')}): "
-          f"{summary['providers_with_cost']} providers with cost, {crossed} crossed their ceiling")
-    print(f"{'as of':<12}{'estimate':<12}{'wMAPE':>7}  crossed signalled (as overschrijding)"
-          f"  false alarms: overschrijding / dreigend")
+    print(
+        f"\nBacktest year {summary['year']} (seed {summary.get('seed')}): "
+        f"{summary['providers_with_cost']} providers with cost, {crossed} crossed their ceiling"
+    )
+    print(
+        f"{'as of':<12}{'estimate':<12}{'wMAPE':>7}  crossed signalled (as overschrijding)"
+        f"  false alarms: overschrijding / dreigend"
+    )
     for as_of, row in summary["as_of"].items():
-        for name, label in (("forecast", "forecast"), ("annualised", "×12/n"), ("run_rate", "run rate")):
+        for name, label in (
+            ("forecast", "forecast"),
+            ("annualised", "×12/n"),
+            ("run_rate", "run rate"),
+        ):
             signals = row[name]
-            print(f"{as_of:<12}{label:<12}{row[f'wmape_{name}_pct']:>6.2f}%  "
-                  f"{signals['crossed_signalled']:>2}/{crossed} ({signals['crossed_as_overschrijding']})"
-                  f"{signals['false_overschrijding']:>28} / {signals['false_dreigend']}")
-        print(f"{as_of:<12}{'hindsight':<12}{row['wmape_hindsight_pct']:>6.2f}%  (final invoices before the"
-              f" reporting month, the rest flat: not a forecast)")
-    print("forecast signal (overschrijding or dreigende_overschrijding) on from month-end, per provider that crossed:")
+            print(
+                f"{as_of:<12}{label:<12}{row[f'wmape_{name}_pct']:>6.2f}%  "
+                f"{signals['crossed_signalled']:>2}/{crossed} ({signals['crossed_as_overschrijding']})"
+                f"{signals['false_overschrijding']:>28} / {signals['false_dreigend']}"
+            )
+        print(
+            f"{as_of:<12}{'hindsight':<12}{row['wmape_hindsight_pct']:>6.2f}%  (final invoices before the"
+            f" reporting month, the rest flat: not a forecast)"
+        )
+    print(
+        "forecast signal (overschrijding or dreigende_overschrijding) on from month-end, per provider that crossed:"
+    )
     for agb, info in summary["first_signal"].items():
-        print(f"  {agb}  actual {info['utilisation_pct']:6.1f}% of € {info['ceiling_eur']:>12,.0f}"
-              f"  signalled from {info['signalled_from']}")
+        print(
+            f"  {agb}  actual {info['utilisation_pct']:6.1f}% of € {info['ceiling_eur']:>12,.0f}"
+            f"  signalled from {info['signalled_from']}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -314,13 +417,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--year", type=int, default=2025)
     parser.add_argument("--late-as-of", type=date.fromisoformat, default=date(2026, 10, 31))
-    parser.add_argument("--work", type=Path, default=None, help="cache dir (default benchmarks/out/forecast-<seed>)")
-    parser.add_argument("--headline", type=date.fromisoformat, nargs="*", default=None,
-                        help="dates to report the error for (default 30 June and 30 September)")
-    parser.add_argument("--measure-only", action="store_true",
-                        help="measure existing snapshots without running dbt")
-    parser.add_argument("--steering-only", action="store_true",
-                        help="reuse existing snapshots, rebuild only the steering models")
+    parser.add_argument(
+        "--work", type=Path, default=None, help="cache dir (default benchmarks/out/forecast-<seed>)"
+    )
+    parser.add_argument(
+        "--headline",
+        type=date.fromisoformat,
+        nargs="*",
+        default=None,
+        help="dates to report the error for (default 30 June and 30 September)",
+    )
+    parser.add_argument(
+        "--measure-only", action="store_true", help="measure existing snapshots without running dbt"
+    )
+    parser.add_argument(
+        "--steering-only",
+        action="store_true",
+        help="reuse existing snapshots, rebuild only the steering models",
+    )
     parser.add_argument("--json", type=Path, default=None, help="write the summary here too")
     args = parser.parse_args(argv)
 
@@ -342,16 +456,23 @@ def main(argv: list[str] | None = None) -> int:
     actuals = final_actuals(late, args.year)
     final = final_monthly(late, args.year)
     with duckdb.connect(str(late), read_only=True) as con:
-        ceilings = dict(con.execute(
-            "select provider_agb, sum(budget_ceiling_eur) from staging.stg_reference__budget_ceilings "
-            "where year = ? group by provider_agb", [args.year]).fetchall())
+        ceilings = dict(
+            con.execute(
+                "select provider_agb, sum(budget_ceiling_eur) from staging.stg_reference__budget_ceilings "
+                "where year = ? group by provider_agb",
+                [args.year],
+            ).fetchall()
+        )
 
     results = []
     for as_of in dates:
         started = time.perf_counter()
         warehouse = built(as_of)
         results.append(measure(warehouse, as_of, args.year, actuals, final))
-        print(f"as of {as_of}: built and measured in {time.perf_counter() - started:.0f} s", flush=True)
+        print(
+            f"as of {as_of}: built and measured in {time.perf_counter() - started:.0f} s",
+            flush=True,
+        )
 
     summary = report(results, actuals, ceilings, headline, args.year)
     summary["seed"] = args.seed

@@ -29,7 +29,9 @@ class Measurement:
     wall_s: float
     cpu_s: float  # user + system, the child and its descendants
     peak_rss_mb: float  # largest sampled sum over the process tree
-    peak_rss_by_process_mb: dict  # largest sampled single process of each kind (dbt, pool worker, ...)
+    peak_rss_by_process_mb: (
+        dict  # largest sampled single process of each kind (dbt, pool worker, ...)
+    )
     load_before: float  # 1-minute load average when the step started
     returncode: int
     output: str  # the child's stdout (steps print one JSON line)
@@ -116,15 +118,27 @@ class _Sampler(threading.Thread):
             self.stop.wait(SAMPLE_SECONDS)
 
 
-def run(label: str, command: list[str], *, env: dict[str, str] | None = None,
-        cwd: Path | None = None, check: bool = True) -> Measurement:
+def run(
+    label: str,
+    command: list[str],
+    *,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    check: bool = True,
+) -> Measurement:
     """Run `command` to completion and measure it; raise (with its output) if it fails and `check`."""
     environment = {**os.environ, **(env or {})}
     load = os.getloadavg()[0]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    process = subprocess.Popen(command, env=environment, cwd=cwd or ROOT, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        command,
+        env=environment,
+        cwd=cwd or ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     sampler = _Sampler(process.pid)
     sampler.start()
     stdout, stderr = process.communicate()
@@ -133,12 +147,22 @@ def run(label: str, command: list[str], *, env: dict[str, str] | None = None,
     sampler.join()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    measurement = Measurement(label, round(wall, 3), round(cpu, 3), round(sampler.peak, 1),
-                              {k: round(v, 1) for k, v in sorted(sampler.by_kind.items())}, round(load, 2), process.returncode,
-                              stdout, stderr)
+    measurement = Measurement(
+        label,
+        round(wall, 3),
+        round(cpu, 3),
+        round(sampler.peak, 1),
+        {k: round(v, 1) for k, v in sorted(sampler.by_kind.items())},
+        round(load, 2),
+        process.returncode,
+        stdout,
+        stderr,
+    )
     if check and process.returncode != 0:
-        raise RuntimeError(f"{label} failed ({process.returncode}): {' '.join(command)}\n"
-                           f"{stdout[-3000:]}\n{stderr[-3000:]}")
+        raise RuntimeError(
+            f"{label} failed ({process.returncode}): {' '.join(command)}\n"
+            f"{stdout[-3000:]}\n{stderr[-3000:]}"
+        )
     return measurement
 
 

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
-from orchestration.core.generator import engine, generate
+from jeugdhulp.synthetic import engine, generate
 
 OUT = Path(__file__).resolve().parent / "out"
 SEED = 20250
@@ -69,8 +69,13 @@ def generator_fingerprint() -> str:
     """A hash of the generator's and the iJw writer's source: a changed generator means new data."""
     package = Path(engine.__file__).resolve().parent
     digest = hashlib.sha256()
-    for path in sorted([*package.glob("*.py"), package.parent / "ijw" / "writer.py",
-                        package.parent / "ijw" / "records.py"]):
+    for path in sorted(
+        [
+            *package.glob("*.py"),
+            package.parent / "ijw" / "writer.py",
+            package.parent / "ijw" / "records.py",
+        ]
+    ):
         digest.update(path.read_bytes())
     return digest.hexdigest()[:8]
 
@@ -92,14 +97,24 @@ def national_landing(scale: float, years: int, as_of: date, *, progress: bool = 
         shutil.rmtree(target)  # a generation that did not finish
     _drop_stale(target)
     with _scaled_profiles(scale):
-        summary = generate(target, profile="national", seed=SEED, as_of=as_of, progress=progress,
-                           years=years)
-    marker.write_text(json.dumps({
-        "scale": scale, "years": list(summary.years), "as_of": as_of.isoformat(),
-        "files_by_source": summary.files_by_source, "messages": summary.ijw_messages_by_type,
-        "generation_seconds": summary.seconds,
-        "totals_by_year": {str(k): v for k, v in summary.totals_by_year.items()},
-    }, indent=2, default=str))
+        summary = generate(
+            target, profile="national", seed=SEED, as_of=as_of, progress=progress, years=years
+        )
+    marker.write_text(
+        json.dumps(
+            {
+                "scale": scale,
+                "years": list(summary.years),
+                "as_of": as_of.isoformat(),
+                "files_by_source": summary.files_by_source,
+                "messages": summary.ijw_messages_by_type,
+                "generation_seconds": summary.seconds,
+                "totals_by_year": {str(k): v for k, v in summary.totals_by_year.items()},
+            },
+            indent=2,
+            default=str,
+        )
+    )
     return target
 
 

@@ -42,11 +42,11 @@ def cpu_per_file(label: str, work, count: int) -> float:
 def worker_parts(landing: Path, limit: int) -> None:
     """The worker's steps one by one, in this process, against the bare parse."""
     from benchmarks.bare_parse import parse_file
-    from orchestration.core.ijw.reader import read_flat, read_messages
-    from orchestration.core.ingest.ijw_rows import _row, parse_ijw
-    from orchestration.core.ingest.landing import iter_landed_files, move_file
-    from orchestration.core.ingest.parsed import ClientKeys
-    from orchestration.core.ingest.worker import parse_chunk
+    from jeugdhulp.ijw.reader import read_flat, read_messages
+    from jeugdhulp.ingest.ijw_rows import _row, parse_ijw
+    from jeugdhulp.ingest.landing import iter_landed_files, move_file
+    from jeugdhulp.ingest.parsed import ClientKeys
+    from jeugdhulp.ingest.worker import parse_chunk
 
     files = [f for _, f in zip(range(limit), iter_landed_files(landing, "ijw"))]
     data = [f.path.read_bytes() for f in files]
@@ -59,7 +59,9 @@ def worker_parts(landing: Path, limit: int) -> None:
             [fast] = parse_ijw(d, keys).tables.values()
             if fast.rows != [_row(item, keys) for item in read_messages(io.BytesIO(d))]:
                 raise SystemExit("read_flat and read_messages disagree on a file")
-    print(f"reader fast path: {sum(m is not None for m in flat)} of {n} files, rows equal to read_messages")
+    print(
+        f"reader fast path: {sum(m is not None for m in flat)} of {n} files, rows equal to read_messages"
+    )
 
     def read_all() -> None:
         for f in files:
@@ -70,14 +72,32 @@ def worker_parts(landing: Path, limit: int) -> None:
     cpu_per_file("read the bytes (open, read)", read_all, n)
     cpu_per_file("SHA-256", lambda: [hashlib.sha256(d).hexdigest() for d in data], n)
     cpu_per_file("bare parse (benchmarks/bare_parse.py)", lambda: [parse_file(d) for d in data], n)
-    cpu_per_file("ijw.reader.read_messages (typed records)", lambda: [list(read_messages(io.BytesIO(d))) for d in data], n)
-    cpu_per_file("ijw.reader.read_flat (fast path, tuples)", lambda: [read_flat(d) for d in data], n)
-    cpu_per_file("ingest.ijw_rows.parse_ijw (+ rows, pseudonyms)", lambda: [parse_ijw(d, keys) for d in data], n)
-    cpu_per_file("ingest.worker.parse_chunk (+ read, hash, Arrow)", lambda: parse_chunk("ijw", tasks, "profile-key"), n)
+    cpu_per_file(
+        "ijw.reader.read_messages (typed records)",
+        lambda: [list(read_messages(io.BytesIO(d))) for d in data],
+        n,
+    )
+    cpu_per_file(
+        "ijw.reader.read_flat (fast path, tuples)", lambda: [read_flat(d) for d in data], n
+    )
+    cpu_per_file(
+        "ingest.ijw_rows.parse_ijw (+ rows, pseudonyms)",
+        lambda: [parse_ijw(d, keys) for d in data],
+        n,
+    )
+    cpu_per_file(
+        "ingest.worker.parse_chunk (+ read, hash, Arrow)",
+        lambda: parse_chunk("ijw", tasks, "profile-key"),
+        n,
+    )
     with tempfile.TemporaryDirectory(dir=OUT) as scratch:
         archive, quarantine = os.path.join(scratch, "archive"), os.path.join(scratch, "quarantine")
         roots = (archive, quarantine)
-        cpu_per_file("  the same, proposing archive names", lambda: parse_chunk("ijw", tasks, "profile-key", roots), n)
+        cpu_per_file(
+            "  the same, proposing archive names",
+            lambda: parse_chunk("ijw", tasks, "profile-key", roots),
+            n,
+        )
         moved = []
         for turn in range(3):  # hard links of the landed files, moved as ingestion moves them
             here = os.path.join(scratch, f"moved{turn}")
@@ -88,7 +108,9 @@ def worker_parts(landing: Path, limit: int) -> None:
             for i in range(n):
                 move_file(os.path.join(here, "from", str(i)), os.path.join(here, "to", str(i)))
             moved.append(time.process_time() - started)
-        print(f"  {'landing.move_file (after the commit, in a worker)':58s} {min(moved) * 1000 / n:7.3f} ms/file")
+        print(
+            f"  {'landing.move_file (after the commit, in a worker)':58s} {min(moved) * 1000 / n:7.3f} ms/file"
+        )
     profile = cProfile.Profile()
     profile.enable()
     parse_chunk("ijw", tasks, "profile-key")
@@ -99,8 +121,8 @@ def worker_parts(landing: Path, limit: int) -> None:
 
 def main_process(dataset: Path, as_of: date) -> None:
     """cProfile of ingestion's main process during a real parallel run (workers are not profiled)."""
-    from orchestration.core.ingest import ingest_source
-    from orchestration.core.settings import Settings
+    from jeugdhulp.ingest import ingest_source
+    from jeugdhulp.settings import Settings
 
     work = OUT / "profile-work"
     shutil.rmtree(work, ignore_errors=True)
@@ -113,8 +135,10 @@ def main_process(dataset: Path, as_of: date) -> None:
     profile.disable()
     cpu, wall = time.process_time() - started_cpu, time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\nmain process: {report.files_ingested} files, wall {wall:.1f} s, main-process CPU {cpu:.1f} s "
-          f"({cpu * 1000 / max(1, report.files_ingested):.3f} ms/file, under cProfile), peak RSS {peak:.0f} MB")
+    print(
+        f"\nmain process: {report.files_ingested} files, wall {wall:.1f} s, main-process CPU {cpu:.1f} s "
+        f"({cpu * 1000 / max(1, report.files_ingested):.3f} ms/file, under cProfile), peak RSS {peak:.0f} MB"
+    )
     stats = pstats.Stats(profile)
     stats.sort_stats("cumulative").print_stats(r"ingest|duckdb|posix|registry", 25)
     stats.sort_stats("tottime").print_stats(15)
@@ -122,15 +146,19 @@ def main_process(dataset: Path, as_of: date) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.profile_ingest", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.profile_ingest", description=__doc__
+    )
     parser.add_argument("--scale", type=float, default=DEFAULT_SCALE)
     parser.add_argument("--as-of", type=date.fromisoformat, default=DEFAULT_AS_OF)
     parser.add_argument("--files", type=int, default=10_000, help="files for the per-part figures")
     args = parser.parse_args()
     dataset = dataset_dir(args.scale, 1, args.as_of)
     if not dataset.exists():
-        raise SystemExit(f"{dataset} is missing: run `python -m benchmarks.run_all --scale {args.scale} "
-                         "--only ingestion` first")
+        raise SystemExit(
+            f"{dataset} is missing: run `python -m benchmarks.run_all --scale {args.scale} "
+            "--only ingestion` first"
+        )
     worker_parts(dataset / "landing", args.files)
     main_process(dataset, args.as_of)
 

@@ -17,8 +17,8 @@ FLOOR_SQL = Path(__file__).resolve().parent / "marts_floor.sql"
 
 
 def ingest(data_dir: str, as_of: str, source: str | None) -> dict:
-    from orchestration.core.ingest import ingest_all, ingest_source
-    from orchestration.core.settings import Settings
+    from jeugdhulp.ingest import ingest_all, ingest_source
+    from jeugdhulp.settings import Settings
 
     settings = Settings(Path(data_dir).resolve(), date.fromisoformat(as_of), BENCH_KEY, None)
     started = time.perf_counter()
@@ -54,12 +54,15 @@ def floor(warehouse: str, as_of: str) -> dict:
 
 def gx(warehouse: str, suite: str) -> dict:
     """One Great Expectations suite as the quality check runs it (read the table, validate)."""
-    from orchestration.core.quality.gx_runner import validate_table
+    from jeugdhulp.quality.gx_runner import validate_table
 
     started = time.perf_counter()
     result = validate_table(Path(warehouse), suite)
-    return {"seconds": round(time.perf_counter() - started, 3), "rows": result.row_count,
-            "success": result.success}
+    return {
+        "seconds": round(time.perf_counter() - started, 3),
+        "rows": result.row_count,
+        "success": result.success,
+    }
 
 
 def main() -> None:

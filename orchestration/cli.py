@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from orchestration.core.settings import (
+from jeugdhulp.settings import (
     DEVELOPMENT_PSEUDONYM_KEY,
     PROJECT_ROOT,
     Settings,
@@ -74,8 +74,9 @@ def _prepare_dagster_home(settings: Settings) -> Path:
 
 # ---------------------------------------------------------------------------------- generate
 
+
 def cmd_generate(args: argparse.Namespace) -> int:
-    from orchestration.core.generator import generate
+    from jeugdhulp.synthetic import generate
 
     as_of = parse_as_of(args.as_of) if args.as_of else load_settings().as_of
     out = Path(args.out).resolve()
@@ -87,6 +88,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------------- run
+
 
 def cmd_run(args: argparse.Namespace) -> int:
     settings = _resolve_pseudonym_key(load_settings(), allow_development_key=False)
@@ -108,6 +110,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------------------- ui
 
+
 def cmd_ui(args: argparse.Namespace) -> int:
     settings = _resolve_pseudonym_key(load_settings(), allow_development_key=False)
     _prepare_dagster_home(settings)
@@ -115,19 +118,32 @@ def cmd_ui(args: argparse.Namespace) -> int:
 
     ensure_dbt_manifest()
     dagster = Path(sys.executable).parent / "dagster"
-    command = [str(dagster), "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"),
-               "--host", args.host, "--port", str(args.port)]
+    command = [
+        str(dagster),
+        "dev",
+        "-w",
+        str(PROJECT_ROOT / "workspace.yaml"),
+        "--host",
+        args.host,
+        "--port",
+        str(args.port),
+    ]
     _say(f"Dagster UI on http://{args.host}:{args.port} (Ctrl-C stops it)")
     return subprocess.call(command, cwd=PROJECT_ROOT)
 
 
 # ---------------------------------------------------------------------------------- demo
 
+
 def cmd_demo(args: argparse.Namespace) -> int:
     settings = load_settings()
     _resolve_pseudonym_key(settings, allow_development_key=True)
-    generate_args = argparse.Namespace(out=str(settings.data_dir), profile="region",
-                                       seed=args.seed, as_of=settings.as_of.isoformat())
+    generate_args = argparse.Namespace(
+        out=str(settings.data_dir),
+        profile="region",
+        seed=args.seed,
+        as_of=settings.as_of.isoformat(),
+    )
     cmd_generate(generate_args)
     code = cmd_run(argparse.Namespace(log_level=args.log_level))
     settings = load_settings()
@@ -145,15 +161,22 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     gen = commands.add_parser("generate", help="write a synthetic landing zone")
-    gen.add_argument("--out", required=True, help="directory to write landing/ and ground_truth.json into")
+    gen.add_argument(
+        "--out", required=True, help="directory to write landing/ and ground_truth.json into"
+    )
     gen.add_argument("--profile", choices=PROFILES, default="region")
     gen.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    gen.add_argument("--as-of", dest="as_of", help="YYYY-MM-DD; only what arrived by then is written "
-                                                   "(default: JEUGDHULP_AS_OF or today)")
+    gen.add_argument(
+        "--as-of",
+        dest="as_of",
+        help="YYYY-MM-DD; only what arrived by then is written (default: JEUGDHULP_AS_OF or today)",
+    )
     gen.set_defaults(handler=cmd_generate)
 
     run = commands.add_parser("run", help="materialise the whole pipeline in-process and summarise")
-    run.add_argument("--log-level", default="WARNING", help="Dagster console log level (default WARNING)")
+    run.add_argument(
+        "--log-level", default="WARNING", help="Dagster console log level (default WARNING)"
+    )
     run.set_defaults(handler=cmd_run)
 
     ui = commands.add_parser("ui", help="start the Dagster UI on this project")
@@ -161,7 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--port", type=int, default=3000)
     ui.set_defaults(handler=cmd_ui)
 
-    demo = commands.add_parser("demo", help="generate the region profile into the data dir, then run")
+    demo = commands.add_parser(
+        "demo", help="generate the region profile into the data dir, then run"
+    )
     demo.add_argument("--seed", type=int, default=DEFAULT_SEED)
     demo.add_argument("--log-level", default="WARNING")
     demo.set_defaults(handler=cmd_demo)

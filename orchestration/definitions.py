@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import orchestration.core.settings  # noqa: F401  (switches telemetry off before the tools load)
 from dagster import Definitions, colored_console_logger
 
+import jeugdhulp.settings  # noqa: F401  (switches telemetry off before the tools load)
 from orchestration.assets.dbt import dbt_models
 from orchestration.assets.ingest import file_registry, ingest_assets
 from orchestration.assets.publish import published_outputs
 from orchestration.assets.quality import build_quality_checks
 from orchestration.jobs import daily_refresh
-from orchestration.pipeline_run import progress_logger
+from orchestration.loggers import progress_logger
 from orchestration.resources import dbt_resource
 from orchestration.schedules import daily_schedule
 from orchestration.sensors import landing_sensor

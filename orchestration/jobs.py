@@ -8,5 +8,5 @@ daily_refresh = define_asset_job(
     name="daily_refresh",
     selection=AssetSelection.all(),
     description="Ingest new landing files, build all dbt models and tests, run the quality "
-                "checks, publish to the municipalities.",
+    "checks, publish to the municipalities.",
 )

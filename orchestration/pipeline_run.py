@@ -3,53 +3,16 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter, logger
+from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
 
-from orchestration.core.settings import Settings
-
-
-@logger(config_schema={"log_level": str})
-def progress_logger(init_context):
-    """Console logger that shows one line per step (start, done, skipped) plus warnings."""
-    level = getattr(logging, str(init_context.logger_config["log_level"]).upper(), logging.WARNING)
-    log = logging.getLogger("jeugdhulp.run")
-    log.propagate = False
-    log.setLevel(logging.DEBUG)
-    log.handlers = [_ProgressHandler(level)]
-    return log
-
-
-class _ProgressHandler(logging.Handler):
-    def __init__(self, level: int) -> None:
-        super().__init__(logging.DEBUG)
-        self.threshold = level
-        self.started: dict[str, float] = {}
-
-    def emit(self, record: logging.LogRecord) -> None:
-        meta = getattr(record, "dagster_meta", None) or {}
-        event = meta.get("dagster_event")
-        step = meta.get("step_key") or ""
-        kind = getattr(event, "event_type", None)
-        if kind == DagsterEventType.STEP_START:
-            self.started[step] = time.monotonic()
-            print(f"  ▶ {step}", file=sys.stderr, flush=True)
-        elif kind == DagsterEventType.STEP_SUCCESS:
-            seconds = time.monotonic() - self.started.get(step, time.monotonic())
-            print(f"  ✓ {step} ({seconds:.1f} s)", file=sys.stderr, flush=True)
-        elif kind == DagsterEventType.STEP_FAILURE:
-            print(f"  ✗ {step} failed", file=sys.stderr, flush=True)
-        elif kind == DagsterEventType.STEP_SKIPPED:
-            print(f"  – {step} skipped (an upstream step or a blocking check failed)",
-                  file=sys.stderr, flush=True)
-        elif record.levelno >= self.threshold:
-            print(f"  {record.levelname.lower()}: {record.getMessage()}", file=sys.stderr, flush=True)
+from jeugdhulp.settings import Settings
+from orchestration.definitions import defs
 
 
 @dataclass
@@ -85,12 +48,16 @@ class RunSummary:
             f"{len(self.checks_failed)} failed",
         ]
         for name in self.checks_failed:
-            lines.append(f"           ✗ {name}" + ("  [blocking]" if name in self.blocking_failed else ""))
+            lines.append(
+                f"           ✗ {name}" + ("  [blocking]" if name in self.blocking_failed else "")
+            )
         for name in self.checks_warned[:15]:
             lines.append(f"           ! {name}")
         if len(self.checks_warned) > 15:
             lines.append(f"           ! … and {len(self.checks_warned) - 15} more warnings")
-        lines.append(f"  marts:   {len(self.marts_built)} built ({', '.join(self.marts_built) or 'none'})")
+        lines.append(
+            f"  marts:   {len(self.marts_built)} built ({', '.join(self.marts_built) or 'none'})"
+        )
         lines.append(f"  warehouse: {self.settings.warehouse_path}")
         if self.published:
             lines.append(f"  published: {self.settings.published_dir}")
@@ -125,25 +92,30 @@ def release_stale_cli_runs(instance: DagsterInstance) -> list[str]:
     "warehouse" pool; without this, the next run would wait for that slot forever.
     """
     released = []
-    stale = instance.get_runs(filters=RunsFilter(
-        statuses=[DagsterRunStatus.STARTED, DagsterRunStatus.STARTING],
-        tags={"jeugdhulp/trigger": "cli"}))
+    stale = instance.get_runs(
+        filters=RunsFilter(
+            statuses=[DagsterRunStatus.STARTED, DagsterRunStatus.STARTING],
+            tags={"jeugdhulp/trigger": "cli"},
+        )
+    )
     for run in stale:
         pid = int(run.tags.get("jeugdhulp/pid", "0"))
         if pid and _process_alive(pid):
             continue
-        instance.report_run_failed(run, "the process of this `jeugdhulp run` ended without finishing")
+        instance.report_run_failed(
+            run, "the process of this `jeugdhulp run` ended without finishing"
+        )
         instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
         released.append(run.run_id)
     return released
 
 
 def run_pipeline(settings: Settings, *, log_level: str = "WARNING") -> RunSummary:
-    from orchestration.definitions import defs
-
     instance = DagsterInstance.get()
     for run_id in release_stale_cli_runs(instance):
-        print(f"  released run {run_id[:8]}: it was interrupted earlier", file=sys.stderr, flush=True)
+        print(
+            f"  released run {run_id[:8]}: it was interrupted earlier", file=sys.stderr, flush=True
+        )
     job = defs.resolve_job_def("daily_refresh")
     started = time.monotonic()
     # dbt's own console lines go to a log file, so the terminal shows progress and the summary.
@@ -156,15 +128,23 @@ def run_pipeline(settings: Settings, *, log_level: str = "WARNING") -> RunSummar
             run_config={"loggers": {"progress_logger": {"config": {"log_level": log_level}}}},
             tags={"jeugdhulp/trigger": "cli", "jeugdhulp/pid": str(os.getpid())},
         )
-    summary = RunSummary(settings=settings, success=result.success,
-                         seconds=time.monotonic() - started, log_path=log_path)
+    summary = RunSummary(
+        settings=settings,
+        success=result.success,
+        seconds=time.monotonic() - started,
+        log_path=log_path,
+    )
     counted_steps: set[str] = set()
     for event in result.all_events:
         if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
             materialization = event.event_specific_data.materialization
             key = materialization.asset_key.path
             metadata = dict(materialization.metadata)
-            if event.step_key and event.step_key.startswith("ingest_") and event.step_key not in counted_steps:
+            if (
+                event.step_key
+                and event.step_key.startswith("ingest_")
+                and event.step_key not in counted_steps
+            ):
                 counted_steps.add(event.step_key)
                 summary.files_ingested += _metadata_int(metadata, "files_ingested")
                 summary.files_duplicate += _metadata_int(metadata, "files_skipped_duplicate")

@@ -9,9 +9,12 @@ from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
 
-from orchestration.core.settings import PROJECT_ROOT, Settings, load_settings
+from jeugdhulp.settings import PROJECT_ROOT, Settings, load_settings
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+# DuckDB allows one writer process: every asset that opens the warehouse runs in this pool, whose
+# limit the instance sets to 1 (`jeugdhulp` writes that into dagster.yaml).
+WAREHOUSE_POOL = "warehouse"
 # The dbt beside the running interpreter, so `.venv/bin/jeugdhulp` works without an activated venv.
 DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 
@@ -40,9 +43,20 @@ def ensure_dbt_manifest() -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if _manifest_is_stale(manifest):
             result = subprocess.run(
-                [DBT_EXECUTABLE, "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
-                 "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(manifest.parent)],
-                capture_output=True, text=True, env=dbt_environment(load_settings()),
+                [
+                    DBT_EXECUTABLE,
+                    "parse",
+                    "--quiet",
+                    "--project-dir",
+                    str(DBT_PROJECT_DIR),
+                    "--profiles-dir",
+                    str(DBT_PROJECT_DIR),
+                    "--target-path",
+                    str(manifest.parent),
+                ],
+                capture_output=True,
+                text=True,
+                env=dbt_environment(load_settings()),
             )
             if result.returncode != 0:
                 raise RuntimeError(f"dbt parse failed:\n{result.stdout}\n{result.stderr}")

@@ -6,15 +6,17 @@ import hashlib
 
 from dagster import RunRequest, SensorEvaluationContext, SkipReason, sensor
 
-from orchestration.core.ingest import pending_files
-from orchestration.core.settings import load_settings
+from jeugdhulp.ingest import pending_files
+from jeugdhulp.settings import load_settings
+from jeugdhulp.sources import SOURCES
 from orchestration.jobs import daily_refresh
 
-SOURCES = ("ijw", "reference", "verantwoording", "pgb")
 
-
-@sensor(job=daily_refresh, minimum_interval_seconds=60,
-        description="Starts daily_refresh when files are waiting in landing/.")
+@sensor(
+    job=daily_refresh,
+    minimum_interval_seconds=60,
+    description="Starts daily_refresh when files are waiting in landing/.",
+)
 def landing_sensor(context: SensorEvaluationContext):
     settings = load_settings()
     listing = []
@@ -29,5 +31,7 @@ def landing_sensor(context: SensorEvaluationContext):
         return SkipReason(f"no files waiting in {settings.landing_dir}")
     # The same waiting set never triggers twice; a new or changed file does.
     run_key = hashlib.sha256("\n".join(sorted(listing)).encode()).hexdigest()[:32]
-    return RunRequest(run_key=run_key, tags={"jeugdhulp/trigger": "landing",
-                                             "jeugdhulp/files_waiting": str(len(listing))})
+    return RunRequest(
+        run_key=run_key,
+        tags={"jeugdhulp/trigger": "landing", "jeugdhulp/files_waiting": str(len(listing))},
+    )

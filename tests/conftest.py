@@ -1,64 +1,10 @@
-"""Shared test fixtures: a tiny synthetic region run through the whole pipeline once per module."""
+"""Shared fixtures: a tiny synthetic region run through the whole pipeline once per module."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from dataclasses import dataclass
-from pathlib import Path
-
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-JEUGDHULP = Path(sys.executable).parent / "jeugdhulp"
-TINY_AS_OF = "2026-10-15"
-TINY_SEED = 7
-
-
-@dataclass
-class PipelineRun:
-    data_dir: Path
-    env: dict[str, str]
-    ground_truth: dict
-    result: subprocess.CompletedProcess
-
-    @property
-    def warehouse(self) -> Path:
-        return self.data_dir / "warehouse" / "warehouse.duckdb"
-
-    def run(self) -> subprocess.CompletedProcess:
-        return run_cli(["run"], self.env)
-
-
-def pipeline_env(data_dir: Path, as_of: str = TINY_AS_OF) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update({
-        "JEUGDHULP_DATA_DIR": str(data_dir),
-        "JEUGDHULP_AS_OF": as_of,
-        "JEUGDHULP_PSEUDONYM_KEY": "test-key-not-secret",
-        "DAGSTER_HOME": str(data_dir / ".dagster"),
-    })
-    env.pop("JEUGDHULP_POSTGRES_DSN", None)
-    return env
-
-
-def run_cli(args: list[str], env: dict[str, str], timeout: int = 600) -> subprocess.CompletedProcess:
-    return subprocess.run([str(JEUGDHULP), *args], env=env, capture_output=True, text=True,
-                          timeout=timeout, cwd=REPO)
-
-
-def generate_and_run(data_dir: Path, *, profile: str = "tiny", seed: int = TINY_SEED,
-                     as_of: str = TINY_AS_OF) -> PipelineRun:
-    env = pipeline_env(data_dir, as_of)
-    generated = run_cli(["generate", "--out", str(data_dir), "--profile", profile,
-                         "--seed", str(seed), "--as-of", as_of], env)
-    assert generated.returncode == 0, generated.stderr
-    result = run_cli(["run"], env)
-    truth = json.loads((data_dir / "ground_truth.json").read_text())
-    return PipelineRun(data_dir=data_dir, env=env, ground_truth=truth, result=result)
+from tests.support.pipeline import PipelineRun, generate_and_run
 
 
 @pytest.fixture(scope="module")

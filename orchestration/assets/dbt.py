@@ -5,11 +5,20 @@ from collections.abc import Mapping
 from typing import Any
 
 from dagster import AssetExecutionContext, AssetKey
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    dbt_assets,
+)
 
-from orchestration.assets.ingest import WAREHOUSE_POOL
-from orchestration.core.settings import load_settings
-from orchestration.resources import dbt_environment, dbt_project, ensure_dbt_manifest
+from jeugdhulp.settings import load_settings
+from orchestration.resources import (
+    WAREHOUSE_POOL,
+    dbt_environment,
+    dbt_project,
+    ensure_dbt_manifest,
+)
 
 
 class JeugdhulpTranslator(DagsterDbtTranslator):
@@ -30,16 +39,23 @@ class JeugdhulpTranslator(DagsterDbtTranslator):
 translator = JeugdhulpTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
-@dbt_assets(manifest=ensure_dbt_manifest(), project=dbt_project, dagster_dbt_translator=translator,
-            pool=WAREHOUSE_POOL, name="dbt_models")
+@dbt_assets(
+    manifest=ensure_dbt_manifest(),
+    project=dbt_project,
+    dagster_dbt_translator=translator,
+    pool=WAREHOUSE_POOL,
+    name="dbt_models",
+)
 def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
     """`dbt build`: seeds, models and their tests in dependency order."""
     settings = load_settings()
     # DbtCliResource runs dbt with this process's environment.
-    os.environ.update({k: v for k, v in dbt_environment(settings).items()
-                       if k.startswith(("JEUGDHULP_", "DBT_"))})
+    os.environ.update(
+        {k: v for k, v in dbt_environment(settings).items() if k.startswith(("JEUGDHULP_", "DBT_"))}
+    )
     target_path = settings.data_dir / "dbt_target"
     # A per-data-dir target keeps concurrent pipelines (tests, UI runs) from sharing run state.
     # Unit tests pin the SQL on fixed inputs, not on today's data: the test suite runs them.
-    yield from dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context,
-                       target_path=target_path).stream()
+    yield from dbt.cli(
+        ["build", "--exclude-resource-type", "unit_test"], context=context, target_path=target_path
+    ).stream()

@@ -11,20 +11,10 @@ from dagster import (
     multi_asset,
 )
 
-from orchestration.core.ingest import ingest_source, quarantine_unknown
-from orchestration.core.settings import load_settings
-
-WAREHOUSE_POOL = "warehouse"
-
-# landing source -> the raw tables its files land in
-SOURCE_TABLES: dict[str, list[str]] = {
-    "ijw": ["ijw_requests", "ijw_allocations", "ijw_starts", "ijw_stops", "ijw_invoice_lines",
-            "ijw_rejected_lines"],
-    "reference": ["reference_providers", "reference_budget_ceilings", "reference_products",
-                  "reference_population"],
-    "verantwoording": ["accountability"],
-    "pgb": ["pgb"],
-}
+from jeugdhulp.ingest import ingest_source, quarantine_unknown
+from jeugdhulp.settings import load_settings
+from jeugdhulp.sources import SOURCE_TABLES
+from orchestration.resources import WAREHOUSE_POOL
 
 
 def _quarantine_table(quarantined: list[tuple[str, str]]) -> str:
@@ -37,14 +27,23 @@ def _quarantine_table(quarantined: list[tuple[str, str]]) -> str:
 
 def _build_ingest_asset(source: str):
     specs = [
-        AssetSpec(AssetKey(["raw", table]), group_name="raw", kinds={"duckdb", "python"},
-                  description=f"Rows of landing/{source}/ files, one row per record, with file_id lineage.")
+        AssetSpec(
+            AssetKey(["raw", table]),
+            group_name="raw",
+            kinds={"duckdb", "python"},
+            description=f"Rows of landing/{source}/ files, one row per record, with file_id lineage.",
+        )
         for table in SOURCE_TABLES[source]
     ]
 
-    @multi_asset(name=f"ingest_{source}", specs=specs, pool=WAREHOUSE_POOL, can_subset=False,
-                 description=f"Reads new files in landing/{source}/ into the raw schema; archives "
-                             f"or quarantines each file.")
+    @multi_asset(
+        name=f"ingest_{source}",
+        specs=specs,
+        pool=WAREHOUSE_POOL,
+        can_subset=False,
+        description=f"Reads new files in landing/{source}/ into the raw schema; archives "
+        f"or quarantines each file.",
+    )
     def _ingest(context: AssetExecutionContext):
         settings = load_settings()
         report = ingest_source(settings, source)
@@ -63,7 +62,9 @@ def _build_ingest_asset(source: str):
                 "seconds": round(report.seconds, 2),
             }
             if report.files_quarantined:
-                metadata["quarantined"] = MetadataValue.md(_quarantine_table(report.files_quarantined))
+                metadata["quarantined"] = MetadataValue.md(
+                    _quarantine_table(report.files_quarantined)
+                )
             yield MaterializeResult(asset_key=AssetKey(["raw", table]), metadata=metadata)
 
     return _ingest
@@ -72,26 +73,36 @@ def _build_ingest_asset(source: str):
 ingest_assets = [_build_ingest_asset(source) for source in SOURCE_TABLES]
 
 
-@asset(key=AssetKey(["raw", "file_registry"]), group_name="raw", pool=WAREHOUSE_POOL,
-       kinds={"duckdb"},
-       deps=[AssetKey(["raw", table]) for tables in SOURCE_TABLES.values() for table in tables],
-       description="Every landed file once: SHA-256, where it went (archive or quarantine) and why. "
-                   "Also quarantines files left outside the known landing folders.")
+@asset(
+    key=AssetKey(["raw", "file_registry"]),
+    group_name="raw",
+    pool=WAREHOUSE_POOL,
+    kinds={"duckdb"},
+    deps=[AssetKey(["raw", table]) for tables in SOURCE_TABLES.values() for table in tables],
+    description="Every landed file once: SHA-256, where it went (archive or quarantine) and why. "
+    "Also quarantines files left outside the known landing folders.",
+)
 def file_registry(context: AssetExecutionContext) -> MaterializeResult:
     settings = load_settings()
     stray = quarantine_unknown(settings)
     for path, reason in stray.files_quarantined:
         context.log.warning(f"quarantined {path}: {reason}")
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
-        counts = dict(con.execute(
-            "select status, count(*) from raw.file_registry group by status").fetchall())
+        counts = dict(
+            con.execute("select status, count(*) from raw.file_registry group by status").fetchall()
+        )
         reasons = con.execute(
             "select split_part(reason, ':', 1) as code, count(*) from raw.file_registry "
-            "where status = 'quarantined' group by code order by 2 desc").fetchall()
-    table = "\n".join(["| reason | files |", "|---|---|", *(f"| {code} | {n} |" for code, n in reasons)])
-    return MaterializeResult(metadata={
-        "files_ingested_total": int(counts.get("ingested", 0)),
-        "files_quarantined_total": int(counts.get("quarantined", 0)),
-        "stray_files_quarantined": len(stray.files_quarantined),
-        "quarantine_reasons": MetadataValue.md(table),
-    })
+            "where status = 'quarantined' group by code order by 2 desc"
+        ).fetchall()
+    table = "\n".join(
+        ["| reason | files |", "|---|---|", *(f"| {code} | {n} |" for code, n in reasons)]
+    )
+    return MaterializeResult(
+        metadata={
+            "files_ingested_total": int(counts.get("ingested", 0)),
+            "files_quarantined_total": int(counts.get("quarantined", 0)),
+            "stray_files_quarantined": len(stray.files_quarantined),
+            "quarantine_reasons": MetadataValue.md(table),
+        }
+    )

@@ -4,19 +4,24 @@ import dataclasses
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
+from jeugdhulp.settings import load_settings
 from orchestration.assets.dbt import dbt_models
-from orchestration.assets.ingest import WAREHOUSE_POOL
-from orchestration.core.settings import load_settings
+from orchestration.resources import WAREHOUSE_POOL
 
 MART_KEYS = sorted((key for key in dbt_models.keys if key.path[0] == "marts"), key=lambda k: k.path)
 
 
-@asset(key=AssetKey(["published", "municipality_outputs"]), deps=MART_KEYS, group_name="published",
-       pool=WAREHOUSE_POOL, kinds={"parquet", "csv", "html"},
-       description="Each municipality's own figures (suppressed small cells) and the region set, "
-                   "as Parquet, Dutch CSV and an HTML report; also PostgreSQL when configured.")
+@asset(
+    key=AssetKey(["published", "municipality_outputs"]),
+    deps=MART_KEYS,
+    group_name="published",
+    pool=WAREHOUSE_POOL,
+    kinds={"parquet", "csv", "html"},
+    description="Each municipality's own figures (suppressed small cells) and the region set, "
+    "as Parquet, Dutch CSV and an HTML report; also PostgreSQL when configured.",
+)
 def published_outputs(context: AssetExecutionContext) -> MaterializeResult:
-    from orchestration.core.publish import publish
+    from jeugdhulp.publish import publish
 
     settings = load_settings()
     report = publish(settings)

@@ -7,7 +7,7 @@
   Raw suites validate only the rows of files ingested since their watermark (advanced only when
   no critical expectation failed, so a failure keeps blocking until it is fixed); marts are
   validated whole. Tables are read in batches, and the step runs in a child process so its memory
-  is returned before dbt runs (orchestration/core/quality/gx_runner.py).
+  is returned before dbt runs (jeugdhulp/quality/gx_runner.py).
 - `incomplete_invoicing` on mart_invoicing_completeness and `late_invoicing` on
   mart_invoice_timeliness list the flagged providers. Not blocking: a provider's late invoices are
   what the municipalities must see, not a reason to withhold their figures.
@@ -22,11 +22,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from dagster import (
-    AssetCheckExecutionContext,
     AssetCheckKey,
     AssetCheckResult,
-    AssetCheckSeverity,
     AssetChecksDefinition,
+    AssetCheckSeverity,
     AssetCheckSpec,
     AssetKey,
     MetadataValue,
@@ -34,12 +33,11 @@ from dagster import (
     multi_asset_check,
 )
 
-from orchestration.core.quality.check_summary import CheckSummary, summarise_check_results
-from orchestration.core.quality.suites import list_suites, load_suite
-from orchestration.core.settings import load_settings
+from jeugdhulp.quality.check_summary import CheckSummary, summarise_check_results
+from jeugdhulp.quality.suites import list_suites, load_suite
+from jeugdhulp.settings import load_settings
+from orchestration.resources import WAREHOUSE_POOL
 
-# the single-writer pool of every step that opens the warehouse (as in assets/ingest.py)
-WAREHOUSE_POOL = "warehouse"
 GX_CHECK_NAME = "great_expectations"
 COMPLETENESS_KEY = AssetKey(["marts", "mart_invoicing_completeness"])
 TIMELINESS_KEY = AssetKey(["marts", "mart_invoice_timeliness"])
@@ -51,7 +49,9 @@ _SEVERITY = {"error": AssetCheckSeverity.ERROR, "warn": AssetCheckSeverity.WARN}
 __all__ = ["build_quality_checks", "summarise_check_results", "CheckSummary", "GX_CHECK_NAME"]
 
 
-def build_quality_checks(asset_keys: Iterable[AssetKey] | None = None) -> list[AssetChecksDefinition]:
+def build_quality_checks(
+    asset_keys: Iterable[AssetKey] | None = None,
+) -> list[AssetChecksDefinition]:
     """All quality checks whose assets exist among `asset_keys` (default: the project's assets).
 
     A suite or check whose asset is not defined (a mart not built yet) is left out, so the code
@@ -89,23 +89,35 @@ def _project_asset_keys() -> set[AssetKey]:
 def _gx_suites_check(op_name: str, suite_names: list[str]) -> AssetChecksDefinition:
     definitions = {name: load_suite(name) for name in suite_names}
     specs = [
-        AssetCheckSpec(GX_CHECK_NAME, asset=AssetKey(list(d.asset_key)), blocking=True,
-                       description=f"Great Expectations suite expectations/{name}.json"
-                                   + (f": {d.meta.get('notes') or ''}" if d.meta.get("notes") else ""))
+        AssetCheckSpec(
+            GX_CHECK_NAME,
+            asset=AssetKey(list(d.asset_key)),
+            blocking=True,
+            description=f"Great Expectations suite expectations/{name}.json"
+            + (f": {d.meta.get('notes') or ''}" if d.meta.get("notes") else ""),
+        )
         for name, d in definitions.items()
     ]
 
-    @multi_asset_check(name=op_name, specs=specs, pool=WAREHOUSE_POOL, can_subset=True,
-                       description="Validates tables with their Great Expectations suites (raw tables: "
-                                   "the rows ingested since the last successful validation) and "
-                                   "rebuilds the Data Docs in published/regio/kwaliteit/.")
+    @multi_asset_check(
+        name=op_name,
+        specs=specs,
+        pool=WAREHOUSE_POOL,
+        can_subset=True,
+        description="Validates tables with their Great Expectations suites (raw tables: "
+        "the rows ingested since the last successful validation) and "
+        "rebuilds the Data Docs in published/regio/kwaliteit/.",
+    )
     def _check(context):
-        from orchestration.core.quality.gx_runner import run_suites_in_child
+        from jeugdhulp.quality.gx_runner import run_suites_in_child
 
         settings = load_settings()
         selected = context.selected_asset_check_keys
-        names = [name for name, definition in definitions.items()
-                 if AssetCheckKey(AssetKey(list(definition.asset_key)), GX_CHECK_NAME) in selected]
+        names = [
+            name
+            for name, definition in definitions.items()
+            if AssetCheckKey(AssetKey(list(definition.asset_key)), GX_CHECK_NAME) in selected
+        ]
         # validation, watermarks and the Data Docs (written before any verdict is yielded: Dagster
         # stops the step at a failed blocking check, and the docs should show that failure)
         report = run_suites_in_child(settings, names)
@@ -159,22 +171,36 @@ def _describe(result) -> str:
         return f"{len(result.outcomes)} expectations met on {result.row_count} rows{scope}"
     failed = ", ".join(o.label for o in result.failed[:5])
     more = f" and {len(result.failed) - 5} more" if len(result.failed) > 5 else ""
-    kept = ("; watermark kept, so these rows are validated again next run"
-            if result.severity == "error" and result.seq_through is not None else "")
+    kept = (
+        "; watermark kept, so these rows are validated again next run"
+        if result.severity == "error" and result.seq_through is not None
+        else ""
+    )
     return f"{len(result.failed)} of {len(result.outcomes)} expectations failed: {failed}{more}{scope}{kept}"
 
 
-def _invoicing_check(asset_key: AssetKey, kind: str, available: set[AssetKey]) -> AssetChecksDefinition:
+def _invoicing_check(
+    asset_key: AssetKey, kind: str, available: set[AssetKey]
+) -> AssetChecksDefinition:
     name = f"{kind}_invoicing"
-    what = ("care months not invoiced after the invoice deadline" if kind == "incomplete"
-            else "invoice lines declared after the invoice deadline")
+    what = (
+        "care months not invoiced after the invoice deadline"
+        if kind == "incomplete"
+        else "invoice lines declared after the invoice deadline"
+    )
     deps = [FLAGS_KEY] if FLAGS_KEY in available else []
 
-    @asset_check(asset=asset_key, name=name, blocking=False, pool=WAREHOUSE_POOL, additional_deps=deps,
-                 description=f"Providers flagged for {what}; thresholds are dbt vars "
-                             f"(docs/data_quality.md). Also rows of marts.dq_findings.")
+    @asset_check(
+        asset=asset_key,
+        name=name,
+        blocking=False,
+        pool=WAREHOUSE_POOL,
+        additional_deps=deps,
+        description=f"Providers flagged for {what}; thresholds are dbt vars "
+        f"(docs/data_quality.md). Also rows of marts.dq_findings.",
+    )
     def _check(context) -> AssetCheckResult:
-        from orchestration.core.quality.invoicing import (
+        from jeugdhulp.quality.invoicing import (
             FlagsUnavailable,
             flags_markdown,
             read_invoicing_flags,
@@ -185,13 +211,18 @@ def _invoicing_check(asset_key: AssetKey, kind: str, available: set[AssetKey]) -
         try:
             flags = read_invoicing_flags(settings.warehouse_path, kind)
         except FlagsUnavailable as exc:
-            return AssetCheckResult(passed=False, severity=AssetCheckSeverity.ERROR, description=str(exc))
+            return AssetCheckResult(
+                passed=False, severity=AssetCheckSeverity.ERROR, description=str(exc)
+            )
         severity = worst_severity(flags)
         return AssetCheckResult(
             passed=severity is None,
             severity=_SEVERITY.get(severity or "warn", AssetCheckSeverity.WARN),
-            description=(f"{len(flags)} providers flagged for {kind} invoicing" if flags
-                         else f"no provider flagged for {kind} invoicing"),
+            description=(
+                f"{len(flags)} providers flagged for {kind} invoicing"
+                if flags
+                else f"no provider flagged for {kind} invoicing"
+            ),
             metadata={
                 "flagged_providers": len(flags),
                 "flagged_error": sum(1 for f in flags if f.severity == "error"),
@@ -204,9 +235,14 @@ def _invoicing_check(asset_key: AssetKey, kind: str, available: set[AssetKey]) -
 
 
 def _findings_check() -> AssetChecksDefinition:
-    @asset_check(asset=FINDINGS_KEY, name="findings_by_rule", blocking=False, pool=WAREHOUSE_POOL,
-                 description="Counts the data-quality findings per rule; warns when any has "
-                             "severity error (a line the municipality would reject).")
+    @asset_check(
+        asset=FINDINGS_KEY,
+        name="findings_by_rule",
+        blocking=False,
+        pool=WAREHOUSE_POOL,
+        description="Counts the data-quality findings per rule; warns when any has "
+        "severity error (a line the municipality would reject).",
+    )
     def _check(context) -> AssetCheckResult:
         import duckdb
 
@@ -220,14 +256,21 @@ def _findings_check() -> AssetChecksDefinition:
         finally:
             connection.close()
         table = ["| rule | severity | findings | providers |", "|---|---|---|---|"]
-        table += [f"| {rule} | {severity} | {count} | {providers} |" for rule, severity, count, providers in rows]
+        table += [
+            f"| {rule} | {severity} | {count} | {providers} |"
+            for rule, severity, count, providers in rows
+        ]
         errors = sum(count for _, severity, count, _ in rows if severity == "error")
         total = sum(count for _, _, count, _ in rows)
         return AssetCheckResult(
             passed=errors == 0,
             severity=AssetCheckSeverity.WARN,
             description=f"{total} findings, {errors} with severity error",
-            metadata={"findings": total, "error_findings": errors, "by_rule": MetadataValue.md("\n".join(table))},
+            metadata={
+                "findings": total,
+                "error_findings": errors,
+                "by_rule": MetadataValue.md("\n".join(table)),
+            },
         )
 
     return _check

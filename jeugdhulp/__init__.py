@@ -1,0 +1,1 @@
+"""jeugdhulp: the domain library of the youth-care reporting pipeline (no Dagster here)."""

@@ -1,0 +1,242 @@
+"""DDL of the warehouse's `raw` schema: the one place that says what ingestion lands.
+
+Every raw row carries `file_id` (the SHA-256 of the landed file, a key of `raw.file_registry`)
+and `record_position` (line of the record in the file), so any figure can be traced to a file.
+iJw rows carry the message header; the BSN is never stored: `client_key` is its keyed pseudonym
+and `bsn_valid` says whether the delivered number passed the 11-proef (an invalid BSN is loaded,
+not quarantined, so data quality can report it).
+CSV sources keep the delivered (Dutch) column names; staging renames them once.
+
+Reference files are snapshots, stored append-only: every delivered `providers.csv` keeps its rows
+under its own `file_id`. The current snapshot of a reference table is the rows of the ingested file
+with the highest `file_registry.ingested_seq` among files with that `content_type`.
+
+Columns are only ever added, never renamed: `ensure_raw_schema` adds new columns to an existing
+warehouse, so an older warehouse keeps working.
+"""
+
+from __future__ import annotations
+
+_IJW_HEADER = """
+    file_id VARCHAR NOT NULL,
+    record_position INTEGER NOT NULL,
+    message_id VARCHAR NOT NULL,
+    message_date DATE NOT NULL,
+    sender VARCHAR NOT NULL,
+    receiver VARCHAR NOT NULL,
+"""
+
+_CSV_LINEAGE = """
+    file_id VARCHAR NOT NULL,
+    record_position INTEGER NOT NULL,
+"""
+
+RAW_TABLES: dict[str, str] = {
+    "file_registry": """
+    file_id VARCHAR PRIMARY KEY,
+    source VARCHAR NOT NULL,           -- ijw | reference | verantwoording | pgb
+    landed_path VARCHAR NOT NULL,      -- path relative to landing/ when it was seen
+    stored_path VARCHAR,               -- path relative to the data dir after archive/quarantine
+    size_bytes BIGINT NOT NULL,
+    status VARCHAR NOT NULL,           -- ingested | quarantined
+    reason VARCHAR,                    -- why it was quarantined
+    content_type VARCHAR,              -- JW323, providers, verantwoording, pgb, ...
+    rows_loaded BIGINT NOT NULL,
+    ingested_at TIMESTAMP NOT NULL,
+    ingested_seq BIGINT                -- registration order (1, 2, ...): staging picks the latest snapshot by it
+""",
+    # JW315 AangevraagdProduct
+    "ijw_requests": _IJW_HEADER
+    + """
+    client_key VARCHAR NOT NULL,
+    bsn_valid BOOLEAN,                 -- the delivered BSN passes the 11-proef
+    birth_year INTEGER,
+    provider_reference VARCHAR,
+    product_category VARCHAR,
+    product_code VARCHAR,
+    requested_start_date DATE,
+    requested_end_date DATE,
+    volume BIGINT,
+    unit VARCHAR,
+    frequency VARCHAR,
+    referrer_type VARCHAR
+""",
+    # JW301 ToegewezenProduct
+    "ijw_allocations": _IJW_HEADER
+    + """
+    client_key VARCHAR NOT NULL,
+    bsn_valid BOOLEAN,                 -- the delivered BSN passes the 11-proef
+    birth_year INTEGER,
+    allocation_number VARCHAR NOT NULL,
+    provider_reference VARCHAR,
+    product_category VARCHAR,
+    product_code VARCHAR,
+    allocation_date DATE,
+    allocation_time VARCHAR,
+    start_date DATE,
+    end_date DATE,
+    change_reason VARCHAR,
+    volume BIGINT,
+    unit VARCHAR,
+    frequency VARCHAR,
+    budget_cents BIGINT
+""",
+    # JW305 StartProduct
+    "ijw_starts": _IJW_HEADER
+    + """
+    client_key VARCHAR NOT NULL,
+    bsn_valid BOOLEAN,                 -- the delivered BSN passes the 11-proef
+    birth_year INTEGER,
+    allocation_number VARCHAR,
+    product_category VARCHAR,
+    product_code VARCHAR,
+    allocation_start_date DATE,
+    start_date DATE,
+    delivery_status VARCHAR
+""",
+    # JW307 StopProduct
+    "ijw_stops": _IJW_HEADER
+    + """
+    client_key VARCHAR NOT NULL,
+    bsn_valid BOOLEAN,                 -- the delivered BSN passes the 11-proef
+    birth_year INTEGER,
+    allocation_number VARCHAR,
+    product_category VARCHAR,
+    product_code VARCHAR,
+    allocation_start_date DATE,
+    start_date DATE,
+    end_reason VARCHAR,
+    end_date DATE,
+    delivery_status VARCHAR
+""",
+    # JW323 Prestatie, with its Declaratie
+    "ijw_invoice_lines": _IJW_HEADER
+    + """
+    declaration_number VARCHAR NOT NULL,
+    declaration_period_start DATE,
+    declaration_period_end DATE,
+    declaration_date DATE NOT NULL,
+    client_key VARCHAR NOT NULL,
+    bsn_valid BOOLEAN,                 -- the delivered BSN passes the 11-proef
+    reference_number VARCHAR NOT NULL,
+    previous_reference_number VARCHAR,
+    allocation_number VARCHAR,
+    product_category VARCHAR,
+    product_code VARCHAR,
+    period_start DATE,
+    period_end DATE,
+    volume BIGINT,
+    unit VARCHAR,
+    tariff_cents BIGINT,
+    amount_cents BIGINT NOT NULL,
+    debit_credit VARCHAR NOT NULL
+""",
+    # JW325 Prestatie: only the rejected lines of a JW323
+    "ijw_rejected_lines": _IJW_HEADER
+    + """
+    declaration_number VARCHAR NOT NULL,
+    client_key VARCHAR NOT NULL,
+    bsn_valid BOOLEAN,                 -- the delivered BSN passes the 11-proef
+    reference_number VARCHAR NOT NULL,
+    previous_reference_number VARCHAR,
+    allocation_number VARCHAR,
+    product_category VARCHAR,
+    product_code VARCHAR,
+    period_start DATE,
+    period_end DATE,
+    volume BIGINT,
+    unit VARCHAR,
+    tariff_cents BIGINT,
+    amount_cents BIGINT,
+    debit_credit VARCHAR,
+    return_codes VARCHAR              -- comma-separated RetourCodes of the line
+""",
+    "reference_providers": _CSV_LINEAGE
+    + """
+    agb_code VARCHAR,
+    name VARCHAR,
+    contract_type VARCHAR
+""",
+    "reference_budget_ceilings": _CSV_LINEAGE
+    + """
+    agb_code VARCHAR,
+    year INTEGER,
+    budget_ceiling_eur DECIMAL(18,2)
+""",
+    "reference_products": _CSV_LINEAGE
+    + """
+    product_category VARCHAR,
+    product_code VARCHAR,
+    description VARCHAR,
+    unit VARCHAR,
+    tariff_eur DECIMAL(18,2),
+    valid_from DATE,
+    valid_to DATE,
+    segment VARCHAR
+""",
+    "reference_population": _CSV_LINEAGE
+    + """
+    municipality_code VARCHAR,
+    year INTEGER,
+    youth_0_17 INTEGER
+""",
+    # providers' annual accountability (verantwoording), delivered headers
+    "accountability": _CSV_LINEAGE
+    + """
+    boekjaar INTEGER,
+    agb_code VARCHAR,
+    gemeente_code VARCHAR,
+    productcategorie VARCHAR,
+    productcode VARCHAR,
+    volume DECIMAL(18,2),
+    eenheid VARCHAR,
+    bedrag_eur DECIMAL(18,2),
+    aantal_clienten INTEGER,
+    accountantsverklaring VARCHAR,
+    datum_aanlevering DATE
+""",
+    # SVB personal-budget spend; bsn pseudonymised like iJw
+    "pgb": _CSV_LINEAGE
+    + """
+    client_key VARCHAR NOT NULL,
+    bsn_valid BOOLEAN,                 -- the delivered BSN passes the 11-proef
+    gemeente_code VARCHAR,
+    maand VARCHAR,
+    productcategorie VARCHAR,
+    bedrag_eur DECIMAL(18,2)
+""",
+}
+
+
+def table_columns(name: str) -> list[tuple[str, str]]:
+    """(column, DuckDB type) of a raw table, in DDL order."""
+    columns = []
+    for line in RAW_TABLES[name].splitlines():
+        definition = line.split("--", 1)[0].strip().rstrip(",")
+        if definition:
+            column, column_type = definition.split()[:2]
+            columns.append((column, column_type))
+    return columns
+
+
+def ensure_raw_schema(con) -> None:
+    """Create the raw schema on a DuckDB connection, and add columns a newer DDL introduced."""
+    con.execute(create_raw_schema_sql())
+    present = set(
+        con.execute(
+            "SELECT table_name, column_name FROM information_schema.columns"
+            " WHERE table_schema = 'raw'"
+        ).fetchall()
+    )
+    for name in RAW_TABLES:
+        for column, column_type in table_columns(name):
+            if (name, column) not in present:
+                con.execute(f"ALTER TABLE raw.{name} ADD COLUMN {column} {column_type}")
+
+
+def create_raw_schema_sql() -> str:
+    """All statements that create the raw schema and its tables (idempotent)."""
+    statements = ["CREATE SCHEMA IF NOT EXISTS raw;"]
+    for name, columns in RAW_TABLES.items():
+        statements.append(f"CREATE TABLE IF NOT EXISTS raw.{name} ({columns});")
+    return "\n".join(statements)

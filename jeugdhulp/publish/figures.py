@@ -1,0 +1,687 @@
+"""The report's figures for one target, aggregated from the marts and suppressed like the files.
+
+Two rules keep the report as safe as the files:
+- a cost total (an amount) is shown only when one of its cost cells has at least 5 clients: the
+  largest `clients` is the fewest distinct persons the total certainly covers;
+- a total of counts of persons is the sum of its parts that the files show, plus the hidden parts
+  only when those add up to 0 or at least 5 persons; so nobody can subtract the published parts
+  from a total and find a hidden count of 1 to 4.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from jeugdhulp.publish.catalogue import DQ_SUMMARY, MIN_PERSONS, SPECS
+from jeugdhulp.publish.dutch import long_date
+from jeugdhulp.publish.selection import Target, providers_of
+from jeugdhulp.publish.suppression import COSTS
+from jeugdhulp.publish.warehouse import WorkCopy
+
+KPI = "mart_kpi_annual"
+TIMELINESS = "mart_invoice_timeliness"
+COMPLETENESS = "mart_invoicing_completeness"
+BUDGET = "mart_budget_utilisation"
+THROUGHPUT = "mart_throughput"
+SETTLEMENT = "mart_settlement"
+CONCENTRATION = "mart_cost_concentration"
+REFERRERS = "mart_referrers"
+
+
+def is_small(count: float | int | None) -> bool:
+    return count is not None and 1 <= count < MIN_PERSONS
+
+
+def _f(value) -> float | None:
+    return None if value is None else float(value)
+
+
+@dataclass
+class MonthlyCosts:
+    year: int
+    current: list[float | None]
+    previous: list[float | None]
+    hidden: int
+
+
+@dataclass
+class BudgetView:
+    year: int
+    cumulative: list[float | None]
+    actual: float | None
+    budget: float | None
+    forecast: float | None
+    forecast_method: str
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Ranked:
+    """Label → value bars, with how many candidates were left out for small numbers."""
+
+    labels: list[str]
+    values: list[float]
+    hidden: int
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass
+class KpiRow:
+    label: str
+    previous: float | None
+    current: float | None
+    decimals: int
+    annualised: bool
+    money: bool = False
+
+
+@dataclass
+class KpiTable:
+    previous_year: int
+    current_year: int
+    rows: list[KpiRow]
+    footnotes: list[str]
+    annualised_years: set[int]
+
+
+@dataclass
+class Throughput:
+    periods: list[str]
+    started: list[int | None]
+    ended: list[int | None]
+    running: list[int | None]
+    latest: str | None
+    by_category: list[dict]
+    excluded: bool = False
+
+
+@dataclass
+class ReportFigures:
+    target: Target
+    as_of: date
+    year: int
+    missing: dict[str, str]
+    monthly: MonthlyCosts | None = None
+    budget: BudgetView | None = None
+    segments: Ranked | None = None
+    top_providers: Ranked | None = None
+    kpi: KpiTable | None = None
+    throughput: Throughput | None = None
+    lateness: Ranked | None = None
+    completeness: Ranked | None = None
+    dq: list[dict] | None = None
+    settlement: list[dict] | None = None
+    concentration: list[dict] | None = None
+    referrers: list[dict] | None = None
+    municipality_names: dict[str, str] = field(default_factory=dict)
+
+
+class _Query:
+    """Target-aware SQL helpers over the work copy."""
+
+    def __init__(self, work: WorkCopy, target: Target) -> None:
+        self.work, self.target = work, target
+
+    def municipality(self, alias: str = "") -> str:
+        prefix = f"{alias}." if alias else ""
+        return (
+            "TRUE" if self.target.is_region else f"{prefix}municipality_code = '{self.target.code}'"
+        )
+
+    def provider(self, alias: str = "") -> str:
+        prefix = f"{alias}." if alias else ""
+        return (
+            "TRUE"
+            if self.target.is_region
+            else f"{prefix}provider_agb IN ({providers_of(self.target.code)})"
+        )
+
+    def rows(self, sql: str, params: list | None = None) -> list[tuple]:
+        return self.work.con.execute(sql, params or []).fetchall()
+
+    def dicts(self, sql: str, params: list | None = None) -> list[dict]:
+        cursor = self.work.con.execute(sql, params or [])
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+    def provider_label(self, agb: str) -> str:
+        name = self.work.provider_names.get(agb)
+        return f"{name} ({agb})" if name else f"AGB {agb}"
+
+    def visible_totals(
+        self,
+        mart: str,
+        group_by: dict[str, str],
+        measures: dict[str, tuple[str, str]],
+        where: str,
+        params: list | None = None,
+    ) -> list[dict]:
+        """Per group, each measure summed over the parts the files show, plus the hidden parts only
+        when their persons add up to 0 or at least 5.
+
+        group_by: alias → SQL over `s` (src row); measures: name → (SQL over `s`, person-count
+        columns): a part is hidden when the first of those columns is NULL in `p` (the published
+        row), and the hidden parts count only when each of the columns adds up to 0 or ≥ 5 over
+        them. Each result row has `excluded`: True when some hidden parts were left out.
+        """
+        grain = [c for c in SPECS[mart].grain if c in self.work.columns[mart]]
+        join = " AND ".join(f"s.{c} IS NOT DISTINCT FROM p.{c}" for c in grain)
+        select = [f"{expr} AS {alias}" for alias, expr in group_by.items()]
+        for name, (expr, populations) in measures.items():
+            hidden = f"p.{populations[0]} IS NULL"
+            select += [
+                f"sum(CASE WHEN NOT ({hidden}) THEN {expr} END) AS {name}__v",
+                f"sum(CASE WHEN {hidden} THEN {expr} END) AS {name}__h",
+            ]
+            select += [
+                f"sum(CASE WHEN {hidden} THEN s.{column} END) AS {name}__p{index}"
+                for index, column in enumerate(populations)
+            ]
+        order = ", ".join(str(i) for i in range(1, len(group_by) + 1))
+        rows = self.dicts(
+            f"SELECT {', '.join(select)} FROM src.{mart} s JOIN pub.{mart} p ON {join} "
+            f"WHERE {where} GROUP BY {order} ORDER BY {order}",
+            params,
+        )
+        results = []
+        for row in rows:
+            result = {alias: row[alias] for alias in group_by}
+            result["excluded"] = False
+            for name, (_, populations) in measures.items():
+                visible, hidden = row[f"{name}__v"], row[f"{name}__h"]
+                if any(is_small(row[f"{name}__p{index}"]) for index in range(len(populations))):
+                    result[name] = visible
+                    # a total is shown without its small hidden parts (all hidden: nothing shown)
+                    result["excluded"] = result["excluded"] or visible is not None
+                elif visible is None and hidden is None:
+                    result[name] = None
+                else:
+                    result[name] = (visible or 0) + (hidden or 0)
+            results.append(result)
+        return results
+
+
+def report_year(work: WorkCopy, as_of: date) -> int:
+    """The year the report is about: the latest year with cost data, not after the reporting date."""
+    if work.has(COSTS):
+        found = work.con.execute(
+            f"SELECT max(year(service_month)) FROM src.{COSTS} WHERE year(service_month) <= ?",
+            [as_of.year],
+        ).fetchone()[0]
+        if found:
+            return int(found)
+    return as_of.year
+
+
+def _monthly(q: _Query, year: int, as_of: date) -> MonthlyCosts:
+    rows = q.rows(
+        f"SELECT year(service_month), month(service_month), sum(amount_eur), max(clients) "
+        f"FROM src.{COSTS} WHERE {q.municipality()} AND year(service_month) IN (?, ?) "
+        "GROUP BY ALL",
+        [year - 1, year],
+    )
+    series = {year - 1: [None] * 12, year: [None] * 12}
+    hidden = 0
+    for row_year, month, amount, persons in rows:
+        if row_year == as_of.year and month > as_of.month:
+            continue
+        if persons is None or persons < MIN_PERSONS:
+            hidden += 1
+            continue
+        series[row_year][month - 1] = float(amount)
+    return MonthlyCosts(year=year, current=series[year], previous=series[year - 1], hidden=hidden)
+
+
+def _budget(q: _Query, year: int, as_of: date) -> BudgetView:
+    work = q.work
+    notes: list[str] = []
+    rows = q.rows(
+        f"SELECT month(service_month), sum(amount_eur) FROM src.{COSTS} "
+        f"WHERE {q.municipality()} AND year(service_month) = ? GROUP BY ALL ORDER BY 1",
+        [year],
+    )
+    persons = q.rows(
+        f"SELECT max(clients) FROM src.{COSTS} WHERE {q.municipality()} "
+        "AND year(service_month) = ?",
+        [year],
+    )[0][0]
+    by_month = {
+        month: float(amount)
+        for month, amount in rows
+        if not (year == as_of.year and month > as_of.month)
+    }
+    cumulative: list[float | None] = [None] * 12
+    actual = None
+    if by_month and persons is not None and persons >= MIN_PERSONS:
+        running = 0.0
+        for month in range(1, max(by_month) + 1):
+            running += by_month.get(month, 0.0)
+            cumulative[month - 1] = running
+        actual = running
+
+    budget = None
+    if work.has(BUDGET):
+        ceilings = q.rows(
+            f"SELECT sum(budget_ceiling_eur) FROM src.{BUDGET} WHERE year = ?", [year]
+        )[0][0]
+        if ceilings is None:
+            notes.append(f"Er zijn geen budgetplafonds voor {year}.")
+        elif q.target.is_region:
+            budget = float(ceilings)
+        elif work.has(SETTLEMENT):
+            share = q.rows(
+                f"SELECT key_share_pct FROM src.{SETTLEMENT} WHERE municipality_code = ? "
+                "AND year = ?",
+                [q.target.code, year],
+            )
+            if share and share[0][0] is not None:
+                budget = float(ceilings) * float(share[0][0]) / 100
+            else:
+                notes.append(f"Er is geen verdeelsleutel voor {year}: het budgetaandeel ontbreekt.")
+        else:
+            notes.append(
+                "Het budgetaandeel ontbreekt: de verrekening (verdeelsleutel T-2) is nog "
+                "niet beschikbaar."
+            )
+    else:
+        notes.append(
+            "Het budget ontbreekt: de budgetbenutting per aanbieder is nog niet beschikbaar."
+        )
+
+    forecast, method = None, ""
+    if actual is not None and work.has(BUDGET):
+        # months with cost data in the region this year: the naive factor for providers that
+        # have no forecast of their own (e.g. maatwerk without a ceiling)
+        months = q.rows(
+            f"SELECT count(DISTINCT service_month) FROM src.{COSTS} "
+            "WHERE year(service_month) = ? AND service_month <= ?",
+            [year, as_of],
+        )[0][0]
+        naive = 12 / months if months else 1.0
+        forecast, without = q.rows(
+            f"WITH own AS (SELECT provider_agb, sum(amount_eur) AS amount FROM src.{COSTS} "
+            f"  WHERE {q.municipality()} AND year(service_month) = ? GROUP BY ALL), "
+            f"factor AS (SELECT provider_agb, CASE WHEN invoiced_eur > 0 "
+            f"  THEN CAST(forecast_eur AS DOUBLE) / CAST(invoiced_eur AS DOUBLE) END AS factor "
+            f"  FROM src.{BUDGET} WHERE year = ?) "
+            "SELECT sum(CAST(amount AS DOUBLE) * coalesce(factor, ?)), count(*) FILTER (factor IS NULL) "
+            "FROM own LEFT JOIN factor USING (provider_agb)",
+            [year, year, naive],
+        )[0]
+        method = (
+            "per aanbieder de regionale jaarprognose (inclusief nog niet gedeclareerde zorg), "
+            "naar rato van de eigen kosten"
+        )
+        if without:
+            method += f"; {without} aanbieder(s) zonder prognose doorgetrokken × 12/{months}"
+    elif actual is not None and work.has(KPI):
+        row = q.rows(
+            f"SELECT sum(total_cost_annualised_eur), max(months_observed) FROM src.{KPI} "
+            f"WHERE {q.municipality()} AND year = ?",
+            [year],
+        )[0]
+        if row[0] is not None and row[1] is not None and row[1] < 12:
+            forecast = float(row[0])
+            method = f"eenvoudige doortrekking: stand × 12/{row[1]}"
+        notes.append(
+            "De prognose per aanbieder ontbreekt; de prognose is een eenvoudige doortrekking."
+        )
+    return BudgetView(
+        year=year,
+        cumulative=cumulative,
+        actual=actual,
+        budget=budget,
+        forecast=_f(forecast),
+        forecast_method=method,
+        notes=notes,
+    )
+
+
+def _segments(q: _Query, year: int) -> Ranked:
+    rows = q.rows(
+        f"SELECT coalesce(segment, 'onbekend'), sum(amount_eur), max(clients) "
+        f"FROM src.{COSTS} WHERE {q.municipality()} AND year(service_month) = ? "
+        "GROUP BY ALL ORDER BY 2 DESC, 1",
+        [year],
+    )
+    shown = [
+        (label, float(amount)) for label, amount, persons in rows if (persons or 0) >= MIN_PERSONS
+    ]
+    return Ranked(
+        [label for label, _ in shown], [value for _, value in shown], hidden=len(rows) - len(shown)
+    )
+
+
+def _top_providers(q: _Query, year: int, limit: int = 10) -> Ranked:
+    rows = q.rows(
+        f"SELECT provider_agb, sum(amount_eur), max(clients) FROM src.{COSTS} "
+        f"WHERE {q.municipality()} AND year(service_month) = ? GROUP BY ALL "
+        "ORDER BY 2 DESC, 1",
+        [year],
+    )
+    shown = [(agb, float(amount)) for agb, amount, persons in rows if (persons or 0) >= MIN_PERSONS]
+    return Ranked(
+        [q.provider_label(agb) for agb, _ in shown[:limit]],
+        [value for _, value in shown[:limit]],
+        hidden=len(rows) - len(shown),
+        extra={"providers": len(rows)},
+    )
+
+
+def _kpi(q: _Query, year: int, as_of: date) -> KpiTable:
+    excluded_years = []
+    if q.target.is_region:
+        measures = {
+            column: (f"s.{column}", ("unique_youths", "non_unique_youths"))
+            for column in (
+                "unique_youths",
+                "non_unique_youths",
+                "care_months",
+                "total_cost_eur",
+                "total_cost_annualised_eur",
+                "care_months_annualised",
+            )
+        }
+        rows = q.visible_totals(
+            KPI, {"year": "s.year"}, measures, "s.year IN (?, ?)", [year - 1, year]
+        )
+        observed = dict(
+            q.rows(
+                f"SELECT year, max(months_observed) FROM src.{KPI} "
+                "WHERE year IN (?, ?) GROUP BY year",
+                [year - 1, year],
+            )
+        )
+        for row in rows:
+            row["months_observed"] = observed.get(row["year"])
+            if row["excluded"]:
+                excluded_years.append(row["year"])
+            months, youths = row["care_months"], row["non_unique_youths"]
+            row["avg_months_per_youth"] = (
+                float(months) / youths if months is not None and youths else None
+            )
+            cost = row["total_cost_eur"]
+            row["avg_cost_per_youth_month"] = (
+                float(cost) / float(months) if cost is not None and months else None
+            )
+            row["intensity_hours_per_month"] = None  # hours are not in the mart: not summable
+    else:
+        rows = q.dicts(
+            f"SELECT * FROM pub.{KPI} WHERE municipality_code = ? AND year IN (?, ?)",
+            [q.target.code, year - 1, year],
+        )
+    by_year = {row["year"]: row for row in rows}
+
+    def incomplete(row: dict | None) -> bool:
+        return bool(row) and row.get("months_observed") is not None and row["months_observed"] < 12
+
+    def value(row: dict | None, column: str, annualised_column: str | None = None):
+        if not row:
+            return None
+        if annualised_column and incomplete(row):
+            return _f(row.get(annualised_column))
+        return _f(row.get(column))
+
+    def avg_months(row: dict | None):
+        if not row:
+            return None
+        if incomplete(row):
+            months, youths = row.get("care_months_annualised"), row.get("non_unique_youths")
+            return float(months) / float(youths) if months is not None and youths else None
+        return _f(row.get("avg_months_per_youth"))
+
+    previous, current = by_year.get(year - 1), by_year.get(year)
+    table_rows = [
+        KpiRow(
+            "Unieke jeugdigen in zorg",
+            value(previous, "unique_youths"),
+            value(current, "unique_youths"),
+            0,
+            False,
+        ),
+        KpiRow(
+            "Jeugdigen, niet uniek",
+            value(previous, "non_unique_youths"),
+            value(current, "non_unique_youths"),
+            0,
+            False,
+        ),
+        KpiRow(
+            "Geleverde zorgmaanden",
+            value(previous, "care_months", "care_months_annualised"),
+            value(current, "care_months", "care_months_annualised"),
+            0,
+            True,
+        ),
+        KpiRow(
+            "Gemiddeld aantal zorgmaanden per jeugdige",
+            avg_months(previous),
+            avg_months(current),
+            2,
+            True,
+        ),
+        KpiRow(
+            "Totale kosten",
+            value(previous, "total_cost_eur", "total_cost_annualised_eur"),
+            value(current, "total_cost_eur", "total_cost_annualised_eur"),
+            0,
+            True,
+            money=True,
+        ),
+        KpiRow(
+            "Gemiddelde kosten per jeugdige per maand",
+            value(previous, "avg_cost_per_youth_month"),
+            value(current, "avg_cost_per_youth_month"),
+            2,
+            False,
+            money=True,
+        ),
+        KpiRow(
+            "Intensiteit (uren per maand)",
+            value(previous, "intensity_hours_per_month"),
+            value(current, "intensity_hours_per_month"),
+            2,
+            False,
+        ),
+    ]
+    annualised = {y for y, row in by_year.items() if incomplete(row)}
+    footnotes = []
+    for y in sorted(annualised):
+        months = by_year[y]["months_observed"]
+        if y == as_of.year:
+            footnotes.append(f"* {y} op basis van stand per {long_date(as_of)} × 12/{months}")
+        else:
+            footnotes.append(f"* {y} op basis van {months} waargenomen maanden × 12/{months}")
+    if q.target.is_region:
+        footnotes.append(
+            "Regio: som van de gemeenten; een jeugdige die in het jaar verhuisde, telt in "
+            "beide gemeenten. De intensiteit is niet over gemeenten op te tellen."
+        )
+    for y in excluded_years:
+        footnotes.append(
+            f"{y}: zonder de gemeente(n) met minder dan {MIN_PERSONS} jeugdigen "
+            "(niet getoond, privacy)."
+        )
+    return KpiTable(year - 1, year, table_rows, footnotes, annualised)
+
+
+def _throughput(q: _Query, as_of: date) -> Throughput | None:
+    if "half_year" not in q.work.columns[THROUGHPUT]:
+        return None
+    current_half = f"{as_of.year}-H{1 if as_of.month <= 6 else 2}"
+    totals = q.visible_totals(
+        THROUGHPUT,
+        {"half_year": "s.half_year"},
+        {
+            "started": ("s.started", ("started", "youths")),
+            "ended": ("s.ended", ("ended", "youths")),
+            "running": ("s.running_at_end", ("running_at_end", "youths")),
+        },
+        f"{q.municipality('s')} AND s.half_year <= ?",
+        [current_half],
+    )[-6:]
+    latest = totals[-1]["half_year"] if totals else None
+    categories: list[dict] = []
+    if latest is not None:
+        categories = q.visible_totals(
+            THROUGHPUT,
+            {"product_category": "s.product_category"},
+            {
+                "youths": ("s.youths", ("youths",)),
+                "started": ("s.started", ("started", "youths")),
+                "started_repeat": ("s.started_repeat", ("started_repeat", "youths")),
+                "ended": ("s.ended", ("ended", "youths")),
+                "ended_by_plan": ("s.ended_by_plan", ("ended_by_plan", "youths")),
+                "running_at_end": ("s.running_at_end", ("running_at_end", "youths")),
+                "duration_days": ("s.avg_duration_days_ended * s.ended", ("ended", "youths")),
+            },
+            f"{q.municipality('s')} AND s.half_year = ?",
+            [latest],
+        )
+        for row in categories:
+            days, ended = row.pop("duration_days"), row["ended"]
+            row["avg_duration_days_ended"] = (
+                float(days) / ended if days is not None and ended else None
+            )
+    return Throughput(
+        periods=[row["half_year"] for row in totals],
+        started=[row["started"] for row in totals],
+        ended=[row["ended"] for row in totals],
+        running=[row["running"] for row in totals],
+        latest=latest,
+        by_category=categories,
+        excluded=any(row["excluded"] for row in totals + categories),
+    )
+
+
+def _lateness(q: _Query, year: int, limit: int = 12) -> Ranked:
+    rows = q.visible_totals(
+        TIMELINESS,
+        {"provider_agb": "s.provider_agb"},
+        {"lines": ("s.lines", ("lines",)), "late": ("s.late_lines", ("lines",))},
+        f"{q.provider('s')} AND year(s.service_month) = ?",
+        [year],
+    )
+    kept = [
+        (row["provider_agb"], row["lines"], row["late"] or 0)
+        for row in rows
+        if row["lines"] and row["lines"] >= MIN_PERSONS
+    ]
+    kept.sort(key=lambda row: (-row[2] / row[1], -row[1], row[0]))
+    total_lines = sum(row[1] for row in kept)
+    overall = 100 * sum(row[2] for row in kept) / total_lines if total_lines else None
+    shown = kept[:limit]
+    return Ranked(
+        [q.provider_label(agb) for agb, _, _ in shown],
+        [100 * late / lines for _, lines, late in shown],
+        hidden=len(rows) - len(kept),
+        extra={
+            "overall": overall,
+            "providers": len(kept),
+            "lines": [int(lines) for _, lines, _ in shown],
+        },
+    )
+
+
+def _completeness(q: _Query, year: int, limit: int = 10) -> Ranked:
+    rows = q.visible_totals(
+        COMPLETENESS,
+        {"provider_agb": "s.provider_agb"},
+        {
+            "expected": ("s.expected_care_months", ("expected_care_months",)),
+            "invoiced": ("s.invoiced_care_months", ("expected_care_months",)),
+            "missing": ("s.missing_care_months", ("expected_care_months",)),
+        },
+        f"{q.municipality('s')} AND year(s.service_month) = ?",
+        [year],
+    )
+    kept = [row for row in rows if row["expected"] is not None and row["expected"] >= MIN_PERSONS]
+    expected = sum(row["expected"] for row in kept)
+    invoiced = sum(row["invoiced"] or 0 for row in kept)
+    missing = sorted(
+        (row for row in kept if row["missing"]),
+        key=lambda row: (-row["missing"], row["provider_agb"]),
+    )[:limit]
+    return Ranked(
+        [q.provider_label(row["provider_agb"]) for row in missing],
+        [float(row["missing"]) for row in missing],
+        hidden=len(rows) - len(kept),
+        extra={
+            "pct": [100 * (row["invoiced"] or 0) / row["expected"] for row in missing],
+            "overall": 100 * invoiced / expected if expected else None,
+            "expected": expected,
+            "invoiced": invoiced,
+        },
+    )
+
+
+def _dq(q: _Query) -> list[dict]:
+    return q.dicts(
+        f"SELECT rule_id, severity, sum(findings) AS findings, "
+        f"count(DISTINCT provider_agb) AS providers FROM src.{DQ_SUMMARY} "
+        f"WHERE {q.municipality()} GROUP BY ALL ORDER BY findings DESC, rule_id, severity"
+    )
+
+
+def _per_municipality_or_own(q: _Query, mart: str, year: int) -> list[dict]:
+    """Region: every municipality's row for the year (or the latest before it); a municipality:
+    its own rows, all years."""
+    if q.target.is_region:
+        return q.dicts(
+            f"SELECT * FROM pub.{mart} WHERE year = (SELECT max(year) FROM pub.{mart} "
+            "WHERE year <= ?) ORDER BY municipality_code",
+            [year],
+        )
+    return q.dicts(
+        f"SELECT * FROM pub.{mart} WHERE municipality_code = ? ORDER BY year", [q.target.code]
+    )
+
+
+def _referrers(q: _Query, year: int) -> list[dict]:
+    return q.visible_totals(
+        REFERRERS,
+        {"referrer_type": "s.referrer_type"},
+        {
+            "allocations": ("s.allocations", ("youths", "allocations")),
+            "youths": ("s.youths", ("youths", "allocations")),
+            "cost_eur": ("s.cost_eur", ("youths", "allocations")),
+        },
+        f"{q.municipality('s')} AND s.year = ?",
+        [year],
+    )
+
+
+def compute(work: WorkCopy, target: Target, as_of: date) -> ReportFigures:
+    """Everything the report shows for one target; a part is None when its mart is absent."""
+    q = _Query(work, target)
+    year = report_year(work, as_of)
+    figures = ReportFigures(
+        target=target,
+        as_of=as_of,
+        year=year,
+        missing=dict(work.skipped),
+        municipality_names=dict(work.municipality_names),
+    )
+    if work.has(COSTS):
+        figures.monthly = _monthly(q, year, as_of)
+        figures.budget = _budget(q, year, as_of)
+        figures.segments = _segments(q, year)
+        figures.top_providers = _top_providers(q, year)
+    if work.has(KPI) and "year" in work.columns[KPI]:
+        figures.kpi = _kpi(q, year, as_of)
+    if work.has(THROUGHPUT):
+        figures.throughput = _throughput(q, as_of)
+    if work.has(TIMELINESS) and (target.is_region or work.has(COSTS)):
+        figures.lateness = _lateness(q, year)
+    if work.has(COMPLETENESS):
+        figures.completeness = _completeness(q, year)
+    if work.has(DQ_SUMMARY):
+        figures.dq = _dq(q)
+    if work.has(SETTLEMENT) and "year" in work.columns[SETTLEMENT]:
+        figures.settlement = _per_municipality_or_own(q, SETTLEMENT, year)
+    if work.has(CONCENTRATION) and "year" in work.columns[CONCENTRATION]:
+        figures.concentration = _per_municipality_or_own(q, CONCENTRATION, year)
+    if work.has(REFERRERS) and {"year", "referrer_type"} <= set(work.columns[REFERRERS]):
+        figures.referrers = _referrers(q, year)
+    return figures

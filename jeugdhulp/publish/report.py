@@ -1,0 +1,940 @@
+"""The Dutch, self-contained HTML report (index.html) of one published folder."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from html import escape
+
+from jeugdhulp.publish import charts
+from jeugdhulp.publish.catalogue import MIN_PERSONS, SPECS
+from jeugdhulp.publish.charts import Series
+from jeugdhulp.publish.dutch import (
+    MONTHS_LONG,
+    MONTHS_SHORT,
+    NOT_SHOWN,
+    change_percent,
+    euro,
+    euro_compact,
+    half_year_label,
+    long_date,
+    number,
+    percent,
+)
+from jeugdhulp.publish.figures import ReportFigures
+
+# iJw return codes used as data-quality rules (DOMAIN.md), in the words of a municipal controller.
+RULE_DESCRIPTIONS = {
+    "9346": "Bedrag is niet gelijk aan volume × tarief",
+    "9321": "Volume hoger dan toegewezen",
+    "9322": "Volume hoger dan toegewezen",
+    "9307": "Zorg geleverd vóór de toewijzingsperiode",
+    "9308": "Zorg geleverd na de toewijzingsperiode",
+    "9338": "Geen passende toewijzing",
+    "9339": "Productcategorie wijkt af van de toewijzing",
+    "9340": "Productcode wijkt af van de toewijzing",
+    "9341": "Eenheid wijkt af van de toewijzing",
+    "9333": "Declaratienummer is niet uniek",
+    "9389": "Tweede debet voor dezelfde periode",
+    "8017": "Credit zonder bijbehorend debet",
+    "8214": "Gat tussen opeenvolgende declaratieperiodes",
+    "0611": "Tarief wijkt af van het contracttarief",
+}
+SEVERITY = {"error": "fout", "warn": "waarschuwing"}
+REFERRERS = {
+    "01": "Gemeente (lokaal team)",
+    "02": "Huisarts",
+    "03": "Jeugdarts",
+    "04": "Gecertificeerde instelling",
+    "05": "Medisch specialist",
+    "06": "Zelfverwijzing of geen verwijzer",
+    "08": "Rechter of officier van justitie",
+}
+
+STYLE = """
+:root { --blue:#154273; --sky:#007bc7; --ink:#1a1a1a; --muted:#545454; --line:#d9d9d9;
+        --soft:#f3f7fb; --orange:#e17000; --red:#d52b1e; --green:#39870c; }
+* { box-sizing: border-box; }
+html { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif;
+       color: var(--ink); background: #fff; line-height: 1.5; }
+body { margin: 0; }
+a { color: var(--sky); }
+a:focus, summary:focus { outline: 3px solid var(--orange); outline-offset: 2px; }
+header.top { background: var(--blue); color: #fff; padding: 28px 0 22px; }
+header.top .wrap > p { margin: 4px 0 0; color: #dce8f3; }
+header.top .eyebrow { text-transform: uppercase; letter-spacing: .08em; font-size: .8rem; margin: 0; }
+h1 { margin: 6px 0 0; font-size: 2rem; line-height: 1.2; }
+h2 { font-size: 1.4rem; color: var(--blue); margin: 0 0 8px; padding-top: 8px; }
+h3 { font-size: 1.05rem; margin: 0 0 4px; }
+.wrap { max-width: 1100px; margin: 0 auto; padding: 0 24px; }
+nav.toc { background: var(--soft); border-bottom: 1px solid var(--line); }
+nav.toc ul { list-style: none; margin: 0; padding: 10px 0; display: flex; flex-wrap: wrap; gap: 6px 18px; }
+nav.toc a { text-decoration: none; font-size: .95rem; }
+main section { padding: 26px 0 12px; border-bottom: 1px solid var(--line); }
+.lead { color: var(--muted); max-width: 70ch; margin-top: 0; }
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(190px, 1fr)); gap: 14px; margin: 8px 0 6px; }
+.card { border: 1px solid var(--line); border-left: 5px solid var(--sky); border-radius: 6px; padding: 12px 14px; }
+.card .label { color: var(--muted); font-size: .85rem; margin: 0; }
+.card .value { font-size: 1.45rem; font-weight: 650; margin: 2px 0 0; font-variant-numeric: tabular-nums; }
+.card .sub { font-size: .85rem; color: var(--muted); margin: 2px 0 0; }
+.card.warn { border-left-color: var(--orange); }
+.card.bad { border-left-color: var(--red); }
+.card.good { border-left-color: var(--green); }
+figure { margin: 18px 0 22px; }
+figcaption p { margin: 0 0 6px; color: var(--muted); max-width: 75ch; }
+svg.chart { width: 100%; height: auto; max-width: 860px; display: block; margin: 6px 0; }
+details { margin: 4px 0 0; }
+summary { cursor: pointer; color: var(--sky); }
+table { border-collapse: collapse; margin: 8px 0 12px; font-size: .93rem; }
+caption { text-align: left; font-weight: 600; padding: 4px 0; }
+th, td { padding: 5px 10px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
+thead th { border-bottom: 2px solid var(--blue); }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num { white-space: nowrap; }
+.table-scroll { max-width: 100%; overflow-x: auto; }
+tbody tr:nth-child(even) { background: #fafafa; }
+.note { font-size: .88rem; color: var(--muted); max-width: 80ch; }
+.missing { background: #fff6ec; border-left: 4px solid var(--orange); padding: 8px 12px; max-width: 80ch; }
+.pos { color: var(--red); }
+.neg { color: var(--green); }
+footer { color: var(--muted); font-size: .85rem; padding: 18px 0 40px; }
+@media print { nav.toc { display: none; } header.top { background: none; color: var(--ink); }
+               header.top .wrap > p { color: var(--muted); } details { display: none; } }
+"""
+
+
+@dataclass(frozen=True)
+class PublishedFile:
+    mart: str
+    rows: int
+    csv_name: str
+    parquet_name: str
+
+
+def _table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    numeric: Sequence[int] = (),
+    caption: str | None = None,
+) -> str:
+    num = ' class="num"'
+    head = "".join(
+        f'<th scope="col"{num if i in numeric else ""}>{escape(h)}</th>'
+        for i, h in enumerate(headers)
+    )
+    body = []
+    for row in rows:
+        cells = []
+        for i, cell in enumerate(row):
+            if i == 0:
+                cells.append(f'<th scope="row">{escape(cell)}</th>')
+            else:
+                cells.append(f"<td{num if i in numeric else ''}>{escape(cell)}</td>")
+        body.append(f"<tr>{''.join(cells)}</tr>")
+    cap = f"<caption>{escape(caption)}</caption>" if caption else ""
+    return (
+        f'<div class="table-scroll"><table>{cap}<thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table></div>"
+    )
+
+
+def _figure(title: str, text: str, svg: str, table_html: str) -> str:
+    return (
+        f"<figure><figcaption><h3>{escape(title)}</h3><p>{text}</p></figcaption>{svg}"
+        f"<details><summary>Tabel bij deze grafiek</summary>{table_html}</details></figure>"
+    )
+
+
+def _missing(text: str) -> str:
+    return f'<p class="missing">{text}</p>'
+
+
+def _absent(figures: ReportFigures, *marts: str) -> str:
+    names = ", ".join(
+        f"{escape(SPECS[m].title[0].lower() + SPECS[m].title[1:])} (<code>{m}</code>)"
+        for m in marts
+        if m in SPECS
+    )
+    return _missing(f"Niet beschikbaar: {names} ontbreekt nog in het datawarehouse.")
+
+
+def _hidden_note(count: int, what: str) -> str:
+    if not count:
+        return ""
+    return (
+        f'<p class="note">{count} {what} met minder dan {MIN_PERSONS} cliënten '
+        "niet getoond (privacy).</p>"
+    )
+
+
+def _nothing_shown(hidden: int, what: str) -> str:
+    if hidden:
+        return f"Niet getoond: alle {what} hebben minder dan {MIN_PERSONS} cliënten (privacy)."
+    return f"Geen {what} om te tonen."
+
+
+def _card(label: str, value: str, sub: str = "", tone: str = "") -> str:
+    sub_html = f'<p class="sub">{escape(sub)}</p>' if sub else ""
+    return (
+        f'<div class="card {tone}"><p class="label">{escape(label)}</p>'
+        f'<p class="value">{escape(value)}</p>{sub_html}</div>'
+    )
+
+
+def _summary(f: ReportFigures) -> str:
+    cards = []
+    budget = f.budget
+    if budget and budget.actual is not None:
+        cards.append(
+            _card(f"Kosten {f.year} tot nu toe", euro(budget.actual), "geaccepteerde declaraties")
+        )
+        if budget.forecast is not None:
+            cards.append(_card(f"Prognose {f.year}", euro(budget.forecast), "verwachte jaarkosten"))
+        if budget.budget is not None:
+            tone = ""
+            sub = "aandeel in de budgetplafonds" if not f.target.is_region else "som budgetplafonds"
+            if budget.forecast is not None and budget.budget:
+                ratio = budget.forecast / budget.budget * 100
+                # the contract's budget signals: > 100 overspend, > 95 threatening, < 80 underspend
+                tone = "bad" if ratio > 100 else "warn" if ratio > 95 or ratio < 80 else "good"
+                signal = (
+                    "overschrijding"
+                    if ratio > 100
+                    else "dreigende overschrijding"
+                    if ratio > 95
+                    else "onderbesteding"
+                    if ratio < 80
+                    else "op koers"
+                )
+                sub = f"prognose is {percent(ratio, 0)} van het budget: {signal}"
+            cards.append(_card(f"Budget {f.year}", euro(budget.budget), sub, tone))
+    if f.kpi and f.kpi.rows[0].current is not None:
+        cards.append(
+            _card(
+                f"Unieke jeugdigen {f.year}",
+                number(f.kpi.rows[0].current),
+                "met ten minste één zorgmaand",
+            )
+        )
+    if f.lateness and f.lateness.extra.get("overall") is not None:
+        overall = f.lateness.extra["overall"]
+        cards.append(
+            _card(
+                f"Te laat gedeclareerd {f.year}",
+                percent(overall),
+                "van de declaratieregels",
+                "warn" if overall > 10 else "",
+            )
+        )
+    if not cards:
+        return ""
+    return f'<div class="cards">{"".join(cards)}</div>'
+
+
+def _costs_section(f: ReportFigures) -> str:
+    parts = [
+        '<section id="kosten" aria-labelledby="kosten-h"><div class="wrap">',
+        '<h2 id="kosten-h">Kosten, budget en prognose</h2>',
+        '<p class="lead">Geaccepteerde declaraties per zorgmaand (de maand waarin de zorg is '
+        "geleverd). Recente maanden zijn nog niet compleet: aanbieders declareren achteraf.</p>",
+    ]
+    if f.budget is None or f.monthly is None:
+        parts.append(_absent(f, "mart_costs_monthly"))
+        parts.append("</div></section>")
+        return "".join(parts)
+    b = f.budget
+    months = list(MONTHS_SHORT)
+    if b.actual is None:
+        parts.append(
+            _missing(
+                "De cumulatieve kosten worden niet getoond: ze gaan over minder dan "
+                f"{MIN_PERSONS} cliënten."
+            )
+        )
+    else:
+        last = max(i for i, v in enumerate(b.cumulative) if v is not None)
+        text = (
+            f"Tot en met {MONTHS_LONG[last]} {f.year} is {euro(b.actual)} gedeclareerd en "
+            "geaccepteerd."
+        )
+        if b.forecast is not None:
+            text += f" De prognose voor heel {f.year} is {euro(b.forecast)} ({b.forecast_method})."
+        if b.budget is not None:
+            what = (
+                "de som van de budgetplafonds van de aanbieders"
+                if f.target.is_region
+                else "het aandeel van de gemeente in de budgetplafonds volgens de verdeelsleutel T-2"
+            )
+            text += f" Het budget is {euro(b.budget)}: {what}."
+        svg = charts.cumulative_chart(
+            "kosten-cumulatief",
+            f"Cumulatieve kosten {f.year} tegen budget en prognose",
+            text,
+            months,
+            b.cumulative,
+            forecast=b.forecast,
+            budget=b.budget,
+            axis_format=euro_compact,
+            value_format=euro,
+            y_label="Cumulatieve kosten (€)",
+            x_label=f"Zorgmaand {f.year}",
+            actual_label="Werkelijk (cumulatief)",
+            forecast_label="Prognose jaareinde",
+            budget_label="Budget" if f.target.is_region else "Budgetaandeel",
+        )
+        rows = [[MONTHS_LONG[i], euro(v)] for i, v in enumerate(b.cumulative) if v is not None]
+        rows += [["Prognose jaareinde", euro(b.forecast)], ["Budget", euro(b.budget)]]
+        parts.append(
+            _figure(
+                f"Cumulatieve kosten {f.year} tegen budget en prognose",
+                escape(text),
+                svg,
+                _table(["Maand", "Cumulatief"], rows, numeric=[1]),
+            )
+        )
+    for note in b.notes:
+        parts.append(_missing(escape(note)))
+
+    m = f.monthly
+    if any(v is not None for v in m.current + m.previous):
+        svg = charts.bar_chart(
+            "kosten-per-maand",
+            f"Kosten per zorgmaand, {m.year - 1} en {m.year}",
+            f"Staafdiagram van de kosten per maand in {m.year - 1} en {m.year}.",
+            months,
+            [
+                Series(str(m.year - 1), m.previous, charts.LIGHT_BLUE),
+                Series(str(m.year), m.current, charts.BLUE),
+            ],
+            value_format=euro,
+            axis_format=euro_compact,
+            y_label="Kosten (€)",
+            x_label="Zorgmaand",
+        )
+        rows = [[MONTHS_LONG[i], euro(m.previous[i]), euro(m.current[i])] for i in range(12)]
+        parts.append(
+            _figure(
+                f"Kosten per zorgmaand, {m.year - 1} en {m.year}",
+                "Vergelijk met dezelfde maand een jaar eerder.",
+                svg,
+                _table(["Maand", str(m.year - 1), str(m.year)], rows, numeric=[1, 2]),
+            )
+        )
+        if m.hidden:
+            parts.append(
+                f'<p class="note">{m.hidden} maand(en) niet getoond: minder dan '
+                f"{MIN_PERSONS} cliënten.</p>"
+            )
+    elif b.actual is not None or not m.hidden:
+        parts.append(_missing("Geen kosten per maand om te tonen."))
+
+    if f.settlement is not None:
+        parts.append(_settlement(f))
+    else:
+        parts.append(_absent(f, "mart_settlement"))
+    parts.append("</div></section>")
+    return "".join(parts)
+
+
+def _municipality(f: ReportFigures, code: str) -> str:
+    name = f.municipality_names.get(code)
+    return f"{name} ({code})" if name else code
+
+
+def _settlement(f: ReportFigures) -> str:
+    rows = []
+    for row in f.settlement or []:
+        first = (
+            _municipality(f, row["municipality_code"]) if f.target.is_region else str(row["year"])
+        )
+        rows.append(
+            [
+                first,
+                euro(row.get("actual_cost_eur")),
+                percent(row.get("key_share_pct"), 2),
+                euro(row.get("key_based_cost_eur")),
+                euro(row.get("settlement_eur")),
+            ]
+        )
+    if not rows:
+        return _missing("Nog geen verrekening berekend.")
+    first_header = "Gemeente" if f.target.is_region else "Jaar"
+    shown_year = (f.settlement or [{}])[0].get("year", f.year)
+    caption = (
+        f"Verrekening {shown_year} per gemeente"
+        if f.target.is_region
+        else "Verrekening volgens de verdeelsleutel T-2"
+    )
+    return (
+        _table(
+            [
+                first_header,
+                "Werkelijke kosten",
+                "Verdeelsleutel T-2",
+                "Kosten volgens sleutel",
+                "Verrekening",
+            ],
+            rows,
+            numeric=[1, 2, 3, 4],
+            caption=caption,
+        )
+        + '<p class="note">Verrekening = werkelijke kosten − kosten volgens de verdeelsleutel '
+        "(het aandeel van de gemeente in de regionale kosten twee jaar eerder). Positief: "
+        "de gemeente betaalt bij.</p>"
+    )
+
+
+def _distribution_section(f: ReportFigures) -> str:
+    parts = [
+        '<section id="verdeling" aria-labelledby="verdeling-h"><div class="wrap">',
+        f'<h2 id="verdeling-h">Kosten per segment en aanbieder, {f.year}</h2>',
+    ]
+    if f.segments is None or f.top_providers is None:
+        parts.append(_absent(f, "mart_costs_monthly"))
+        parts.append("</div></section>")
+        return "".join(parts)
+    s = f.segments
+    if s.labels:
+        svg = charts.horizontal_bar_chart(
+            "kosten-per-segment",
+            f"Kosten per segment, {f.year}",
+            f"Liggende staven: kosten per segment in {f.year}, hoogste eerst.",
+            s.labels,
+            s.values,
+            value_format=euro,
+            axis_format=euro_compact,
+            x_label="Kosten (€)",
+            colors=None,
+        )
+        total = sum(s.values)
+        rows = [
+            [label, euro(value), percent(value / total * 100 if total else None)]
+            for label, value in zip(s.labels, s.values)
+        ]
+        parts.append(
+            _figure(
+                f"Kosten per segment, {f.year}",
+                "Welk deel van de kosten gaat naar welk segment.",
+                svg,
+                _table(["Segment", "Kosten", "Aandeel"], rows, numeric=[1, 2]),
+            )
+        )
+        parts.append(_hidden_note(s.hidden, "segment(en)"))
+    else:
+        parts.append(_missing(_nothing_shown(s.hidden, "segmenten")))
+    t = f.top_providers
+    if t.labels:
+        svg = charts.horizontal_bar_chart(
+            "top-aanbieders",
+            f"Aanbieders met de hoogste kosten, {f.year}",
+            f"Liggende staven: de {len(t.labels)} aanbieders met de hoogste kosten in {f.year}.",
+            t.labels,
+            t.values,
+            value_format=euro,
+            axis_format=euro_compact,
+            x_label="Kosten (€)",
+            colors=[charts.SKY] * len(t.labels),
+        )
+        rows = [[label, euro(value)] for label, value in zip(t.labels, t.values)]
+        parts.append(
+            _figure(
+                f"Aanbieders met de hoogste kosten, {f.year}",
+                f"De top {len(t.labels)} van {t.extra['providers']} aanbieders.",
+                svg,
+                _table(["Aanbieder", "Kosten"], rows, numeric=[1]),
+            )
+        )
+        parts.append(_hidden_note(t.hidden, "aanbieder(s)"))
+    else:
+        parts.append(_missing(_nothing_shown(t.hidden, "aanbieders")))
+    parts.append("</div></section>")
+    return "".join(parts)
+
+
+def _kpi_section(f: ReportFigures) -> str:
+    parts = [
+        '<section id="kerncijfers" aria-labelledby="kerncijfers-h"><div class="wrap">',
+        '<h2 id="kerncijfers-h">Kerncijfers</h2>',
+        '<p class="lead">Regionaal ingekochte jeugdhulp in natura. Een zorgmaand is een '
+        "jeugdige × aanbieder × product × maand met een geaccepteerd bedrag groter dan nul.</p>",
+    ]
+    if f.kpi is None:
+        parts.append(_absent(f, "mart_kpi_annual"))
+        parts.append("</div></section>")
+        return "".join(parts)
+    k = f.kpi
+
+    def head(year: int) -> str:
+        return f"{year}*" if year in k.annualised_years else str(year)
+
+    def show(row, value):
+        if row.money:
+            return euro(value, row.decimals)
+        return number(value, row.decimals)
+
+    rows = []
+    for row in k.rows:
+        rows.append(
+            [
+                row.label,
+                show(row, row.previous),
+                show(row, row.current),
+                change_percent(row.current, row.previous),
+            ]
+        )
+    parts.append(
+        _table(
+            ["", head(k.previous_year), head(k.current_year), "%"],
+            rows,
+            numeric=[1, 2, 3],
+            caption=f"Kerncijfers {k.previous_year}–{k.current_year}",
+        )
+    )
+    for note in k.footnotes:
+        parts.append(f'<p class="note">{escape(note)}</p>')
+    if k.annualised_years:
+        parts.append(
+            '<p class="note">Met * gemarkeerd jaar: zorgmaanden, gemiddeld aantal '
+            "zorgmaanden en totale kosten zijn naar een heel jaar doorgetrokken; aantallen "
+            "jeugdigen zijn de stand tot nu toe.</p>"
+        )
+    parts.append(
+        f'<p class="note">{NOT_SHOWN} = niet getoond (minder dan {MIN_PERSONS} '
+        "jeugdigen) of niet beschikbaar. % = verandering ten opzichte van het jaar "
+        "ervoor.</p>"
+    )
+    parts.append("</div></section>")
+    return "".join(parts)
+
+
+def _throughput_section(f: ReportFigures) -> str:
+    parts = [
+        '<section id="doorstroom" aria-labelledby="doorstroom-h"><div class="wrap">',
+        '<h2 id="doorstroom-h">Instroom, uitstroom en duur</h2>',
+        '<p class="lead">Trajecten per halfjaar (CBS-definitie): één vorm van hulp voor één '
+        "jeugdige bij één aanbieder, van start tot einde. Een tijdelijke stop telt niet als "
+        "einde.</p>",
+    ]
+    t = f.throughput
+    if t is None:
+        if "mart_throughput" in f.missing:
+            parts.append(_absent(f, "mart_throughput"))
+        else:
+            parts.append(
+                _missing("Niet beschikbaar: de doorstroom heeft geen kolom <code>half_year</code>.")
+            )
+        parts.append("</div></section>")
+        return "".join(parts)
+    if t.periods and any(v is not None for v in t.started + t.ended + t.running):
+        labels = [half_year_label(p) for p in t.periods]
+        svg = charts.bar_chart(
+            "doorstroom",
+            "Gestarte, beëindigde en lopende trajecten per halfjaar",
+            "Gegroepeerde staven per halfjaar: gestart, beëindigd en lopend aan het einde.",
+            labels,
+            [
+                Series("Gestart", t.started, charts.SKY),
+                Series("Beëindigd", t.ended, charts.ORANGE),
+                Series("Lopend aan einde", t.running, charts.BLUE),
+            ],
+            value_format=lambda v: number(v),
+            axis_format=lambda v: number(v),
+            y_label="Aantal trajecten",
+            x_label="Halfjaar",
+            integer=True,
+        )
+        rows = [
+            [label, number(s), number(e), number(r)]
+            for label, s, e, r in zip(labels, t.started, t.ended, t.running)
+        ]
+        parts.append(
+            _figure(
+                "Gestarte, beëindigde en lopende trajecten per halfjaar",
+                "Opgeteld over de productcategorieën.",
+                svg,
+                _table(
+                    ["Halfjaar", "Gestart", "Beëindigd", "Lopend aan einde"],
+                    rows,
+                    numeric=[1, 2, 3],
+                ),
+            )
+        )
+    else:
+        parts.append(_missing("Geen trajecten om te tonen."))
+    if t.by_category:
+        rows = [
+            [
+                str(row["product_category"]),
+                number(row["youths"]),
+                number(row["started"]),
+                number(row["started_repeat"]),
+                number(row["ended"]),
+                number(row["ended_by_plan"]),
+                number(row["avg_duration_days_ended"]),
+                number(row["running_at_end"]),
+            ]
+            for row in t.by_category
+        ]
+        parts.append(
+            _table(
+                [
+                    "Productcategorie",
+                    "Jeugdigen",
+                    "Gestart",
+                    "waarvan herhaald beroep",
+                    "Beëindigd",
+                    "waarvan volgens plan",
+                    "Gem. duur beëindigd (dagen)",
+                    "Lopend aan einde",
+                ],
+                rows,
+                numeric=[1, 2, 3, 4, 5, 6, 7],
+                caption=f"Per productcategorie, {half_year_label(t.latest or '')}",
+            )
+        )
+        parts.append(
+            f'<p class="note">{NOT_SHOWN} = minder dan {MIN_PERSONS} (niet getoond). Een '
+            "jeugdige telt één keer per categorie; opgeteld over categorieën is het meer dan "
+            "het aantal unieke jeugdigen.</p>"
+        )
+    if t.excluded:
+        parts.append(
+            f'<p class="note">Totalen zonder de delen met 1 tot en met {MIN_PERSONS - 1} '
+            "trajecten of jeugdigen die niet getoond worden: anders zouden die uit het "
+            "verschil te berekenen zijn.</p>"
+        )
+    parts.append("</div></section>")
+    return "".join(parts)
+
+
+def _lateness_section(f: ReportFigures) -> str:
+    parts = [
+        '<section id="tijdigheid" aria-labelledby="tijdigheid-h"><div class="wrap">',
+        f'<h2 id="tijdigheid-h">Tijdig declareren, {f.year}</h2>',
+        '<p class="lead">Een declaratieregel is te laat als hij later is ingediend dan de laatste '
+        "dag van de maand na de zorgmaand. Late declaraties maken de kosten van recente maanden "
+        "te laag en prognoses onbetrouwbaar.</p>",
+    ]
+    r = f.lateness
+    if r is None:
+        parts.append(_absent(f, "mart_invoice_timeliness"))
+        parts.append("</div></section>")
+        return "".join(parts)
+    if r.labels:
+        overall = r.extra["overall"]
+        colors = [charts.ORANGE if value > overall else charts.SKY for value in r.values]
+        scope = (
+            "de aanbieders in de regio"
+            if f.target.is_region
+            else f"de aanbieders die aan {f.target.name} declareren (hun regels in de hele regio)"
+        )
+        svg = charts.horizontal_bar_chart(
+            "te-laat-per-aanbieder",
+            f"Aandeel te laat gedeclareerde regels per aanbieder, {f.year}",
+            f"Liggende staven per aanbieder; stippellijn: gemiddelde van {scope}.",
+            r.labels,
+            r.values,
+            value_format=lambda v: percent(v),
+            axis_format=lambda v: percent(v, 0),
+            x_label="Aandeel te laat (% van de regels)",
+            colors=colors,
+            reference=(overall, "Gemiddelde"),
+            legend=[("Boven gemiddelde", charts.ORANGE), ("Gemiddeld of lager", charts.SKY)],
+        )
+        rows = [
+            [label, percent(value), number(lines)]
+            for label, value, lines in zip(r.labels, r.values, r.extra["lines"])
+        ]
+        parts.append(
+            _figure(
+                f"Aandeel te laat gedeclareerde regels per aanbieder, {f.year}",
+                f"Het aandeel te late regels bij {escape(scope)}: de {len(r.labels)} hoogste van "
+                f"{r.extra['providers']} aanbieders. Gemiddeld {percent(overall)}.",
+                svg,
+                _table(["Aanbieder", "Te laat", "Regels"], rows, numeric=[1, 2]),
+            )
+        )
+    else:
+        parts.append(_missing("Geen declaratieregels om te tonen."))
+    if r.hidden:
+        parts.append(
+            f'<p class="note">{r.hidden} aanbieder(s) met minder dan {MIN_PERSONS} '
+            "regels niet getoond.</p>"
+        )
+    parts.append("</div></section>")
+    return "".join(parts)
+
+
+def _quality_section(f: ReportFigures) -> str:
+    parts = [
+        '<section id="kwaliteit" aria-labelledby="kwaliteit-h"><div class="wrap">',
+        '<h2 id="kwaliteit-h">Volledigheid en datakwaliteit</h2>',
+    ]
+    c = f.completeness
+    if c is None:
+        parts.append(_absent(f, "mart_invoicing_completeness"))
+    else:
+        overall = c.extra.get("overall")
+        parts.append(
+            '<p class="lead">Verwacht: een lopende toewijzing met een gestarte zorg, '
+            "waarvan de declaratietermijn voor die maand verstreken is. Ontbrekend: "
+            "daarvoor is (nog) niets gedeclareerd.</p>"
+        )
+        if overall is not None:
+            parts.append(
+                f"<p>Volledigheid {f.year}: {percent(overall)} "
+                f"({number(c.extra['invoiced'])} van {number(c.extra['expected'])} "
+                "verwachte zorgmaanden gedeclareerd).</p>"
+            )
+        if c.labels:
+            svg = charts.horizontal_bar_chart(
+                "volledigheid",
+                f"Ontbrekende zorgmaanden per aanbieder, {f.year}",
+                "Liggende staven: aanbieders met de meeste verwachte maar niet gedeclareerde "
+                "zorgmaanden.",
+                c.labels,
+                c.values,
+                value_format=lambda v: number(v),
+                axis_format=lambda v: number(v),
+                x_label="Ontbrekende zorgmaanden",
+                colors=[charts.ORANGE] * len(c.labels),
+                integer=True,
+            )
+            rows = [
+                [label, number(value), percent(pct)]
+                for label, value, pct in zip(c.labels, c.values, c.extra["pct"])
+            ]
+            parts.append(
+                _figure(
+                    f"Ontbrekende zorgmaanden per aanbieder, {f.year}",
+                    "Aanbieders met de meeste ontbrekende zorgmaanden.",
+                    svg,
+                    _table(["Aanbieder", "Ontbrekend", "Volledigheid"], rows, numeric=[1, 2]),
+                )
+            )
+        else:
+            parts.append("<p>Geen ontbrekende zorgmaanden gevonden.</p>")
+        parts.append(_hidden_note(c.hidden, "aanbieder(s)"))
+
+    if f.dq is None:
+        parts.append(_absent(f, "dq_findings_summary"))
+    elif not f.dq:
+        parts.append("<p>Geen bevindingen over de datakwaliteit.</p>")
+    else:
+        labels, values, colors = [], [], []
+        rows = []
+        for row in f.dq[:15]:
+            rule = str(row["rule_id"])
+            description = RULE_DESCRIPTIONS.get(rule, "")
+            labels.append(f"{rule} {description}".strip())
+            values.append(float(row["findings"]))
+            colors.append(charts.RED if row["severity"] == "error" else charts.ORANGE)
+        for row in f.dq:
+            rule = str(row["rule_id"])
+            rows.append(
+                [
+                    rule,
+                    RULE_DESCRIPTIONS.get(rule, NOT_SHOWN),
+                    SEVERITY.get(row["severity"], str(row["severity"])),
+                    number(row["findings"]),
+                    number(row["providers"]),
+                ]
+            )
+        svg = charts.horizontal_bar_chart(
+            "datakwaliteit",
+            "Bevindingen datakwaliteit per regel",
+            "Liggende staven: aantal bevindingen per controleregel; rood is een fout, oranje een "
+            "waarschuwing.",
+            labels,
+            values,
+            value_format=lambda v: number(v),
+            axis_format=lambda v: number(v),
+            x_label="Aantal bevindingen",
+            colors=colors,
+            legend=[("Fout", charts.RED), ("Waarschuwing", charts.ORANGE)],
+            integer=True,
+        )
+        parts.append(
+            _figure(
+                "Bevindingen datakwaliteit per regel",
+                "Controles op de declaraties, met de iJw-retourcode waar die bestaat.",
+                svg,
+                _table(
+                    ["Regel", "Omschrijving", "Ernst", "Bevindingen", "Aanbieders"],
+                    rows,
+                    numeric=[3, 4],
+                ),
+            )
+        )
+    parts.append("</div></section>")
+    return "".join(parts)
+
+
+def _other_section(f: ReportFigures) -> str:
+    parts = [
+        '<section id="verwijzers" aria-labelledby="verwijzers-h"><div class="wrap">',
+        '<h2 id="verwijzers-h">Verwijzers en kostenconcentratie</h2>',
+    ]
+    if f.referrers is None:
+        parts.append(_absent(f, "mart_referrers"))
+    elif f.referrers:
+        rows = [
+            [
+                REFERRERS.get(str(row["referrer_type"]), f"code {row['referrer_type']}"),
+                number(row["allocations"]),
+                number(row["youths"]),
+                euro(row["cost_eur"]),
+            ]
+            for row in f.referrers
+        ]
+        parts.append(
+            _table(
+                ["Verwijzer", "Toewijzingen", "Jeugdigen", "Kosten"],
+                rows,
+                numeric=[1, 2, 3],
+                caption=f"Verwijzers {f.year}",
+            )
+        )
+        note = f"{NOT_SHOWN} = minder dan {MIN_PERSONS} jeugdigen (niet getoond)."
+        if any(row["excluded"] for row in f.referrers):
+            note += (
+                " Regiototalen zijn zonder de gemeenten met minder dan "
+                f"{MIN_PERSONS} jeugdigen voor die verwijzer."
+            )
+        parts.append(f'<p class="note">{note}</p>')
+    else:
+        parts.append(f"<p>Geen verwijzingen in {f.year}.</p>")
+    if f.concentration is None:
+        parts.append(_absent(f, "mart_cost_concentration"))
+    elif f.concentration:
+        rows = []
+        for row in f.concentration:
+            first = (
+                _municipality(f, row["municipality_code"])
+                if f.target.is_region
+                else str(row["year"])
+            )
+            rows.append(
+                [
+                    first,
+                    number(row["clients"]),
+                    euro(row["total_cost_eur"]),
+                    euro(row["top10_cost_eur"]),
+                    percent(row["top10_share_pct"]),
+                ]
+            )
+        shown_year = f.concentration[0].get("year", f.year)
+        caption = (
+            f"Kostenconcentratie {shown_year} per gemeente"
+            if f.target.is_region
+            else "Kostenconcentratie: aandeel van de tien duurste cliënten"
+        )
+        parts.append(
+            _table(
+                [
+                    "Gemeente" if f.target.is_region else "Jaar",
+                    "Cliënten",
+                    "Totale kosten",
+                    "Kosten top-10",
+                    "Aandeel top-10",
+                ],
+                rows,
+                numeric=[1, 2, 3, 4],
+                caption=caption,
+            )
+        )
+    parts.append("</div></section>")
+    return "".join(parts)
+
+
+def _about_section(f: ReportFigures, files: Sequence[PublishedFile]) -> str:
+    parts = [
+        '<section id="toelichting" aria-labelledby="toelichting-h"><div class="wrap">',
+        '<h2 id="toelichting-h">Over deze cijfers</h2>',
+        f"<p>Stand per {long_date(f.as_of)}. Bron: iJw-berichten (toewijzingen, start- en "
+        "stopberichten, declaraties en declaratie-antwoorden) en de productieverantwoording van "
+        "de aanbieders. Bedragen zijn geaccepteerde declaraties; creditregels zijn verrekend.</p>",
+        f"<p><strong>Privacy.</strong> Aantallen van 1 tot en met {MIN_PERSONS - 1} personen "
+        "worden niet getoond, samen met de bedragen en gemiddelden die bij die personen horen "
+        f"(weergegeven als {NOT_SHOWN} of een lege cel). Een 0 wordt wel getoond. De bestanden "
+        "bevatten geen burgerservicenummers en geen cliëntsleutels.</p>",
+    ]
+    if not f.target.is_region:
+        parts.append(
+            "<p>De cijfers per aanbieder over tijdig declareren en budgetbenutting gaan over "
+            "de hele regio, voor de aanbieders die aan deze gemeente hebben gedeclareerd.</p>"
+        )
+    if f.missing:
+        items = "".join(
+            f"<li>{escape(SPECS[m].title if m in SPECS else m)} (<code>{escape(m)}</code>)</li>"
+            for m in sorted(f.missing)
+        )
+        parts.append(f"<p>Nog niet beschikbaar in deze publicatie:</p><ul>{items}</ul>")
+    if files:
+        rows = "".join(
+            f'<tr><th scope="row">{escape(SPECS[pf.mart].title if pf.mart in SPECS else pf.mart)}'
+            f'</th><td class="num">{escape(number(pf.rows))}</td>'
+            f'<td><a href="{escape(pf.csv_name)}">{escape(pf.csv_name)}</a></td>'
+            f'<td><a href="{escape(pf.parquet_name)}">{escape(pf.parquet_name)}</a></td></tr>'
+            for pf in files
+        )
+        parts.append(
+            "<h3>Bestanden in deze map</h3>"
+            '<p class="note">CSV: puntkomma als scheidingsteken, decimale komma, UTF-8; '
+            "opent direct in Excel, met Nederlandse kolomkoppen. Parquet: dezelfde gegevens "
+            "met de Engelse kolomnamen van het datacontract (voor Power BI en analisten).</p>"
+            '<table><thead><tr><th scope="col">Tabel</th><th scope="col" class="num">Rijen'
+            '</th><th scope="col">CSV</th><th scope="col">Parquet</th></tr></thead>'
+            f"<tbody>{rows}</tbody></table>"
+        )
+    parts.append("</div></section>")
+    return "".join(parts)
+
+
+def render(figures: ReportFigures, files: Sequence[PublishedFile]) -> str:
+    """The complete index.html: no external scripts, fonts, images or style sheets."""
+    f = figures
+    title = "Jeugdhulp in de regio" if f.target.is_region else f"Jeugdhulp in {f.target.name}"
+    subtitle = (
+        f"Stand per {long_date(f.as_of)} · alle gemeenten"
+        if f.target.is_region
+        else f"Stand per {long_date(f.as_of)} · gemeentecode {f.target.code}"
+    )
+    toc = [
+        ("kosten", "Kosten en budget"),
+        ("verdeling", "Segmenten en aanbieders"),
+        ("kerncijfers", "Kerncijfers"),
+        ("doorstroom", "Doorstroom"),
+        ("tijdigheid", "Tijdig declareren"),
+        ("kwaliteit", "Datakwaliteit"),
+        ("verwijzers", "Verwijzers"),
+        ("toelichting", "Toelichting"),
+    ]
+    nav = "".join(f'<li><a href="#{anchor}">{escape(label)}</a></li>' for anchor, label in toc)
+    body = [
+        '<header class="top"><div class="wrap">',
+        '<p class="eyebrow">Regionaal ingekochte jeugdhulp · managementinformatie</p>',
+        f"<h1>{escape(title)}</h1><p>{escape(subtitle)}</p></div></header>",
+        f'<nav class="toc" aria-label="Inhoud"><div class="wrap"><ul>{nav}</ul></div></nav>',
+        "<main>",
+        '<section id="samenvatting" aria-label="Samenvatting"><div class="wrap">',
+        _summary(f),
+        "</div></section>",
+        _costs_section(f),
+        _distribution_section(f),
+        _kpi_section(f),
+        _throughput_section(f),
+        _lateness_section(f),
+        _quality_section(f),
+        _other_section(f),
+        _about_section(f, files),
+        "</main>",
+        f'<footer><div class="wrap">Gemaakt door de jeugdhulp-rapportagestraat · stand per '
+        f"{escape(long_date(f.as_of))}.</div></footer>",
+    ]
+    return (
+        '<!DOCTYPE html>\n<html lang="nl">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{escape(title)} – stand per {escape(long_date(f.as_of))}</title>\n"
+        f"<style>{STYLE}</style>\n</head>\n<body>\n" + "\n".join(body) + "\n</body>\n</html>\n"
+    )

@@ -1,0 +1,204 @@
+"""Copy the publishable marts and name lookups out of the warehouse into an in-memory work database."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from jeugdhulp.publish.catalogue import (
+    DQ_SOURCE_COLUMNS,
+    DQ_SUMMARY,
+    MARTS,
+    SOURCE_TABLE,
+    is_forbidden_column,
+)
+
+MUNICIPALITY_CODE = re.compile(r"^GM\d{4}$")
+
+# Optional name lookups: the first relation found (schema order) with a code and a name column.
+_LOOKUP_SCHEMAS = ("marts", "main", "seeds", "staging")
+_MUNICIPALITY_CODE_COLUMNS = ("municipality_code", "cbs_code", "gemeente_code", "code")
+_MUNICIPALITY_NAME_COLUMNS = ("municipality_name", "gemeente_naam", "gemeentenaam", "name", "naam")
+_PROVIDER_CODE_COLUMNS = ("provider_agb", "agb_code", "agb")
+_PROVIDER_NAME_COLUMNS = ("provider_name", "name", "naam")
+
+
+class PublishError(RuntimeError):
+    """Publishing cannot start or finish; the message says why and what to do."""
+
+
+@dataclass
+class WorkCopy:
+    """In-memory DuckDB with `src.<published name>` (unsuppressed, contract columns only)."""
+
+    con: duckdb.DuckDBPyConnection
+    present: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    municipality_names: dict[str, str] = field(default_factory=dict)
+    provider_names: dict[str, str] = field(default_factory=dict)
+
+    def has(self, name: str) -> bool:
+        return name in self.present
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> WorkCopy:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _relation_columns(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], list[str]]:
+    rows = con.execute(
+        "SELECT table_schema, table_name, column_name FROM information_schema.columns "
+        "WHERE table_catalog = 'wh' ORDER BY table_schema, table_name, ordinal_position"
+    ).fetchall()
+    found: dict[tuple[str, str], list[str]] = {}
+    for schema, table, column in rows:
+        found.setdefault((schema, table), []).append(column)
+    return found
+
+
+def open_work_copy(warehouse_path: Path) -> WorkCopy:
+    """Read the marts once, through a short read-only attach, then let go of the warehouse file."""
+    if not warehouse_path.is_file():
+        raise PublishError(
+            f"no warehouse at {warehouse_path}: run ingestion and dbt first "
+            "(`jeugdhulp run`), or check JEUGDHULP_DATA_DIR"
+        )
+    con = duckdb.connect()
+    try:
+        con.execute("ATTACH ? AS wh (READ_ONLY)", [str(warehouse_path)])
+    except duckdb.Error as exc:
+        con.close()
+        raise PublishError(
+            f"cannot open the warehouse {warehouse_path} read-only ({exc}); "
+            "another process may be writing to it"
+        ) from exc
+    work = WorkCopy(con=con)
+    try:
+        con.execute("CREATE SCHEMA src")
+        relations = _relation_columns(con)
+        for spec in MARTS:
+            _copy_mart(work, relations, spec.name, spec.columns, spec.required_columns())
+        work.municipality_names = _lookup(
+            con,
+            relations,
+            "municipalit",
+            _MUNICIPALITY_CODE_COLUMNS,
+            _MUNICIPALITY_NAME_COLUMNS,
+            _municipality_code,
+        )
+        work.provider_names = _lookup(
+            con,
+            relations,
+            "provider",
+            _PROVIDER_CODE_COLUMNS,
+            _PROVIDER_NAME_COLUMNS,
+            _provider_code,
+        )
+    except BaseException:
+        con.close()
+        raise
+    con.execute("DETACH wh")
+    return work
+
+
+def _copy_mart(
+    work: WorkCopy,
+    relations: dict[tuple[str, str], list[str]],
+    name: str,
+    columns: tuple[str, ...],
+    required: tuple[str, ...],
+) -> None:
+    source = SOURCE_TABLE[name]
+    available = relations.get(("marts", source))
+    if available is None:
+        work.skipped[name] = f"marts.{source} does not exist (yet)"
+        return
+    if name == DQ_SUMMARY:
+        missing = [column for column in DQ_SOURCE_COLUMNS if column not in available]
+        if missing:
+            work.skipped[name] = f"marts.{source} lacks column(s) {', '.join(missing)}"
+            return
+        work.con.execute(
+            f"CREATE TABLE src.{name} AS SELECT municipality_code, provider_agb, "
+            f"CAST(rule_id AS VARCHAR) AS rule_id, severity, count(*) AS findings "
+            f"FROM wh.marts.{source} GROUP BY ALL"
+        )
+        work.present.append(name)
+        work.columns[name] = columns
+        return
+    missing = [column for column in required if column not in available]
+    if missing:
+        work.skipped[name] = (
+            f"marts.{source} lacks column(s) {', '.join(missing)} needed to "
+            "split or suppress it safely"
+        )
+        return
+    chosen = tuple(column for column in columns if column in available)
+    absent = [column for column in columns if column not in available]
+    extra = [column for column in available if column not in columns]
+    if absent:
+        work.notes.append(f"{name}: columns absent in the warehouse: {', '.join(absent)}")
+    if extra:
+        work.notes.append(f"{name}: columns not in the contract, not published: {', '.join(extra)}")
+    assert not any(is_forbidden_column(column) for column in chosen), chosen
+    select = ", ".join(f'"{column}"' for column in chosen)
+    work.con.execute(f"CREATE TABLE src.{name} AS SELECT {select} FROM wh.marts.{source}")
+    work.present.append(name)
+    work.columns[name] = chosen
+
+
+def _municipality_code(value: object) -> str | None:
+    text = str(value).strip().upper()
+    if text.isdigit() and len(text) <= 4:
+        text = "GM" + text.zfill(4)
+    return text if MUNICIPALITY_CODE.match(text) else None
+
+
+def _provider_code(value: object) -> str | None:
+    text = str(value).strip()
+    return text if text.isdigit() and len(text) == 8 else None
+
+
+def _lookup(
+    con: duckdb.DuckDBPyConnection,
+    relations: dict[tuple[str, str], list[str]],
+    name_part: str,
+    code_columns: tuple[str, ...],
+    name_columns: tuple[str, ...],
+    normalise,
+) -> dict[str, str]:
+    candidates = sorted(
+        (key for key in relations if name_part in key[1].lower() and key[0] in _LOOKUP_SCHEMAS),
+        key=lambda key: (_LOOKUP_SCHEMAS.index(key[0]), len(key[1]), key[1]),
+    )
+    for schema, table in candidates:
+        available = relations[(schema, table)]
+        code = next((column for column in code_columns if column in available), None)
+        label = next((column for column in name_columns if column in available), None)
+        if code is None or label is None:
+            continue
+        try:
+            rows = con.execute(
+                f'SELECT DISTINCT "{code}", "{label}" FROM wh."{schema}"."{table}" '
+                f'WHERE "{label}" IS NOT NULL ORDER BY 1, 2'
+            ).fetchall()
+        except duckdb.Error:
+            continue  # a broken view (e.g. staging over a missing raw table) is no lookup
+        names: dict[str, str] = {}
+        for raw_code, raw_name in rows:
+            key = normalise(raw_code)
+            if key is not None:
+                names.setdefault(key, str(raw_name).strip())
+        if names:
+            return names
+    return {}

@@ -1,0 +1,133 @@
+"""The generator's profiles (tiny, region, national): which municipalities, providers, years and defects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from jeugdhulp.synthetic.defects import IJW_DEFECTS
+from jeugdhulp.synthetic.municipalities import Municipality, holland_rijnland, national, tiny
+from jeugdhulp.synthetic.providers import Provider, build_providers, plan_for, tiny_providers
+from jeugdhulp.synthetic.trajectories import TINY_SCRIPTS, Script
+
+REGION_FIRST_YEAR = 2023
+
+
+class ProfileError(ValueError):
+    """An unknown profile or an impossible combination of profile, as_of and years."""
+
+
+@dataclass(frozen=True)
+class World:
+    """Everything the partitions share: the profile resolved against a seed and an as_of date."""
+
+    profile: str
+    years: list[int]
+    municipalities: list[Municipality]
+    providers: list[Provider]
+    warmup_months: int
+    defects: dict[int, tuple[str, ...]]  # municipality index -> defect kinds to inject there
+    scripts: dict[int, tuple[Script, ...]]  # municipality index -> forced episodes
+    parallel: bool  # worth a process pool
+    national: bool
+
+
+PROFILES = ("tiny", "region", "national")
+
+
+def resolve(profile: str, seed: int, as_of: date, years: int | None) -> World:
+    if profile not in PROFILES:
+        raise ProfileError(f"unknown profile {profile!r}: choose one of {', '.join(PROFILES)}")
+    if years is not None and years < 1:
+        raise ProfileError(f"years must be at least 1, got {years}")
+    if profile == "tiny":
+        year_list = _years(as_of, years or 2)
+        municipalities = tiny()
+        providers = tiny_providers(seed, municipalities, plan_for(year_list[0], as_of))
+        defects = {0: IJW_DEFECTS, 1: ("9346", "invalid_bsn", "9389")}
+        return World(
+            profile,
+            year_list,
+            municipalities,
+            providers,
+            12,
+            defects,
+            {0: TINY_SCRIPTS},
+            False,
+            False,
+        )
+    if profile == "region":
+        first = min(REGION_FIRST_YEAR, as_of.year) if years is None else as_of.year - years + 1
+        year_list = list(range(first, as_of.year + 1))
+        municipalities = holland_rijnland(8000)
+        providers = build_providers(seed, 150, municipalities, plan_for(year_list[0], as_of))
+        return World(
+            profile,
+            year_list,
+            municipalities,
+            providers,
+            30,
+            _spread_defects(seed, municipalities, 4),
+            {},
+            True,
+            False,
+        )
+    year_list = _years(as_of, years or 2)
+    municipalities = national(seed, 340, 450_000, regions=42)
+    providers = _national_providers(seed, municipalities, plan_for(year_list[0], as_of))
+    return World(
+        profile,
+        year_list,
+        municipalities,
+        providers,
+        12,
+        _spread_defects(seed, municipalities, 8),
+        {},
+        True,
+        True,
+    )
+
+
+def _years(as_of: date, count: int) -> list[int]:
+    return list(range(as_of.year - count + 1, as_of.year + 1))
+
+
+def _spread_defects(
+    seed: int, municipalities: list[Municipality], per_kind: int
+) -> dict[int, tuple[str, ...]]:
+    """Each defect kind `per_kind` times, in municipalities drawn by size (larger ones more often)."""
+    from jeugdhulp.synthetic.randomness import WeightedChoice, rng_for
+
+    rng = rng_for(seed, "defect-spread")
+    choice = WeightedChoice(municipalities, [m.youths_in_care for m in municipalities])
+    spread: dict[int, list[str]] = {}
+    for kind in IJW_DEFECTS:
+        for _ in range(per_kind):
+            spread.setdefault(choice.draw(rng).index, []).append(kind)
+    return {index: tuple(kinds) for index, kinds in spread.items()}
+
+
+def _national_providers(seed, municipalities, plan) -> list[Provider]:
+    """Per youth-care region a provider population shaped like Holland Rijnland's, scaled to its size."""
+    by_region: dict[int, list[Municipality]] = {}
+    for municipality in municipalities:
+        by_region.setdefault(municipality.region, []).append(municipality)
+    providers: list[Provider] = []
+    agbs: set[str] = set()
+    names: set[str] = set()
+    for region, members in sorted(by_region.items()):
+        in_care = sum(m.youths_in_care for m in members)
+        count = max(12, round(150 * in_care / 8000 * 0.45))
+        providers.extend(
+            build_providers(
+                seed,
+                count,
+                members,
+                plan,
+                region=region,
+                first_index=len(providers),
+                taken_agbs=agbs,
+                taken_names=names,
+            )
+        )
+    return providers

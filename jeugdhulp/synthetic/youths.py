@@ -1,0 +1,132 @@
+"""Youths and their test BSNs: a pool of the 9,091 valid test numbers, handed out least-recently-used first.
+
+Only 9,091 numbers in 999900006-999999990 pass the 11-proef, fewer than the youths a region sees
+over a few years. A number is therefore given to a new youth once its previous holder has been out
+of care for a while (the holder is retired: never picked again). When every number in a
+partition's slice is busy, the least-recently-used one is shared (counted as a collision); the
+national profile, with far more youths than numbers, shares numbers this way all the time.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from functools import cache
+
+from jeugdhulp.privacy.bsn import TEST_BSN_FIRST, TEST_BSN_LAST, is_valid_bsn
+
+# a number is not handed out again within this many days after its holder's last care
+_COOL_OFF = timedelta(days=120)
+
+
+@cache
+def valid_test_bsns() -> tuple[str, ...]:
+    """All valid test BSNs in ascending order, found per 8-digit prefix (one check digit fits at most)."""
+    found = []
+    for prefix in range(TEST_BSN_FIRST // 10, TEST_BSN_LAST // 10 + 1):
+        digits = str(prefix)
+        check = sum(weight * (ord(char) - 48) for weight, char in zip(range(9, 1, -1), digits)) % 11
+        number = prefix * 10 + check
+        if check < 10 and TEST_BSN_FIRST <= number <= TEST_BSN_LAST:
+            found.append(str(number))
+    return tuple(found)
+
+
+@dataclass(slots=True, eq=False)
+class Youth:
+    bsn: str
+    birth_date: date
+    gender: str  # iJw Geslacht: 1 male, 2 female
+    busy_until: date  # last day of known care (or allocation) of this youth
+    retired: bool = False  # its BSN went to another youth: no new care for this one
+    episodes: list = field(default_factory=list)
+
+    def age_on(self, day: date) -> int:
+        years = day.year - self.birth_date.year
+        return years - ((day.month, day.day) < (self.birth_date.month, self.birth_date.day))
+
+
+def pool_slices(weights: list[float]) -> list[tuple[int, int]]:
+    """Split the test-BSN pool into consecutive (start, size) slices proportional to `weights`."""
+    total_numbers = len(valid_test_bsns())
+    total = sum(weights)
+    slices, start = [], 0
+    for position, weight in enumerate(weights):
+        remaining = total_numbers - start
+        if position == len(weights) - 1:
+            size = remaining
+        else:
+            size = max(
+                1,
+                min(
+                    remaining - (len(weights) - position - 1), round(total_numbers * weight / total)
+                ),
+            )
+        slices.append((start, size))
+        start += size
+    return slices
+
+
+class BsnPool:
+    """Hands out BSNs of one slice of the test range to new youths, least recently used first."""
+
+    def __init__(self, start: int, size: int, shared: bool) -> None:
+        if size < 1:
+            raise ValueError("a BSN pool slice needs at least one number")
+        self._start = start
+        self._numbers = valid_test_bsns()
+        self._size = size
+        # shared: the national profile draws from the whole range, so numbers are used at random
+        self._shared = shared
+        self._heap: list[tuple[date, int]] = (
+            [] if shared else [(date.min, position) for position in range(size)]
+        )
+        self._holders: dict[int, Youth] = {}
+        self.collisions = 0
+
+    def assign(self, rng: random.Random, on: date, youth_factory) -> Youth:
+        """Create a youth with a BSN from this slice; retire the number's previous holder."""
+        if self._shared:
+            position = rng.randrange(self._size)
+        else:
+            position = self._next_position(on)
+        youth = youth_factory(self._numbers[self._start + position])
+        previous = self._holders.get(position)
+        if previous is not None:
+            if self._shared:
+                if previous.busy_until + _COOL_OFF > on:
+                    self.collisions += 1  # two youths in care share this number
+            else:
+                previous.retired = True
+        self._holders[position] = youth
+        if not self._shared:
+            heapq.heappush(self._heap, (youth.busy_until + _COOL_OFF, position))
+        return youth
+
+    def _next_position(self, on: date) -> int:
+        """The number free for longest; when none is free, the one that frees up first (shared)."""
+        while True:
+            free_from, position = heapq.heappop(self._heap)
+            holder = self._holders.get(position)
+            if holder is None:
+                return position
+            due = holder.busy_until + _COOL_OFF
+            if due > free_from:
+                # the holder got more care since this entry was pushed: requeue at the real date
+                heapq.heappush(self._heap, (due, position))
+                continue
+            if due > on:
+                self.collisions += 1  # every number is busy: share the one that frees up first
+            return position
+
+
+def typo_bsn(bsn: str) -> str:
+    """The BSN with its check digit changed: a plausible typing error that fails the 11-proef."""
+    last = int(bsn[-1])
+    for step in range(1, 10):
+        candidate = bsn[:-1] + str((last + step) % 10)
+        if not is_valid_bsn(candidate):
+            return candidate
+    raise ValueError(f"cannot make an invalid variant of {bsn}")

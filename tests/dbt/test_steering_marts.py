@@ -1,0 +1,1137 @@
+"""The steering marts on a real DuckDB warehouse: a hand-made region in raw.*, every figure recomputed here in Python."""
+
+from __future__ import annotations
+
+import calendar
+import os
+import statistics
+import subprocess
+import sys
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from jeugdhulp.ingest.raw_tables import create_raw_schema_sql
+from tests.support.pipeline import REPO as REPO_ROOT
+
+DBT_PROJECT = REPO_ROOT / "dbt_project"
+DBT = Path(sys.executable).parent / "dbt"
+AS_OF = date(2025, 9, 30)
+
+P1, P2 = "11111111", "22222222"
+LEIDEN, ALPHEN = "0546", "0484"
+CENT = Decimal("0.01")
+
+# forecast settings: the dbt vars' defaults (docs/forecast.md)
+MATURITY_DAYS, HISTORY_MONTHS, SHRINKAGE_LINES = 365, 24, 100
+RUN_RATE_MONTHS, ALLOCATION_WEIGHT, REPORT_DELAY_DAYS = 6, 0.5, 14
+MIN_COMPLETION, GAP_RATIO = 0.5, 0.5
+
+
+# --------------------------------------------------------------------------------- calendar
+
+
+def month_end(month: date) -> date:
+    return month.replace(day=calendar.monthrange(month.year, month.month)[1])
+
+
+def add_months(month: date, count: int) -> date:
+    index = month.year * 12 + month.month - 1 + count
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def months(first: date, last: date) -> list[date]:
+    out, month = [], first
+    while month <= last:
+        out.append(month)
+        month = add_months(month, 1)
+    return out
+
+
+def median(values: list[float]) -> float | None:
+    """Interpolated median, as DuckDB's quantile_cont(x, 0.5); None for no values."""
+    return statistics.median(values) if values else None
+
+
+def cents(value) -> Decimal:
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+# --------------------------------------------------------------------------------- the world
+
+
+@dataclass
+class Allocation:
+    number: str
+    municipality: str  # CBS code
+    provider: str
+    client: str
+    category: str
+    product: str
+    start: date
+    end: date | None
+    volume: int  # hours (P1) or minutes (P2) a month
+    tariff_cents: int
+    unit: str
+    referrer: str | None
+    care_start: date
+    care_end: date | None = None
+    end_reason: str | None = None
+    pause: tuple[date, date] | None = None  # (temporary stop, restart)
+
+
+@dataclass
+class Line:
+    provider: str
+    municipality: str
+    client: str
+    allocation: str
+    category: str
+    product: str
+    month: date
+    declared: date
+    amount_cents: int  # signed
+    volume: int
+    tariff_cents: int
+    unit: str
+    reference: str
+    previous: str | None = None
+    rejected: bool = False
+
+    @property
+    def debit_credit(self) -> str:
+        return "C" if self.amount_cents < 0 else "D"
+
+
+def build_allocations() -> list[Allocation]:
+    allocations = []
+    # twelve clients of P1 in Leiden, 45A48 (hours), costing 1..12 hours a month
+    for i in range(1, 13):
+        referrer = "01" if i <= 6 else "02"
+        allocations.append(
+            Allocation(
+                f"A{i:02d}",
+                LEIDEN,
+                P1,
+                f"ck-{i:02d}",
+                "45",
+                "45A48",
+                date(2023, 1, 1),
+                None,
+                i,
+                7800,
+                "04",
+                referrer,
+                date(2023, 1, 1),
+            )
+        )
+    by_number = {a.number: a for a in allocations}
+    # ck-05 ends by plan on 30 June 2025
+    by_number["A05"].care_end, by_number["A05"].end_reason = date(2025, 6, 30), "31"
+    # ck-06 pauses through April 2024 (reason 20) and restarts on 1 May
+    by_number["A06"].pause = (date(2024, 3, 31), date(2024, 5, 1))
+    # ck-07 ends on 31 December 2023 (premature), comes back under a new allocation on 1 March 2024
+    by_number["A07"].care_end, by_number["A07"].end_reason = date(2023, 12, 31), "34"
+    by_number["A07"].end = date(2023, 12, 31)
+    allocations.append(
+        Allocation(
+            "A07B",
+            LEIDEN,
+            P1,
+            "ck-07",
+            "45",
+            "45A48",
+            date(2024, 3, 1),
+            None,
+            7,
+            7800,
+            "04",
+            "03",
+            date(2024, 3, 1),
+        )
+    )
+    # P2 in Alphen, 54001 (minutes): ck-13 (referred by a medical specialist), ck-14 (no JW315)
+    allocations.append(
+        Allocation(
+            "B13",
+            ALPHEN,
+            P2,
+            "ck-13",
+            "54",
+            "54001",
+            date(2023, 1, 1),
+            None,
+            600,
+            126,
+            "01",
+            "05",
+            date(2023, 1, 1),
+        )
+    )
+    allocations.append(
+        Allocation(
+            "B14",
+            ALPHEN,
+            P2,
+            "ck-14",
+            "54",
+            "54001",
+            date(2024, 7, 1),
+            None,
+            900,
+            126,
+            "01",
+            None,
+            date(2024, 7, 1),
+        )
+    )
+    # a new P1 client in Leiden, started 1 September 2025: in care, not invoiced yet
+    allocations.append(
+        Allocation(
+            "A15",
+            LEIDEN,
+            P1,
+            "ck-15",
+            "45",
+            "45A48",
+            date(2025, 9, 1),
+            None,
+            20,
+            7800,
+            "04",
+            "01",
+            date(2025, 9, 1),
+        )
+    )
+    return allocations
+
+
+def in_care(allocation: Allocation, month: date) -> bool:
+    if allocation.care_start > month_end(month):
+        return False
+    if allocation.care_end is not None and allocation.care_end < month:
+        return False
+    if allocation.pause and allocation.pause[0] < month and month_end(month) < allocation.pause[1]:
+        return False
+    return True
+
+
+def build_lines(allocations: list[Allocation]) -> list[Line]:
+    lines: list[Line] = []
+    seq = 0
+
+    def reference() -> str:
+        nonlocal seq
+        seq += 1
+        return f"R{seq:05d}"
+
+    for allocation in allocations:
+        for month in months(date(2023, 1, 1), date(2025, 8, 1)):
+            if not in_care(allocation, month):
+                continue
+            if allocation.provider == P1:
+                # ck-11 and ck-12 are always invoiced 45 days late: a tail the forecast must learn
+                lag = 45 if allocation.client in ("ck-11", "ck-12") else 10
+            else:
+                lag = 100 if month.month == 3 else 20
+            amount = allocation.volume * allocation.tariff_cents
+            lines.append(
+                Line(
+                    allocation.provider,
+                    allocation.municipality,
+                    allocation.client,
+                    allocation.number,
+                    allocation.category,
+                    allocation.product,
+                    month,
+                    month_end(month) + timedelta(days=lag),
+                    amount,
+                    allocation.volume,
+                    allocation.tariff_cents,
+                    allocation.unit,
+                    reference(),
+                )
+            )
+    # February 2024 of ck-01 rejected, re-sent a month later
+    rejected = next(ln for ln in lines if ln.client == "ck-01" and ln.month == date(2024, 2, 1))
+    rejected.rejected = True
+    lines.append(
+        Line(
+            P1,
+            LEIDEN,
+            "ck-01",
+            "A01",
+            "45",
+            "45A48",
+            date(2024, 2, 1),
+            date(2024, 4, 12),
+            7800,
+            1,
+            7800,
+            "04",
+            reference(),
+        )
+    )
+    # May 2024 of ck-02 credited in full and re-debited with one hour less
+    original = next(ln for ln in lines if ln.client == "ck-02" and ln.month == date(2024, 5, 1))
+    lines.append(
+        Line(
+            P1,
+            LEIDEN,
+            "ck-02",
+            "A02",
+            "45",
+            "45A48",
+            original.month,
+            date(2024, 7, 10),
+            -original.amount_cents,
+            -original.volume,
+            7800,
+            "04",
+            reference(),
+            previous=original.reference,
+        )
+    )
+    lines.append(
+        Line(
+            P1,
+            LEIDEN,
+            "ck-02",
+            "A02",
+            "45",
+            "45A48",
+            original.month,
+            date(2024, 7, 10),
+            7800,
+            1,
+            7800,
+            "04",
+            reference(),
+        )
+    )
+    return lines
+
+
+ACCOUNTABILITY_FILES = [
+    # (file_id, provider, year, delivered, rows: (municipality, product, amount delta vs invoiced))
+    (
+        "f-vw-p1-2024",
+        P1,
+        2024,
+        date(2025, 3, 15),
+        [(LEIDEN, "45A48", Decimal("0.75")), (ALPHEN, "45A48", None)],
+    ),
+    ("f-vw-p2-2024-a", P2, 2024, date(2025, 4, 20), [(ALPHEN, "54001", Decimal("100.00"))]),
+    ("f-vw-p2-2024-b", P2, 2024, date(2025, 5, 10), [(ALPHEN, "54001", Decimal("0.00"))]),
+]
+GEEN_DECLARATIES_AMOUNT = Decimal("500.00")  # P1 accounts for Alphen 45A48, never invoiced
+CEILINGS = {
+    (P1, 2025): Decimal("40000.00"),
+    (P2, 2025): Decimal("30000.00"),
+    (P1, 2024): Decimal("50000.00"),
+}
+
+
+# --------------------------------------------------------------------------------- loading
+
+
+def insert(con, table: str, rows: list[dict]) -> None:
+    if not rows:
+        return
+    columns = list(rows[0])
+    con.executemany(
+        f"insert into raw.{table} ({', '.join(columns)}) values ({', '.join('?' for _ in columns)})",
+        [[row[c] for c in columns] for row in rows],
+    )
+
+
+def register(con, file_id: str, source: str, content_type: str, ingested_at: datetime) -> None:
+    seq = con.execute("select count(*) + 1 from raw.file_registry").fetchone()[0]
+    con.execute(
+        "insert into raw.file_registry (file_id, source, landed_path, size_bytes, status, content_type,"
+        " rows_loaded, ingested_at, ingested_seq) values (?, ?, ?, 1, 'ingested', ?, 1, ?, ?)",
+        [file_id, source, f"{source}/{file_id}", content_type, ingested_at, seq],
+    )
+
+
+def header(file_id: str, position: int, sent: date, sender: str, receiver: str) -> dict:
+    return {
+        "file_id": file_id,
+        "record_position": position,
+        "message_id": f"m-{file_id}",
+        "message_date": sent,
+        "sender": sender,
+        "receiver": receiver,
+        "bsn_valid": True,
+    }
+
+
+def load(con, allocations: list[Allocation], lines: list[Line]) -> None:
+    requests, jw301, starts, stops = [], [], [], []
+    for position, a in enumerate(allocations, start=1):
+        sent = a.start - timedelta(days=5)
+        if a.referrer:
+            requests.append(
+                {
+                    **header(
+                        "f-jw315", position, sent - timedelta(days=3), a.provider, a.municipality
+                    ),
+                    "client_key": a.client,
+                    "provider_reference": f"ref-{a.number}",
+                    "product_category": a.category,
+                    "product_code": a.product,
+                    "referrer_type": a.referrer,
+                }
+            )
+        jw301.append(
+            {
+                **header("f-jw301", position, sent, a.municipality, a.provider),
+                "client_key": a.client,
+                "allocation_number": a.number,
+                "provider_reference": f"ref-{a.number}",
+                "product_category": a.category,
+                "product_code": a.product,
+                "allocation_date": sent,
+                "start_date": a.start,
+                "end_date": a.end,
+                "volume": a.volume,
+                "unit": a.unit,
+                "frequency": "4",
+            }
+        )
+        starts.append(
+            {
+                **header(
+                    "f-jw305",
+                    position * 10,
+                    a.care_start + timedelta(days=3),
+                    a.provider,
+                    a.municipality,
+                ),
+                "client_key": a.client,
+                "allocation_number": a.number,
+                "product_category": a.category,
+                "product_code": a.product,
+                "start_date": a.care_start,
+                "delivery_status": "1",
+            }
+        )
+        if a.pause:
+            stops.append(
+                {
+                    **header(
+                        "f-jw307",
+                        position * 10,
+                        a.pause[0] + timedelta(days=2),
+                        a.provider,
+                        a.municipality,
+                    ),
+                    "client_key": a.client,
+                    "allocation_number": a.number,
+                    "start_date": a.care_start,
+                    "end_reason": "20",
+                    "end_date": a.pause[0],
+                    "delivery_status": "1",
+                }
+            )
+            starts.append(
+                {
+                    **header(
+                        "f-jw305",
+                        position * 10 + 1,
+                        a.pause[1] + timedelta(days=2),
+                        a.provider,
+                        a.municipality,
+                    ),
+                    "client_key": a.client,
+                    "allocation_number": a.number,
+                    "product_category": a.category,
+                    "product_code": a.product,
+                    "start_date": a.pause[1],
+                    "delivery_status": "1",
+                }
+            )
+        if a.care_end:
+            stops.append(
+                {
+                    **header(
+                        "f-jw307",
+                        position * 10 + 1,
+                        a.care_end + timedelta(days=4),
+                        a.provider,
+                        a.municipality,
+                    ),
+                    "client_key": a.client,
+                    "allocation_number": a.number,
+                    "start_date": a.care_start,
+                    "end_reason": a.end_reason,
+                    "end_date": a.care_end,
+                    "delivery_status": "1",
+                }
+            )
+    insert(con, "ijw_requests", requests)
+    insert(con, "ijw_allocations", jw301)
+    insert(con, "ijw_starts", starts)
+    insert(con, "ijw_stops", stops)
+
+    invoice_rows, rejected_rows = [], []
+    for position, line in enumerate(lines, start=1):
+        file_id = f"f-jw323-{line.provider}-{line.municipality}-{line.declared.isoformat()}"
+        declaration = f"D-{line.provider}-{line.declared.isoformat()}"
+        invoice_rows.append(
+            {
+                **header(file_id, position, line.declared, line.provider, line.municipality),
+                "declaration_number": declaration,
+                "declaration_date": line.declared,
+                "client_key": line.client,
+                "reference_number": line.reference,
+                "previous_reference_number": line.previous,
+                "allocation_number": line.allocation,
+                "product_category": line.category,
+                "product_code": line.product,
+                "period_start": line.month,
+                "period_end": month_end(line.month),
+                "volume": abs(line.volume),
+                "unit": line.unit,
+                "tariff_cents": line.tariff_cents,
+                "amount_cents": abs(line.amount_cents),
+                "debit_credit": line.debit_credit,
+            }
+        )
+        if line.rejected:
+            rejected_rows.append(
+                {
+                    **header(
+                        "f-jw325",
+                        position,
+                        line.declared + timedelta(days=5),
+                        line.municipality,
+                        line.provider,
+                    ),
+                    "declaration_number": declaration,
+                    "client_key": line.client,
+                    "reference_number": line.reference,
+                    "amount_cents": line.amount_cents,
+                    "debit_credit": "D",
+                    "return_codes": "9321",
+                }
+            )
+    # a line declared after the reporting date: not known yet, must be ignored everywhere
+    invoice_rows.append(
+        {
+            **header("f-jw323-future", 1, AS_OF + timedelta(days=10), P1, LEIDEN),
+            "declaration_number": "D-future",
+            "declaration_date": AS_OF + timedelta(days=10),
+            "client_key": "ck-01",
+            "reference_number": "R-future",
+            "previous_reference_number": None,
+            "allocation_number": "A01",
+            "product_category": "45",
+            "product_code": "45A48",
+            "period_start": date(2025, 9, 1),
+            "period_end": date(2025, 9, 30),
+            "volume": 1,
+            "unit": "04",
+            "tariff_cents": 7800,
+            "amount_cents": 7800,
+            "debit_credit": "D",
+        }
+    )
+    insert(con, "ijw_invoice_lines", invoice_rows)
+    insert(con, "ijw_rejected_lines", rejected_rows)
+
+    register(con, "f-ceilings", "reference", "budget_ceilings", datetime(2025, 1, 2))
+    insert(
+        con,
+        "reference_budget_ceilings",
+        [
+            {
+                "file_id": "f-ceilings",
+                "record_position": i,
+                "agb_code": agb,
+                "year": year,
+                "budget_ceiling_eur": amount,
+            }
+            for i, ((agb, year), amount) in enumerate(CEILINGS.items(), start=2)
+        ],
+    )
+    register(con, "f-providers", "reference", "providers", datetime(2025, 1, 2))
+    insert(
+        con,
+        "reference_providers",
+        [
+            {
+                "file_id": "f-providers",
+                "record_position": 2,
+                "agb_code": P1,
+                "name": "Zorg Een",
+                "contract_type": "raamcontract",
+            },
+            {
+                "file_id": "f-providers",
+                "record_position": 3,
+                "agb_code": P2,
+                "name": "GGZ Twee",
+                "contract_type": "raamcontract",
+            },
+        ],
+    )
+
+    invoiced = accepted_by(
+        lines, lambda ln: (ln.provider, "GM" + ln.municipality, ln.product, ln.month.year)
+    )
+    for i, (file_id, provider, year, delivered, rows) in enumerate(ACCOUNTABILITY_FILES):
+        register(con, file_id, "verantwoording", "verantwoording", datetime(2025, 6, 1, 0, i))
+        records = []
+        for position, (municipality, product, delta) in enumerate(rows, start=2):
+            amount = (
+                GEEN_DECLARATIES_AMOUNT
+                if delta is None
+                else invoiced[(provider, "GM" + municipality, product, year)] + delta
+            )
+            records.append(
+                {
+                    "file_id": file_id,
+                    "record_position": position,
+                    "boekjaar": year,
+                    "agb_code": provider,
+                    "gemeente_code": municipality,
+                    "productcategorie": "45" if product == "45A48" else "54",
+                    "productcode": product,
+                    "volume": Decimal(1),
+                    "eenheid": "04",
+                    "bedrag_eur": amount,
+                    "aantal_clienten": 1,
+                    "accountantsverklaring": "nee",
+                    "datum_aanlevering": delivered,
+                }
+            )
+        insert(con, "accountability", records)
+
+
+# --------------------------------------------------------------------------------- Python truth
+
+
+def known_accepted(lines: list[Line]) -> list[Line]:
+    return [ln for ln in lines if not ln.rejected and ln.declared <= AS_OF]
+
+
+def accepted_by(lines: list[Line], key) -> dict:
+    sums: dict = defaultdict(Decimal)
+    for line in known_accepted(lines):
+        sums[key(line)] += Decimal(line.amount_cents) / 100
+    return dict(sums)
+
+
+def expected_forecast(
+    allocations: list[Allocation], lines: list[Line]
+) -> dict[tuple[str, int], Decimal]:
+    """docs/forecast.md, written out again: lag shares, Cape Cod run rate, active allocations."""
+    known = known_accepted(lines)
+    as_of_month = AS_OF.replace(day=1)
+
+    def age(month: date) -> int:
+        return (AS_OF - month_end(month)).days
+
+    def lag(line: Line) -> int:
+        return (line.declared - month_end(line.month)).days
+
+    line_months = sorted({ln.month for ln in known})
+    mature = [m for m in line_months if age(m) >= MATURITY_DAYS][-HISTORY_MONTHS:]
+    history = [ln for ln in known if ln.month in mature and lag(ln) <= MATURITY_DAYS]
+    developing = [m for m in months(line_months[0], as_of_month) if age(m) < MATURITY_DAYS]
+    providers = sorted({ln.provider for ln in known} | {p for p, y in CEILINGS if y <= AS_OF.year})
+
+    def share(of: list[Line], month: date) -> float | None:
+        final = sum(ln.amount_cents for ln in of)
+        if final <= 0:
+            return None
+        return min(
+            1.0, max(0.0, sum(ln.amount_cents for ln in of if lag(ln) <= age(month)) / final)
+        )
+
+    completion = {}
+    for provider in providers:
+        own = [ln for ln in history if ln.provider == provider]
+        lines_seen = sum(1 for ln in own if ln.amount_cents > 0)
+        weight = lines_seen / (lines_seen + SHRINKAGE_LINES)
+        for month in developing:
+            region, mine = share(history, month), share(own, month)
+            completion[(provider, month)] = (
+                1.0
+                if region is None
+                else region
+                if mine is None
+                else weight * mine + (1 - weight) * region
+            )
+
+    # active allocations valued at their own cost per day of care
+    started = [a for a in allocations if a.care_start <= AS_OF]
+    per_month: dict = defaultdict(int)
+    for ln in known:
+        per_month[(ln.allocation, ln.month)] += ln.amount_cents
+    own_rate = {}
+    for a in started:
+        invoiced = [(m, c) for (n, m), c in per_month.items() if n == a.number and c > 0]
+        if invoiced:
+            days = sum(
+                max(
+                    1,
+                    (min(month_end(m), a.care_end or month_end(m)) - max(m, a.care_start)).days + 1,
+                )
+                for m, _ in invoiced
+            )
+            own_rate[a.number] = sum(c for _, c in invoiced) / 100 / days
+    rate = {}
+    for a in started:
+        same = [
+            own_rate[b.number]
+            for b in started
+            if b.provider == a.provider and b.product == a.product and b.number in own_rate
+        ]
+        rate[a.number] = own_rate.get(a.number, sum(same) / len(same) if same else 0.0)
+
+    def reference_day(month: date) -> date:
+        late = AS_OF - timedelta(days=REPORT_DELAY_DAYS)
+        return min(month + timedelta(days=14), late) if month < as_of_month else late
+
+    def allocated(provider: str, month: date) -> float:
+        day = reference_day(month)
+        return sum(
+            rate[a.number]
+            for a in started
+            if a.provider == provider
+            and a.care_start <= day
+            and (a.care_end is None or a.care_end >= day)
+            and a.start <= day
+            and (a.end is None or a.end >= day)
+        )
+
+    grid = months(min(line_months[0], as_of_month), date(AS_OF.year, 12, 1))
+    window = [m for m in grid if add_months(as_of_month, -RUN_RATE_MONTHS) <= m < as_of_month]
+    out: dict = defaultdict(Decimal)
+    for provider in providers:
+        invoiced = defaultdict(float)
+        for ln in known:
+            if ln.provider == provider:
+                invoiced[ln.month] += ln.amount_cents / 100
+
+        def c(month: date, provider: str = provider) -> float:
+            if month > as_of_month:
+                return 0.0
+            return completion.get((provider, month), 1.0)
+
+        days = {m: calendar.monthrange(m.year, m.month)[1] for m in grid}
+        usable = [
+            m
+            for m in window
+            if c(m) >= MIN_COMPLETION and not (invoiced[m] <= 0 and allocated(provider, m) > 0)
+        ]  # a skipped declaration
+        per_day = (
+            median([invoiced[m] / (c(m) * days[m]) for m in usable])
+            if usable
+            else sum(invoiced[m] for m in window) / sum(c(m) * days[m] for m in window)
+        )
+        scale = median(
+            [
+                invoiced[m] / (c(m) * days[m] * allocated(provider, m))
+                for m in usable
+                if allocated(provider, m) > 0
+            ]
+        )
+        for month in grid:
+            expected = per_day * days[month]
+            in_care = allocated(provider, month)
+            if scale is not None:
+                expected = (
+                    0.0
+                    if in_care == 0
+                    else ALLOCATION_WEIGHT * scale * in_care * days[month]
+                    + (1 - ALLOCATION_WEIGHT) * expected
+                )
+            if month > as_of_month:
+                value = expected
+            elif (provider, month) in completion:
+                value = invoiced[month] + (1 - c(month)) * expected
+                missing = (
+                    invoiced[month] < GAP_RATIO * c(month) * expected
+                )  # a declaration is missing
+                if missing and (in_care > 0 or scale is None):
+                    value = max(expected, value)
+            else:
+                value = invoiced[month]
+            out[(provider, month.year)] += cents(value)
+    return dict(out)
+
+
+def expected_trajectories(allocations: list[Allocation]) -> list[dict]:
+    """CBS trajectories per client × provider × category: merge records that overlap or join."""
+    groups: dict = defaultdict(list)
+    for a in allocations:
+        records = [(a.care_start, a.pause[0] if a.pause else a.care_end)]
+        if a.pause:
+            records = [(a.care_start, a.pause[1]), (a.pause[1], a.care_end)]
+        for start, end in records:
+            groups[(a.client, a.provider, a.category)].append((start, end, a))
+    trajectories = []
+    for (client, _provider, category), records in groups.items():
+        records.sort(key=lambda r: r[0])
+        current = None
+        for start, end, a in records:
+            if current and (current["end"] is None or start <= current["end"] + timedelta(days=1)):
+                current["end"] = (
+                    None if end is None or current["end"] is None else max(current["end"], end)
+                )
+                current["last"] = a
+                continue
+            current = {
+                "client": client,
+                "category": category,
+                "start": start,
+                "end": end,
+                "first": a,
+                "last": a,
+            }
+            trajectories.append(current)
+    for t in trajectories:
+        t["repeat"] = any(
+            o is not t
+            and o["client"] == t["client"]
+            and o["end"] is not None
+            and o["end"] <= t["start"] - timedelta(days=2)
+            and o["end"] >= t["start"].replace(year=t["start"].year - 5)
+            for o in trajectories
+        )
+        t["reason"] = t["last"].end_reason if t["end"] else None
+    return trajectories
+
+
+def half_year(day: date) -> str:
+    return f"{day.year}-H{1 if day.month <= 6 else 2}"
+
+
+# --------------------------------------------------------------------------------- dbt
+
+
+def dbt_build(warehouse: Path, work: Path) -> None:
+    env = {
+        **os.environ,
+        "JEUGDHULP_WAREHOUSE_PATH": str(warehouse),
+        "JEUGDHULP_AS_OF": AS_OF.isoformat(),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+        "DO_NOT_TRACK": "1",
+    }
+    result = subprocess.run(
+        [
+            str(DBT),
+            "--no-use-colors",
+            "build",
+            "--select",
+            "+path:models/marts/steering",
+            "--indirect-selection",
+            "cautious",
+            "--project-dir",
+            str(DBT_PROJECT),
+            "--profiles-dir",
+            str(DBT_PROJECT),
+            "--target-path",
+            str(work / "target"),
+            "--log-path",
+            str(work / "logs"),
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+
+
+def query(warehouse: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory) -> dict:
+    if not DBT.exists():
+        pytest.skip(f"dbt executable not found beside the interpreter: {DBT}")
+    work = tmp_path_factory.mktemp("steering")
+    warehouse = work / "warehouse.duckdb"
+    allocations = build_allocations()
+    lines = build_lines(allocations)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(create_raw_schema_sql())
+        load(con, allocations, lines)
+    dbt_build(warehouse, work)
+    return {"warehouse": warehouse, "allocations": allocations, "lines": lines}
+
+
+# --------------------------------------------------------------------------------- tests
+
+
+def test_budget_forecast_matches_the_method_recomputed(world):
+    rows = query(
+        world["warehouse"],
+        """
+        select provider_agb, year, budget_ceiling_eur, invoiced_eur, forecast_eur, utilisation_pct, signal
+        from marts.mart_budget_utilisation order by provider_agb, year""",
+    )
+    forecast = expected_forecast(world["allocations"], world["lines"])
+    invoiced = accepted_by(world["lines"], lambda ln: (ln.provider, ln.month.year))
+    assert [(r[0], r[1]) for r in rows] == sorted(forecast)
+    for provider, year, ceiling, invoiced_eur, forecast_eur, pct, signal in rows:
+        assert invoiced_eur == invoiced[(provider, year)]
+        assert abs(forecast_eur - forecast[(provider, year)]) <= Decimal("0.05"), (provider, year)
+        assert ceiling == CEILINGS.get((provider, year))
+        if ceiling is None:
+            assert (pct, signal) == (None, None)
+        else:
+            assert pct == cents(forecast_eur / ceiling * 100)
+            assert signal == (
+                "overschrijding"
+                if pct > 100
+                else "dreigende_overschrijding"
+                if pct > 95
+                else "onderbesteding"
+                if pct < 80
+                else "op_koers"
+            )
+
+
+def test_forecast_grosses_up_the_late_tail_and_counts_the_new_client(world):
+    (p1_2025,) = query(
+        world["warehouse"],
+        f"""
+        select invoiced_eur, outstanding_eur, projected_eur, forecast_eur from marts.mart_budget_utilisation
+        where provider_agb = '{P1}' and year = 2025""",
+    )
+    invoiced, outstanding, projected, forecast = p1_2025
+    # August's late tail (ck-11, ck-12) and all of September are outstanding on 30 September
+    assert outstanding > Decimal("23") * 78 + 10 * 78
+    assert forecast == invoiced + outstanding + projected
+    # without ck-05 (ended in June) but with ck-15 (started 1 September, 20 h), the allocations
+    # push the projection above the run rate of the last six months
+    months_rate = sum(i for i in range(1, 13)) * 78
+    assert projected > 3 * months_rate * Decimal("0.99")
+
+
+def test_throughput_matches_trajectories_recomputed(world):
+    rows = query(
+        world["warehouse"],
+        """
+        select municipality_code, product_category, half_year, started, started_repeat, ended,
+               ended_by_plan, running_at_end, avg_duration_days_ended, youths
+        from marts.mart_throughput order by 1, 2, 3""",
+    )
+    trajectories = expected_trajectories(world["allocations"])
+    cells: dict = defaultdict(lambda: [0, 0, 0, 0, 0, [], set()])
+    periods = sorted({half_year(d) for d in months(date(2023, 1, 1), AS_OF.replace(day=1))})
+    for t in trajectories:
+        start_cell = ("GM" + t["first"].municipality, t["category"], half_year(t["start"]))
+        cells[start_cell][0] += 1
+        cells[start_cell][1] += t["repeat"]
+        if t["end"]:
+            end_cell = ("GM" + t["last"].municipality, t["category"], half_year(t["end"]))
+            cells[end_cell][2] += 1
+            cells[end_cell][3] += t["reason"] == "31"
+            cells[end_cell][5].append((t["end"] - t["start"]).days)
+        for period in periods:
+            year, h = int(period[:4]), period[-1]
+            first = date(year, 1 if h == "1" else 7, 1)
+            last = date(year, 6, 30) if h == "1" else date(year, 12, 31)
+            cell = ("GM" + t["last"].municipality, t["category"], period)
+            if t["start"] <= last and (t["end"] is None or t["end"] > last):
+                cells[cell][4] += 1
+            if t["start"] <= last and (t["end"] is None or t["end"] >= first):
+                cells[cell][6].add(t["client"])
+    expected = []
+    for (municipality, category, period), (st, rep, en, plan, running, durations, youths) in sorted(
+        cells.items()
+    ):
+        average = (
+            Decimal(sum(durations) / len(durations)).quantize(Decimal("0.1")) if durations else None
+        )
+        expected.append(
+            (municipality, category, period, st, rep, en, plan, running, average, len(youths))
+        )
+    assert rows == expected
+    # the fixture's stories: ck-07 comes back after 2 months (a repeat), ck-06's pause is no end
+    assert ("GM0546", "45", "2024-H1", 1, 1, 0, 0, 12, None, 12) in rows
+    assert ("GM0546", "45", "2025-H1", 0, 0, 1, 1, 11, Decimal("911.0"), 12) in rows
+
+
+def test_accountability_reconciliation(world):
+    rows = query(
+        world["warehouse"],
+        """
+        select provider_agb, municipality_code, product_code, year, accountability_amount_eur,
+               invoiced_amount_eur, difference_eur, status, delivered_on_time
+        from marts.mart_accountability_reconciliation order by year, provider_agb, municipality_code""",
+    )
+    invoiced = accepted_by(
+        world["lines"], lambda ln: (ln.provider, "GM" + ln.municipality, ln.product, ln.month.year)
+    )
+    p1_leiden, p2_alphen = (
+        invoiced[(P1, "GM0546", "45A48", 2024)],
+        invoiced[(P2, "GM0484", "54001", 2024)],
+    )
+    assert rows == [
+        # 2023: nobody delivered; the due date (1 April 2024) has passed
+        (
+            P1,
+            "GM0546",
+            "45A48",
+            2023,
+            None,
+            invoiced[(P1, "GM0546", "45A48", 2023)],
+            -invoiced[(P1, "GM0546", "45A48", 2023)],
+            "geen_verantwoording",
+            False,
+        ),
+        (
+            P2,
+            "GM0484",
+            "54001",
+            2023,
+            None,
+            invoiced[(P2, "GM0484", "54001", 2023)],
+            -invoiced[(P2, "GM0484", "54001", 2023)],
+            "geen_verantwoording",
+            False,
+        ),
+        (
+            P1,
+            "GM0484",
+            "45A48",
+            2024,
+            Decimal("500.00"),
+            None,
+            Decimal("500.00"),
+            "geen_declaraties",
+            True,
+        ),
+        (
+            P1,
+            "GM0546",
+            "45A48",
+            2024,
+            p1_leiden + Decimal("0.75"),
+            p1_leiden,
+            Decimal("0.75"),
+            "akkoord",
+            True,
+        ),
+        # the corrected re-delivery replaces the first file; the first delivery (20 April) was late
+        (P2, "GM0484", "54001", 2024, p2_alphen, p2_alphen, Decimal("0.00"), "akkoord", False),
+    ]
+
+
+def test_settlement_keys_2025_on_2023(world):
+    rows = query(
+        world["warehouse"],
+        """
+        select municipality_code, year, actual_cost_eur, key_share_pct, key_based_cost_eur, settlement_eur
+        from marts.mart_settlement order by year, municipality_code""",
+    )
+    cost = accepted_by(world["lines"], lambda ln: ("GM" + ln.municipality, ln.month.year))
+    expected = []
+    for year in (2023, 2024, 2025):
+        region_then = sum(v for (m, y), v in cost.items() if y == year - 2)
+        region_now = sum(v for (m, y), v in cost.items() if y == year)
+        for municipality in ("GM0484", "GM0546"):
+            actual = cost.get((municipality, year), Decimal(0))
+            if region_then:
+                key = cost[(municipality, year - 2)] / region_then
+                based = cents(key * region_now)
+                expected.append(
+                    (
+                        municipality,
+                        year,
+                        actual,
+                        (100 * key).quantize(Decimal("0.0001")),
+                        based,
+                        actual - based,
+                    )
+                )
+            else:
+                expected.append((municipality, year, actual, None, None, None))
+    assert rows == expected
+    assert sum(r[5] for r in rows if r[1] == 2025) == 0
+
+
+def test_cost_concentration_takes_the_ten_most_expensive(world):
+    rows = query(
+        world["warehouse"],
+        """
+        select municipality_code, year, clients, total_cost_eur, top10_cost_eur, top10_share_pct
+        from marts.mart_cost_concentration order by municipality_code, year""",
+    )
+    per_client = accepted_by(
+        world["lines"], lambda ln: ("GM" + ln.municipality, ln.month.year, ln.client)
+    )
+    expected = []
+    for municipality, year in sorted({(m, y) for m, y, _ in per_client}):
+        costs = sorted(
+            (v for (m, y, _), v in per_client.items() if (m, y) == (municipality, year)),
+            reverse=True,
+        )
+        top = sum(c for c in costs[:10] if c > 0)
+        total = sum(costs)
+        expected.append(
+            (
+                municipality,
+                year,
+                sum(1 for c in costs if c > 0),
+                total,
+                top,
+                cents(100 * top / total),
+            )
+        )
+    assert rows == expected
+    # Leiden 2025: twelve clients; the two cheapest (ck-01, ck-02: 1 and 2 hours a month) fall outside the top 10
+    leiden_2025 = rows[-1]
+    assert leiden_2025[2] == 12
+    assert (
+        leiden_2025[3] - leiden_2025[4]
+        == per_client[("GM0546", 2025, "ck-01")] + per_client[("GM0546", 2025, "ck-02")]
+    )
+
+
+def test_referrers_follow_the_jw315_and_add_up_to_the_total_cost(world):
+    rows = query(
+        world["warehouse"],
+        """
+        select municipality_code, referrer_type, year, allocations, youths, cost_eur
+        from marts.mart_referrers order by municipality_code, year, referrer_type""",
+    )
+    referrer = {a.number: a.referrer or "onbekend" for a in world["allocations"]}
+    cost = accepted_by(
+        world["lines"], lambda ln: ("GM" + ln.municipality, referrer[ln.allocation], ln.month.year)
+    )
+    cells: dict = defaultdict(lambda: [0, set()])
+    for a in world["allocations"]:
+        for year in (2023, 2024, 2025):
+            if a.start <= date(year, 12, 31) and (a.end is None or a.end >= date(year, 1, 1)):
+                cell = cells[("GM" + a.municipality, referrer[a.number], year)]
+                cell[0] += 1
+                cell[1].add(a.client)
+    keys = sorted(set(cells) | set(cost), key=lambda k: (k[0], k[2], k[1]))
+    assert rows == [
+        (m, r, y, cells[(m, r, y)][0], len(cells[(m, r, y)][1]), cost.get((m, r, y), Decimal(0)))
+        for m, r, y in keys
+    ]
+    totals = query(
+        world["warehouse"],
+        """
+        select r.municipality_code, r.year, sum(r.cost_eur), max(c.total_cost_eur)
+        from marts.mart_referrers r join marts.mart_cost_concentration c using (municipality_code, year)
+        group by 1, 2""",
+    )
+    assert all(row[2] == row[3] for row in totals)

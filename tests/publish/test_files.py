@@ -1,0 +1,420 @@
+"""Publishing to municipalities: folders, suppression, privacy, Dutch CSV, atomic and idempotent runs."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from jeugdhulp.privacy.bsn import nth_test_bsn
+from jeugdhulp.publish import publish
+from jeugdhulp.publish.catalogue import DUTCH_LABELS
+from jeugdhulp.publish.warehouse import PublishError
+from jeugdhulp.settings import Settings
+from tests.support.publish_warehouse import AS_OF, CELLS, NAMES, build_warehouse
+
+MUNICIPALITIES = sorted(NAMES)
+TABLES = [
+    "mart_costs_monthly",
+    "mart_kpi_annual",
+    "mart_invoice_timeliness",
+    "mart_invoicing_completeness",
+    "mart_budget_utilisation",
+    "mart_throughput",
+    "mart_accountability_reconciliation",
+    "mart_settlement",
+    "mart_cost_concentration",
+    "mart_referrers",
+    "dq_findings_summary",
+]
+PROVIDER_LEVEL = ["mart_invoice_timeliness", "mart_budget_utilisation"]
+# Counts of persons (or of records, at least one per person), listed here independently of the code.
+PERSON_COUNTS = {
+    "clients",
+    "unique_youths",
+    "non_unique_youths",
+    "youths",
+    "started",
+    "started_repeat",
+    "ended",
+    "ended_by_plan",
+    "running_at_end",
+    "allocations",
+    "lines",
+    "expected_care_months",
+}
+
+
+def settings_for(data_dir: Path, dsn: str | None = None) -> Settings:
+    return Settings(data_dir=data_dir, as_of=AS_OF, pseudonym_key=None, postgres_dsn=dsn)
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("publish")
+    build_warehouse(data_dir / "warehouse" / "warehouse.duckdb")
+    report = publish(settings_for(data_dir))
+    return data_dir, report
+
+
+def read(path: Path) -> pa.Table:
+    return pq.read_table(path)
+
+
+def rows(path: Path) -> list[dict]:
+    return read(path).to_pylist()
+
+
+def passes_11_proef(digits: str) -> bool:
+    total = sum(weight * int(d) for weight, d in zip((9, 8, 7, 6, 5, 4, 3, 2, -1), digits))
+    return digits != "000000000" and total % 11 == 0
+
+
+def every_published_file(published_dir: Path) -> list[Path]:
+    return sorted(
+        path for path in published_dir.rglob("*") if path.is_file() and path.name != ".publish.lock"
+    )
+
+
+def file_text(path: Path) -> str:
+    """All text a reader could see: CSV/HTML as is, Parquet as column names and values."""
+    if path.suffix == ".parquet":
+        table = read(path)
+        values = [str(v) for column in table.columns for v in column.to_pylist()]
+        return "\n".join(table.column_names + values)
+    return path.read_text(encoding="utf-8-sig")
+
+
+def test_every_target_gets_parquet_csv_and_a_report(published):
+    data_dir, report = published
+    out = data_dir / "published"
+    assert report.municipalities == MUNICIPALITIES
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == MUNICIPALITIES + [
+        "regio"
+    ]
+    expected = sorted([f"{t}.{ext}" for t in TABLES for ext in ("csv", "parquet")] + ["index.html"])
+    for folder in ["regio", *MUNICIPALITIES]:
+        assert sorted(p.name for p in (out / folder).iterdir()) == expected, folder
+    assert report.skipped_marts == {}
+    assert not report.postgres
+    assert len(report.paths) == 5 * len(expected)
+    assert "Jeugdhulp in Leiden" in (out / "GM0546" / "index.html").read_text(encoding="utf-8")
+
+
+def test_a_municipality_folder_holds_only_its_own_rows(published):
+    data_dir, _ = published
+    out = data_dir / "published"
+    for code in MUNICIPALITIES:
+        for table in TABLES:
+            if table in PROVIDER_LEVEL:
+                continue
+            found = {row["municipality_code"] for row in rows(out / code / f"{table}.parquet")}
+            assert found <= {code}, (code, table, found)
+        # provider-level marts: only the providers that invoiced this municipality
+        own_providers = {provider for (m, provider, _) in CELLS if m == code}
+        for table in PROVIDER_LEVEL:
+            found = {row["provider_agb"] for row in rows(out / code / f"{table}.parquet")}
+            assert found == own_providers, (code, table)
+    assert {
+        r["provider_agb"] for r in rows(out / "GM1884" / "mart_invoice_timeliness.parquet")
+    } == {"22222222"}
+    regio_costs = rows(out / "regio" / "mart_costs_monthly.parquet")
+    assert {row["municipality_code"] for row in regio_costs} == set(MUNICIPALITIES)
+    # every row reaches its own municipality's folder once: the folders partition the region set
+    total = sum(read(out / code / "mart_costs_monthly.parquet").num_rows for code in MUNICIPALITIES)
+    assert total == len(regio_costs) == 210
+
+
+def test_no_client_key_and_no_bsn_in_any_published_file(published):
+    data_dir, _ = published
+    files = every_published_file(data_dir / "published")
+    assert files
+    for path in files:
+        text = file_text(path)
+        assert "client_key" not in text.lower(), path
+        assert "a" * 32 not in text, path  # the fabricated client_key value of fct_invoice_lines
+        for number in re.findall(r"(?<!\d)\d{9}(?!\d)", text):
+            assert not passes_11_proef(number), (path, number)
+        if path.suffix == ".parquet":
+            assert not [
+                c for c in read(path).column_names if c == "client_key" or "bsn" in c.lower()
+            ]
+    assert not any("fct_invoice_lines" in p.name for p in files)
+
+
+def test_no_published_person_count_is_between_1_and_4(published):
+    data_dir, _ = published
+    checked = 0
+    for path in (data_dir / "published").rglob("*.parquet"):
+        table = read(path)
+        for column in PERSON_COUNTS & set(table.column_names):
+            for value in table.column(column).to_pylist():
+                assert value is None or value == 0 or value >= 5, (path, column, value)
+                checked += 1
+    assert checked > 500
+
+
+def test_a_suppressed_count_takes_its_amounts_along(published):
+    data_dir, report = published
+    out = data_dir / "published"
+    # 2 clients at Woonhuis De Linde in Leiden: count, amount and volume all hidden
+    linde = [
+        r
+        for r in rows(out / "GM0546" / "mart_costs_monthly.parquet")
+        if r["provider_agb"] == "33333333"
+    ]
+    assert len(linde) == 21 and all(
+        r["clients"] is r["amount_eur"] is r["volume"] is None for r in linde
+    )
+    big = [
+        r
+        for r in rows(out / "GM0546" / "mart_costs_monthly.parquet")
+        if r["provider_agb"] == "11111111"
+    ]
+    assert big[0]["clients"] == 40 and big[0]["amount_eur"] == Decimal("24960.00")
+    # Zoeterwoude 2024: 4 unique youths, so the whole KPI row goes, except the number of months seen
+    kpi = {r["year"]: r for r in rows(out / "GM0638" / "mart_kpi_annual.parquet")}
+    assert kpi[2024]["months_observed"] == 12
+    assert all(
+        v is None
+        for k, v in kpi[2024].items()
+        if k not in ("municipality_code", "year", "months_observed")
+    )
+    assert kpi[2025]["unique_youths"] == 9 and kpi[2025]["total_cost_eur"] == Decimal("40000.00")
+    # 13 clients: top-10 shown would reveal the other 3 clients' cost as total − top-10
+    concentration = rows(out / "GM0534" / "mart_cost_concentration.parquet")[0]
+    assert concentration["clients"] == 13 and concentration["total_cost_eur"] == Decimal("98765.40")
+    assert concentration["top10_cost_eur"] is None and concentration["top10_share_pct"] is None
+    # throughput: single counts go one by one; 0 is shown; a small `ended` takes its duration along
+    throughput = {
+        (r["product_category"], r["half_year"]): r
+        for r in rows(out / "GM0546" / "mart_throughput.parquet")
+    }
+    first = throughput[("45", "2024-H1")]
+    assert (
+        first["started"],
+        first["started_repeat"],
+        first["ended"],
+        first["avg_duration_days_ended"],
+    ) == (12, None, 10, 180.5)
+    assert throughput[("54", "2025-H1")]["started_repeat"] == 0
+    zoeterwoude = rows(out / "GM0638" / "mart_throughput.parquet")[0]
+    assert (zoeterwoude["youths"], zoeterwoude["started"], zoeterwoude["ended"]) == (6, None, 0)
+    # provider-level amounts need 5 clients in some cost cell (rule 2); the ceiling and signal stay
+    budget = {
+        (r["provider_agb"], r["year"]): r
+        for r in rows(out / "regio" / "mart_budget_utilisation.parquet")
+    }
+    assert (
+        budget[("33333333", 2025)]["invoiced_eur"] is None
+        and budget[("33333333", 2025)]["utilisation_pct"] is None
+    )
+    assert budget[("33333333", 2025)]["budget_ceiling_eur"] == Decimal("250000.00")
+    assert budget[("11111111", 2025)]["invoiced_eur"] == Decimal("312624.00")
+    settlement = {r["year"]: r for r in rows(out / "GM1884" / "mart_settlement.parquet")}
+    assert (
+        settlement[2025]["actual_cost_eur"] is None and settlement[2025]["settlement_eur"] is None
+    )
+    assert settlement[2025]["key_based_cost_eur"] is not None
+    timeliness = [
+        r
+        for r in rows(out / "regio" / "mart_invoice_timeliness.parquet")
+        if r["provider_agb"] == "33333333"
+    ]
+    assert all(
+        r["lines"] is None and r["amount_eur"] is None and r["late_share"] is None
+        for r in timeliness
+    )
+
+
+def test_the_suppressed_cell_count_is_the_number_of_values_hidden(published, tmp_path):
+    data_dir, report = published
+    con = duckdb.connect(str(data_dir / "warehouse" / "warehouse.duckdb"), read_only=True)
+    hidden = 0
+    for table in TABLES[:-1]:
+        published_table = read(data_dir / "published" / "regio" / f"{table}.parquet")
+        for column in published_table.column_names:
+            source_nulls = con.execute(
+                f"SELECT count(*) - count({column}) FROM marts.{table}"
+            ).fetchone()[0]
+            hidden += published_table.column(column).null_count - source_nulls
+    con.close()
+    assert hidden == report.suppressed_cells == sum(report.suppressed_cells_per_mart.values())
+    assert (
+        report.suppressed_cells_per_mart["mart_costs_monthly"] == 5 * 21 * 3
+    )  # 5 small cells × 21 months
+
+
+def _parse(text: str, data_type: pa.DataType):
+    """Read a Dutch-Excel CSV field the way a controller's tool would."""
+    if text == "":
+        return None
+    if pa.types.is_decimal(data_type):
+        return Decimal(text.replace(",", "."))
+    if pa.types.is_floating(data_type):
+        return float(text.replace(",", "."))
+    if pa.types.is_integer(data_type):
+        return int(text)
+    if pa.types.is_boolean(data_type):
+        return {"ja": True, "nee": False}[text]
+    if pa.types.is_date(data_type):
+        return date.fromisoformat(text)
+    return text
+
+
+def test_csv_reads_back_with_semicolon_decimal_comma_and_bom(published):
+    data_dir, _ = published
+    compared = 0
+    for folder in ["regio", *MUNICIPALITIES]:
+        for table_name in TABLES:
+            raw = (data_dir / "published" / folder / f"{table_name}.csv").read_bytes()
+            assert raw.startswith(b"\xef\xbb\xbf")
+            records = list(
+                csv.reader(io.StringIO(raw[3:].decode("utf-8"), newline=""), delimiter=";")
+            )
+            table = read(data_dir / "published" / folder / f"{table_name}.parquet")
+            assert records[0] == [DUTCH_LABELS[c] for c in table.column_names]
+            assert len(records) - 1 == table.num_rows
+            for record, expected in zip(records[1:], table.to_pylist()):
+                for field, text in zip(table.schema, record):
+                    value = _parse(text, field.type)
+                    if pa.types.is_floating(field.type) and value is not None:
+                        assert value == pytest.approx(expected[field.name], abs=5e-7)
+                    else:
+                        assert value == expected[field.name], (folder, table_name, field.name, text)
+                    compared += 1
+    assert compared > 5000
+    costs = (data_dir / "published" / "GM0546" / "mart_costs_monthly.csv").read_text(
+        encoding="utf-8-sig"
+    )
+    assert (
+        costs.splitlines()[1] == "GM0546;11111111;45;45A48;ambulant;2024-01-01;24960,00;320,00;40"
+    )
+    reconciliation = (
+        data_dir / "published" / "GM0546" / "mart_accountability_reconciliation.csv"
+    ).read_text(encoding="utf-8-sig")
+    assert "-250,00;verschil;ja" in reconciliation
+
+
+def test_region_set_is_suppressed_too(published):
+    data_dir, _ = published
+    costs = rows(data_dir / "published" / "regio" / "mart_costs_monthly.parquet")
+    small = [r for r in costs if r["municipality_code"] == "GM1884"]
+    assert small and all(r["clients"] is None and r["amount_eur"] is None for r in small)
+
+
+def test_dq_findings_reach_municipalities_only_as_counts_per_rule(published):
+    data_dir, _ = published
+    out = data_dir / "published"
+    table = read(out / "GM0546" / "dq_findings_summary.parquet")
+    assert table.column_names == [
+        "municipality_code",
+        "provider_agb",
+        "rule_id",
+        "severity",
+        "findings",
+    ]
+    assert table.to_pylist() == [
+        {
+            "municipality_code": "GM0546",
+            "provider_agb": "11111111",
+            "rule_id": "0611",
+            "severity": "warn",
+            "findings": 1,
+        },
+        {
+            "municipality_code": "GM0546",
+            "provider_agb": "22222222",
+            "rule_id": "9346",
+            "severity": "error",
+            "findings": 2,
+        },
+    ]
+    regio = rows(out / "regio" / "dq_findings_summary.parquet")
+    assert sum(r["findings"] for r in regio) == 6
+    for path in every_published_file(out):
+        assert "landing/ijw" not in file_text(path) and "ref-1" not in file_text(path)
+
+
+def _hashes(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_republishing_the_same_marts_gives_the_same_bytes(published):
+    data_dir, _ = published
+    before = _hashes(data_dir / "published")
+    again = publish(settings_for(data_dir))
+    assert _hashes(data_dir / "published") == before
+    assert again.changed_folders == []
+
+
+def test_a_run_swaps_folders_whole_keeps_foreign_entries_and_retires_stale_ones(tmp_path):
+    warehouse = build_warehouse(tmp_path / "warehouse" / "warehouse.duckdb")
+    first = publish(settings_for(tmp_path))
+    assert first.changed_folders == ["regio", *MUNICIPALITIES]
+    docs = tmp_path / "published" / "regio" / "kwaliteit"
+    docs.mkdir()
+    (docs / "index.html").write_text("Data Docs")
+    (tmp_path / "published" / "GM9999").mkdir()
+    (tmp_path / "published" / "GM9999" / "mart_costs_monthly.csv").write_text("old")
+    con = duckdb.connect(str(warehouse))
+    con.execute(
+        "UPDATE marts.mart_referrers SET cost_eur = cost_eur + 1 WHERE municipality_code = 'GM0546'"
+    )
+    con.close()
+    second = publish(settings_for(tmp_path))
+    assert second.changed_folders == ["regio", "GM0546"]
+    assert second.removed_folders == ["GM9999"]
+    assert (docs / "index.html").read_text() == "Data Docs"
+    hidden = [p.name for p in (tmp_path / "published").iterdir() if p.name.startswith(".")]
+    assert hidden == [".publish.lock"]  # no staging or retired folders left behind
+    referrers = rows(tmp_path / "published" / "GM0546" / "mart_referrers.parquet")
+    assert referrers[0]["cost_eur"] == Decimal("250001.00")
+
+
+def test_absent_marts_are_skipped_and_said_so_and_names_fall_back_to_codes(tmp_path):
+    missing = {"mart_settlement", "mart_budget_utilisation", "mart_throughput"}
+    build_warehouse(tmp_path / "warehouse" / "warehouse.duckdb", omit=missing, names=False)
+    report = publish(settings_for(tmp_path))
+    assert set(report.skipped_marts) == missing
+    assert "does not exist" in report.skipped_marts["mart_settlement"]
+    names = {p.name for p in (tmp_path / "published" / "GM0546").iterdir()}
+    assert "mart_settlement.csv" not in names and "mart_costs_monthly.csv" in names
+    html = (tmp_path / "published" / "GM0546" / "index.html").read_text(encoding="utf-8")
+    assert "Nog niet beschikbaar in deze publicatie" in html
+    assert "<code>mart_settlement</code>" in html
+    assert "budgetbenutting per aanbieder is nog niet beschikbaar" in html
+    assert 'data-chart="kosten-cumulatief"' in html  # what exists is still shown
+    assert "Jeugdhulp in GM0546" in html and "AGB 11111111" in html  # no name lookups
+
+
+def test_stray_identifying_columns_are_never_published(tmp_path):
+    warehouse = build_warehouse(tmp_path / "warehouse" / "warehouse.duckdb")
+    bsn = nth_test_bsn(3)
+    con = duckdb.connect(str(warehouse))
+    con.execute("ALTER TABLE marts.mart_referrers ADD COLUMN client_key VARCHAR DEFAULT 'k-123'")
+    con.execute(f"ALTER TABLE marts.mart_referrers ADD COLUMN youth_bsn VARCHAR DEFAULT '{bsn}'")
+    con.close()
+    report = publish(settings_for(tmp_path))
+    assert any("client_key" in note and "youth_bsn" in note for note in report.notes)
+    for path in every_published_file(tmp_path / "published"):
+        text = file_text(path)
+        assert bsn not in text and "k-123" not in text and "youth_bsn" not in text, path
+
+
+def test_without_a_warehouse_the_error_says_what_to_do(tmp_path):
+    with pytest.raises(PublishError, match="no warehouse at .*jeugdhulp run"):
+        publish(settings_for(tmp_path))

@@ -1,0 +1,405 @@
+"""Fabricated contract marts (CONTRACT §3) in a DuckDB file, for the publishing tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+AS_OF = date(2025, 10, 15)
+MONTHS = [
+    date(year, month, 1)
+    for year in (2024, 2025)
+    for month in range(1, 13)
+    if date(year, month, 1) <= date(2025, 9, 1)
+]
+
+NAMES = {
+    "GM0546": "Leiden",
+    "GM0534": "Hillegom",
+    "GM0638": "Zoeterwoude",
+    "GM1884": "Kaag en Braassem",
+}
+PROVIDERS = {
+    "11111111": "Jeugdzorg Rijnland",
+    "22222222": "Kind & GGZ Holland",
+    "33333333": "Woonhuis De Linde",
+    "44444444": "Dyslexiepraktijk Leiden",
+}
+PRODUCTS = {  # product_code: (category, segment, unit volume per client per month, tariff)
+    "45A48": ("45", "ambulant", Decimal("8"), Decimal("78.00")),
+    "54001": ("54", "jeugd-ggz", Decimal("6"), Decimal("131.40")),
+    "44A27": ("44", "verblijf", Decimal("30"), Decimal("195.91")),
+}
+# (municipality, provider, product) → clients per month: Leiden large, Kaag en Braassem tiny
+CELLS = {
+    ("GM0546", "11111111", "45A48"): 40,
+    ("GM0546", "22222222", "54001"): 12,
+    ("GM0546", "33333333", "44A27"): 2,
+    ("GM0546", "44444444", "45A48"): 7,
+    ("GM0534", "11111111", "45A48"): 9,
+    ("GM0534", "22222222", "54001"): 3,
+    ("GM0534", "33333333", "44A27"): 1,
+    ("GM0638", "11111111", "45A48"): 6,
+    ("GM0638", "22222222", "54001"): 4,
+    ("GM1884", "22222222", "54001"): 2,
+}
+CENT = Decimal("0.01")
+
+
+def money(value: Decimal | float | int) -> Decimal:
+    return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def clients_in(cell: tuple[str, str, str], month: date) -> int:
+    base = CELLS[cell]
+    return base + 1 if base >= 5 and month.month % 4 == 0 else base
+
+
+def cost_rows() -> list[tuple]:
+    rows = []
+    for cell in CELLS:
+        municipality, provider, product = cell
+        category, segment, volume, tariff = PRODUCTS[product]
+        for month in MONTHS:
+            clients = clients_in(cell, month)
+            amount = money(clients * volume * tariff)
+            rows.append(
+                (
+                    municipality,
+                    provider,
+                    category,
+                    product,
+                    segment,
+                    month,
+                    amount,
+                    money(clients * volume),
+                    clients,
+                )
+            )
+    return rows
+
+
+KPI = {  # (municipality, year): unique, non-unique, care months, total cost, intensity
+    ("GM0546", 2024): (58, 61, 700, Decimal("612345.67"), 7.5),
+    ("GM0546", 2025): (60, 63, 540, Decimal("498765.43"), 7.8),
+    ("GM0534", 2024): (13, 13, 150, Decimal("98765.40"), 6.0),
+    ("GM0534", 2025): (12, 13, 110, Decimal("77777.77"), 6.1),
+    ("GM0638", 2024): (4, 5, 45, Decimal("21000.00"), 5.5),
+    ("GM0638", 2025): (9, 10, 80, Decimal("40000.00"), 5.9),
+    ("GM1884", 2024): (2, 2, 20, Decimal("15000.00"), 6.0),
+    ("GM1884", 2025): (2, 2, 18, Decimal("14000.00"), 6.0),
+}
+
+THROUGHPUT = {  # (municipality, category, half): youths, started, repeat, ended, by plan, running, duration
+    ("GM0546", "45", "2024-H1"): (45, 12, 3, 10, 7, 35, 180.5),
+    ("GM0546", "45", "2024-H2"): (47, 11, 2, 13, 9, 33, 171.0),
+    ("GM0546", "45", "2025-H1"): (48, 14, 5, 9, 6, 39, 165.25),
+    ("GM0546", "54", "2025-H1"): (12, 5, 0, 6, 4, 6, 240.0),
+    ("GM0534", "45", "2025-H1"): (9, 3, 1, 5, 5, 4, 150.0),
+    ("GM0638", "45", "2025-H1"): (6, 2, 0, 0, 0, 6, None),
+    ("GM1884", "54", "2025-H1"): (2, 1, 0, 1, 1, 1, 90.0),
+}
+
+CONCENTRATION = {  # (municipality, year): clients, total cost, top-10 cost
+    ("GM0546", 2024): (58, Decimal("612345.67"), Decimal("214320.98")),
+    ("GM0534", 2024): (13, Decimal("98765.40"), Decimal("90123.45")),
+    ("GM0638", 2024): (4, Decimal("21000.00"), Decimal("21000.00")),
+    ("GM1884", 2024): (2, Decimal("15000.00"), Decimal("15000.00")),
+}
+
+REFERRERS = {  # (municipality, referrer, year): allocations, youths, cost
+    ("GM0546", "01", 2025): (40, 35, Decimal("250000.00")),
+    ("GM0546", "02", 2025): (22, 20, Decimal("150000.50")),
+    ("GM0546", "08", 2025): (3, 3, Decimal("98000.00")),
+    ("GM0534", "01", 2025): (12, 11, Decimal("70000.00")),
+    ("GM0638", "02", 2025): (6, 4, Decimal("20000.00")),
+}
+
+BUDGET_CEILINGS = {
+    "11111111": Decimal("900000.00"),
+    "22222222": Decimal("250000.00"),
+    "33333333": Decimal("250000.00"),
+    "44444444": Decimal("80000.00"),
+}
+KEY_SHARES = {
+    "GM0546": Decimal("70.5"),
+    "GM0534": Decimal("15.25"),
+    "GM0638": Decimal("9.25"),
+    "GM1884": Decimal("5.0"),
+}
+
+DDL = {
+    "mart_costs_monthly": "municipality_code VARCHAR, provider_agb VARCHAR, product_category VARCHAR, "
+    "product_code VARCHAR, segment VARCHAR, service_month DATE, "
+    "amount_eur DECIMAL(18,2), volume DECIMAL(18,2), clients BIGINT",
+    "mart_kpi_annual": "municipality_code VARCHAR, year INTEGER, unique_youths BIGINT, "
+    "non_unique_youths BIGINT, care_months BIGINT, avg_months_per_youth DOUBLE, "
+    "total_cost_eur DECIMAL(18,2), avg_cost_per_youth_month DECIMAL(18,2), "
+    "intensity_hours_per_month DOUBLE, months_observed INTEGER, "
+    "total_cost_annualised_eur DECIMAL(18,2), care_months_annualised DOUBLE",
+    "mart_invoice_timeliness": "provider_agb VARCHAR, service_month DATE, lines BIGINT, "
+    "amount_eur DECIMAL(18,2), late_lines BIGINT, "
+    "late_amount_eur DECIMAL(18,2), late_share DOUBLE, "
+    "median_lag_days DOUBLE, p90_lag_days DOUBLE",
+    "mart_invoicing_completeness": "provider_agb VARCHAR, municipality_code VARCHAR, "
+    "service_month DATE, expected_care_months BIGINT, "
+    "invoiced_care_months BIGINT, missing_care_months BIGINT, "
+    "completeness_pct DOUBLE",
+    "mart_budget_utilisation": "provider_agb VARCHAR, year INTEGER, budget_ceiling_eur DECIMAL(18,2), "
+    "invoiced_eur DECIMAL(18,2), forecast_eur DECIMAL(18,2), "
+    "utilisation_pct DOUBLE, signal VARCHAR",
+    "mart_throughput": "municipality_code VARCHAR, product_category VARCHAR, half_year VARCHAR, "
+    "started BIGINT, started_repeat BIGINT, ended BIGINT, ended_by_plan BIGINT, "
+    "running_at_end BIGINT, avg_duration_days_ended DOUBLE, youths BIGINT",
+    "mart_accountability_reconciliation": "provider_agb VARCHAR, municipality_code VARCHAR, "
+    "product_code VARCHAR, year INTEGER, "
+    "accountability_amount_eur DECIMAL(18,2), "
+    "invoiced_amount_eur DECIMAL(18,2), "
+    "difference_eur DECIMAL(18,2), status VARCHAR, "
+    "delivered_on_time BOOLEAN",
+    "mart_settlement": "municipality_code VARCHAR, year INTEGER, actual_cost_eur DECIMAL(18,2), "
+    "key_share_pct DECIMAL(9,4), key_based_cost_eur DECIMAL(18,2), "
+    "settlement_eur DECIMAL(18,2)",
+    "mart_cost_concentration": "municipality_code VARCHAR, year INTEGER, clients BIGINT, "
+    "total_cost_eur DECIMAL(18,2), top10_cost_eur DECIMAL(18,2), "
+    "top10_share_pct DOUBLE",
+    "mart_referrers": "municipality_code VARCHAR, referrer_type VARCHAR, year INTEGER, "
+    "allocations BIGINT, youths BIGINT, cost_eur DECIMAL(18,2)",
+    "dq_findings": "rule_id VARCHAR, severity VARCHAR, provider_agb VARCHAR, "
+    "municipality_code VARCHAR, source_file VARCHAR, record_ref VARCHAR, message VARCHAR",
+    "fct_invoice_lines": "provider_agb VARCHAR, municipality_code VARCHAR, declaration_number VARCHAR, "
+    "reference_number VARCHAR, previous_reference_number VARCHAR, "
+    "client_key VARCHAR, allocation_number VARCHAR, product_category VARCHAR, "
+    "product_code VARCHAR, service_month DATE, volume DECIMAL(18,2), "
+    "unit VARCHAR, tariff_eur DECIMAL(18,2), amount_eur DECIMAL(18,2), "
+    "declaration_date DATE, is_rejected BOOLEAN, lag_days INTEGER, "
+    "is_late BOOLEAN",
+}
+
+
+def _costs_by(rows: list[tuple], key) -> dict:
+    totals: dict = {}
+    for row in rows:
+        totals[key(row)] = totals.get(key(row), Decimal(0)) + row[6]
+    return totals
+
+
+def mart_rows() -> dict[str, list[tuple]]:
+    costs = cost_rows()
+    rows: dict[str, list[tuple]] = {"mart_costs_monthly": costs}
+
+    kpi = []
+    for (municipality, year), (unique, non_unique, months, total, intensity) in KPI.items():
+        observed = 9 if year == 2025 else 12
+        annual_cost = money(total * 12 / observed) if observed < 12 else None
+        annual_months = months * 12 / observed if observed < 12 else None
+        kpi.append(
+            (
+                municipality,
+                year,
+                unique,
+                non_unique,
+                months,
+                round(months / non_unique, 4),
+                total,
+                money(total / months),
+                intensity,
+                observed,
+                annual_cost,
+                annual_months,
+            )
+        )
+    rows["mart_kpi_annual"] = kpi
+
+    timeliness = []
+    late_rate = {"11111111": 10, "22222222": 30, "33333333": 34, "44444444": 0}
+    for provider in PROVIDERS:
+        for month in MONTHS:
+            cells = [row for row in costs if row[1] == provider and row[5] == month]
+            lines = sum(row[8] for row in cells)
+            amount = sum((row[6] for row in cells), Decimal(0))
+            late = lines * late_rate[provider] // 100
+            late_amount = money(amount * late / lines)
+            timeliness.append(
+                (
+                    provider,
+                    month,
+                    lines,
+                    amount,
+                    late,
+                    late_amount,
+                    round(late / lines, 4),
+                    21.0,
+                    48.5,
+                )
+            )
+    rows["mart_invoice_timeliness"] = timeliness
+
+    completeness = []
+    for (municipality, provider, product), _ in CELLS.items():
+        for month in MONTHS:
+            if month.year == 2025 and month.month <= 8:
+                expected = clients_in((municipality, provider, product), month)
+                missing = 1 if provider == "22222222" else 0
+                completeness.append(
+                    (
+                        provider,
+                        municipality,
+                        month,
+                        expected,
+                        expected - missing,
+                        missing,
+                        round(100 * (expected - missing) / expected, 2),
+                    )
+                )
+    rows["mart_invoicing_completeness"] = completeness
+
+    invoiced = _costs_by(costs, lambda row: (row[1], row[5].year))
+    budget = []
+    for provider, ceiling in BUDGET_CEILINGS.items():
+        for year in (2024, 2025):
+            spent = invoiced[(provider, year)]
+            forecast = money(spent * 12 / 9 * Decimal("1.05")) if year == 2025 else spent
+            pct = round(float(forecast / ceiling * 100), 2)
+            signal = (
+                "overschrijding"
+                if pct > 100
+                else "dreigende_overschrijding"
+                if pct > 95
+                else "onderbesteding"
+                if pct < 80
+                else "op_koers"
+            )
+            budget.append((provider, year, ceiling, spent, forecast, pct, signal))
+    rows["mart_budget_utilisation"] = budget
+
+    rows["mart_throughput"] = [
+        (m, c, h, started, repeat, ended, by_plan, running, duration, youths)
+        for (m, c, h), (
+            youths,
+            started,
+            repeat,
+            ended,
+            by_plan,
+            running,
+            duration,
+        ) in THROUGHPUT.items()
+    ]
+
+    by_cell_year = _costs_by(costs, lambda row: (row[1], row[0], row[3], row[5].year))
+    reconciliation = []
+    for (provider, municipality, product, year), amount in sorted(by_cell_year.items()):
+        if year == 2024:
+            difference = Decimal("0.50") if provider != "22222222" else Decimal("-250.00")
+            status = "akkoord" if abs(difference) <= 1 else "verschil"
+            reconciliation.append(
+                (
+                    provider,
+                    municipality,
+                    product,
+                    year,
+                    amount + difference,
+                    amount,
+                    difference,
+                    status,
+                    provider != "33333333",
+                )
+            )
+    rows["mart_accountability_reconciliation"] = reconciliation
+
+    by_municipality_year = _costs_by(costs, lambda row: (row[0], row[5].year))
+    regional = _costs_by(costs, lambda row: row[5].year)
+    settlement = []
+    for (municipality, year), actual in sorted(by_municipality_year.items()):
+        share = KEY_SHARES[municipality]
+        key_based = money(regional[year] * share / 100)
+        settlement.append((municipality, year, actual, share, key_based, actual - key_based))
+    rows["mart_settlement"] = settlement
+
+    rows["mart_cost_concentration"] = [
+        (m, y, clients, total, top10, round(float(top10 / total * 100), 2))
+        for (m, y), (clients, total, top10) in CONCENTRATION.items()
+    ]
+    rows["mart_referrers"] = [
+        (m, r, y, allocations, youths, cost)
+        for (m, r, y), (allocations, youths, cost) in REFERRERS.items()
+    ]
+    rows["dq_findings"] = [
+        ("9346", "error", "22222222", "GM0546", "landing/ijw/a.xml", "ref-1", "bedrag 10 ≠ 2 × 4"),
+        ("9346", "error", "22222222", "GM0546", "landing/ijw/a.xml", "ref-2", "bedrag 11 ≠ 2 × 4"),
+        ("9346", "error", "22222222", "GM0534", "landing/ijw/b.xml", "ref-3", "bedrag 12 ≠ 2 × 4"),
+        ("0611", "warn", "11111111", "GM0546", "landing/ijw/c.xml", "ref-4", "tarief 80 ≠ 78"),
+        ("8214", "warn", "33333333", "GM0638", "landing/ijw/d.xml", "ref-5", "gat in periodes"),
+        ("file_unreadable", "error", None, None, "landing/reference/x.csv", None, "geen header"),
+    ]
+    rows["fct_invoice_lines"] = [
+        (
+            "22222222",
+            "GM0546",
+            "D1",
+            "R1",
+            None,
+            "a" * 32,
+            "T1",
+            "54",
+            "54001",
+            date(2025, 1, 1),
+            Decimal("6"),
+            "04",
+            Decimal("131.40"),
+            Decimal("788.40"),
+            date(2025, 2, 3),
+            False,
+            3,
+            False,
+        ),
+    ]
+    return rows
+
+
+def build_warehouse(path: Path, *, omit: Iterable[str] = (), names: bool = True) -> Path:
+    """A warehouse.duckdb with schema `marts` (all contract marts but `omit`) and name lookups."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    omit = set(omit)
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("CREATE SCHEMA marts")
+        for table, rows in mart_rows().items():
+            if table in omit:
+                continue
+            con.execute(f"CREATE TABLE marts.{table} ({DDL[table]})")
+            if rows:
+                # one columnar insert: row-by-row executemany takes seconds
+                batch = pa.table(
+                    {f"c{i}": pa.array(list(column)) for i, column in enumerate(zip(*rows))}
+                )
+                con.register("batch", batch)
+                con.execute(f"INSERT INTO marts.{table} SELECT * FROM batch")
+                con.unregister("batch")
+        if names:
+            con.execute("CREATE SCHEMA seeds")
+            con.execute(
+                "CREATE TABLE seeds.municipalities (municipality_code VARCHAR, "
+                "municipality_name VARCHAR)"
+            )
+            con.executemany(
+                "INSERT INTO seeds.municipalities VALUES (?, ?)",
+                [(code[2:], name) for code, name in NAMES.items()] + [("0626", "Voorschoten")],
+            )
+            con.execute("CREATE SCHEMA staging")
+            con.execute(
+                "CREATE TABLE staging.stg_reference__providers (agb_code VARCHAR, "
+                "name VARCHAR, contract_type VARCHAR)"
+            )
+            con.executemany(
+                "INSERT INTO staging.stg_reference__providers VALUES (?, ?, 'raamcontract')",
+                list(PROVIDERS.items()),
+            )
+    finally:
+        con.close()
+    return path

@@ -141,7 +141,7 @@ def test_kpi_annual_matches_independent_calculation(tiny_run):
 
 
 def test_invoice_timeliness_matches_independent_calculation(tiny_run):
-    from independent import month_end, next_month_end
+    from tests.support.independent import month_end, next_month_end
 
     landed = read_archive(tiny_run.data_dir / "archive" / "ijw")
     expected: dict = {}
@@ -282,7 +282,7 @@ def test_ingestion_killed_mid_file_then_rerun_gives_the_uninterrupted_marts(tiny
     )
     assert generated.returncode == 0, generated.stderr
     # The test-only hook makes ingestion os._exit() with a transaction's rows written but not
-    # committed; tests/test_ingest_crash.py covers the other crash points on the raw tables.
+    # committed; tests/ingest/test_crash.py covers the other crash points on the raw tables.
     crashed = run_cli(["run"], {**env, "JEUGDHULP_TEST_CRASH_AT": "before-commit:1"})
     assert crashed.returncode != 0 and "jeugdhulp run" not in crashed.stdout
     resumed = run_cli(["run"], env)

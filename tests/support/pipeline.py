@@ -11,9 +11,19 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared"
-# The official iJw 3.2 schemas and samples (beside the repository, not in it): tests that need
-# them skip when they are absent.
-IJW_SHARED = SHARED / "ijw-3.2"
+
+
+def _official_ijw_folder() -> Path:
+    """The official iJw 3.2 schemas and samples: not in the repository (they are the standard's,
+    not ours). JEUGDHULP_IJW_SHARED names the folder; else the `shared/ijw-3.2` beside this
+    checkout or beside the project's workspace. Tests that need them skip when none exists."""
+    named = os.environ.get("JEUGDHULP_IJW_SHARED")
+    candidates = [Path(named)] if named else []
+    candidates += [SHARED / "ijw-3.2", Path("/work/shared/ijw-3.2")]
+    return next((c for c in candidates if (c / "xsd").is_dir()), candidates[0])
+
+
+IJW_SHARED = _official_ijw_folder()
 JEUGDHULP = Path(sys.executable).parent / "jeugdhulp"
 TINY_AS_OF = "2026-10-15"
 TINY_SEED = 7

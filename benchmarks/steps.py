@@ -54,7 +54,7 @@ def floor(warehouse: str, as_of: str) -> dict:
 
 def gx(warehouse: str, suite: str) -> dict:
     """One Great Expectations suite as the quality check runs it (read the table, validate)."""
-    from jeugdhulp.quality.gx_runner import validate_table
+    from jeugdhulp.quality.validation import validate_table
 
     started = time.perf_counter()
     result = validate_table(Path(warehouse), suite)

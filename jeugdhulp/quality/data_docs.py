@@ -1,4 +1,4 @@
-"""Great Expectations Data Docs for the service organisation, in `published/regio/kwaliteit/`.
+"""Builds the offline Great Expectations Data Docs site in `published/regio/kwaliteit/`.
 
 GX renders a page per suite and per validation result into a filesystem site. Its pages load
 Bootstrap, jQuery and a logo from the internet, and its index is filled in by that JavaScript, so
@@ -7,7 +7,7 @@ small local stylesheet is linked, and the index is rewritten as plain HTML (in D
 published text). The latest result of every suite is also kept as JSON under `results/`, so the
 site can be rebuilt from results validated in an earlier step of the same run.
 
-A raw table is validated incrementally (gx_runner.py): its page shows the rows validated last
+A raw table is validated incrementally (watermarks.py): its page shows the rows validated last
 (the new rows of that run, with their `ingested_seq` range), and a run without new rows keeps the
 page of the run before. The result of a batched validation is combined into one GX result per
 suite before it is saved, so every suite still has one validation page.
@@ -24,8 +24,9 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from jeugdhulp.quality.gx_runner import SCOPE_NEW_ROWS, SuiteResult, gx_context
-from jeugdhulp.quality.suites import SUITES_DIR, load_suite
+from jeugdhulp.quality.results import SCOPE_NEW_ROWS, SuiteResult
+from jeugdhulp.quality.suites import SUITES_DIR, load_suite, suite_path
+from jeugdhulp.quality.validation import gx_context
 from jeugdhulp.settings import Settings
 
 SITE_NAME = "kwaliteit"
@@ -69,8 +70,9 @@ def save_results(settings: Settings, results: Iterable[SuiteResult]) -> None:
         os.replace(temporary, target)
 
 
-def load_saved_results(settings: Settings) -> list[SuiteResult]:
-    """The latest saved result of every suite, with GX's own result restored for rendering."""
+def load_saved_results(settings: Settings, suites_dir: Path = SUITES_DIR) -> list[SuiteResult]:
+    """The latest saved result of every suite, with GX's own result restored for rendering. The
+    result of a suite that no longer exists (e.g. the former mart suites) is deleted."""
     from great_expectations.core.expectation_validation_result import (
         ExpectationSuiteValidationResultSchema,
     )
@@ -78,6 +80,9 @@ def load_saved_results(settings: Settings) -> list[SuiteResult]:
     folder = site_dir(settings) / RESULTS_FOLDER
     results = []
     for path in sorted(folder.glob("*.json")):
+        if not suite_path(path.stem, suites_dir).exists():
+            path.unlink()
+            continue
         document = json.loads(path.read_text(encoding="utf-8"))
         gx_result = document.get("gx_result")
         results.append(
@@ -225,9 +230,9 @@ def _index_html(
 </head>
 <body>
 <h1>Datakwaliteit</h1>
-<p>Peildatum {settings.as_of.isoformat()}, gegenereerd {generated}. Per tabel de uitkomst van de
+<p>Peildatum {settings.as_of.isoformat()}, gegenereerd {generated}. Per ruwe tabel de uitkomst van de
 Great Expectations-suite uit <code>expectations/</code>: <span class="error">fout</span> betekent dat
-een kritieke verwachting faalt (publiceren stopt), <span class="warn">waarschuwing</span> dat
+een kritieke verwachting faalt (dbt draait dan niet, er wordt niets gepubliceerd), <span class="warn">waarschuwing</span> dat
 gegevens van aanbieders niet aan een regel voldoen (de regels staan ook in
 <code>marts.dq_findings</code>).</p>
 <p>Ruwe tabellen worden incrementeel gecontroleerd: alleen de rijen van bestanden die na de vorige

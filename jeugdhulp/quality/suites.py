@@ -1,26 +1,23 @@
-"""The Great Expectations suites in `expectations/`: one reviewable JSON file per table.
+"""The Great Expectations suites in `expectations/`: one reviewable JSON file per raw table.
 
-A suite file is a GX 1.x suite as GX serialises it (`name`, `expectations`, `meta`), with these
-project keys in `meta`:
-- `asset_key`: the Dagster asset the suite checks, `[schema, table]`; the table read is
-  `schema.table` in the warehouse.
+GX validates the raw input contract only (what a landed file may contain: code lists, ranges,
+formats, cross-field rules) and nothing the raw DDL or a dbt test already guarantees; dbt tests
+own the marts (docs/data_quality.md). A suite file is a GX 1.x suite as GX serialises it (`name`,
+`expectations`, `meta`), with these project keys in `meta`:
+- `asset_key`: the Dagster asset the suite checks, `["raw", table]`; the table read is `raw.table`.
 - `computed_columns` (optional): name -> DuckDB SQL expression over the table's columns, added to
   the frame GX sees (GX has no expression expectations for pandas, e.g. amount = volume × tariff).
-- `lineage_columns` (optional, for a table dbt builds incrementally from raw rows): the columns
-  holding the `file_id` of the file a row came from, first, and of any file that changed it later
-  (e.g. `rejection_file_id`). The suite then validates only new and changed rows, as raw suites
-  do (gx_runner.py). Raw tables need no such key: every raw row carries its `file_id`.
 
-Each expectation carries GX's own `severity`: `critical` breaks the table's contract (blocks
-publishing), `warning` flags data the providers should fix (reported, not blocking).
+Each expectation carries GX's own `severity`: `critical` breaks the contract (blocks dbt),
+`warning` flags data the providers should fix (reported, not blocking), and a `notes` line a data
+engineer can act on.
 
-Tables are validated in batches of rows (gx_runner.py), so each expectation is one of:
+Tables are validated in batches of rows (validation.py), so each expectation is one of:
 - row-wise (the default: every map expectation, e.g. not null, in set, regex, pair comparisons):
   a row's verdict does not depend on other rows, so GX runs them per batch and the counts add up;
-- table-wide (`TABLE_WIDE_TYPES`: uniqueness, row counts): evaluated in SQL over the whole table;
-- not batchable (`UNBATCHABLE_TYPES`: column statistics such as a mean or the set of distinct
-  values, order checks): refused when the suite is loaded, because no per-batch verdict adds up to
-  the table's.
+- uniqueness (`TABLE_WIDE_TYPES`): evaluated in SQL over the whole table;
+- refused when the suite is loaded: column statistics and order checks (`UNBATCHABLE_TYPES`: no
+  per-batch verdict adds up to the table's) and column types (`DDL_TYPES`: the raw DDL fixes them).
 """
 
 from __future__ import annotations
@@ -40,14 +37,13 @@ SEVERITIES = ("critical", "warning")
 _COLUMN_KWARGS = ("column", "column_A", "column_B")
 _COLUMN_LIST_KWARGS = ("column_list", "column_set")
 
-# Evaluated in SQL over the whole table (gx_runner._table_wide_result), never per batch.
+# Evaluated in SQL over the whole table (validation._uniqueness), never per batch.
 TABLE_WIDE_TYPES = frozenset(
-    {
-        "expect_column_values_to_be_unique",
-        "expect_compound_columns_to_be_unique",
-        "expect_table_row_count_to_equal",
-        "expect_table_row_count_to_be_between",
-    }
+    {"expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"}
+)
+# The raw DDL types every column (jeugdhulp/ingest/raw_tables.py): such an expectation cannot fail.
+DDL_TYPES = frozenset(
+    {"expect_column_values_to_be_of_type", "expect_column_values_to_be_in_type_list"}
 )
 # Their verdict is a statistic of the whole column (or depends on row order across batches):
 # the batched runner cannot combine them, so a suite with one is refused.
@@ -71,6 +67,8 @@ UNBATCHABLE_TYPES = frozenset(
         "expect_column_unique_value_count_to_be_between",
         "expect_column_values_to_be_decreasing",
         "expect_column_values_to_be_increasing",
+        "expect_table_row_count_to_be_between",
+        "expect_table_row_count_to_equal",
         "expect_table_row_count_to_equal_other_table",
     }
 )
@@ -87,6 +85,7 @@ class SuiteDefinition:
     expectations: tuple[dict[str, Any], ...]
     computed_columns: dict[str, str] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
+    notes: str = ""  # what the table is, in a line (the suite file's top-level `notes`)
 
     @property
     def schema(self) -> str:
@@ -108,7 +107,7 @@ class SuiteDefinition:
 
     @property
     def table_expectations(self) -> tuple[dict[str, Any], ...]:
-        """Expectations evaluated in SQL over the whole table (uniqueness, row counts)."""
+        """Expectations evaluated in SQL over the whole table (uniqueness)."""
         return tuple(e for e in self.expectations if e["type"] in TABLE_WIDE_TYPES)
 
     @property
@@ -196,6 +195,11 @@ def parse_suite(document: dict[str, Any], source: str = "<suite>") -> SuiteDefin
         and all(isinstance(p, str) for p in asset_key)
     ):
         raise SuiteError(f"{source}: meta.asset_key must be [schema, table], got {asset_key!r}")
+    if asset_key[0] != "raw":
+        raise SuiteError(
+            f"{source}: GX validates the raw input contract only, not {asset_key[0]!r} tables; "
+            "checks on what dbt builds are dbt tests (docs/data_quality.md)"
+        )
     if name != ".".join(asset_key):
         raise SuiteError(
             f"{source}: name {name!r} must be schema.table of its asset_key {asset_key}"
@@ -219,6 +223,11 @@ def parse_suite(document: dict[str, Any], source: str = "<suite>") -> SuiteDefin
                 "the whole column; tables are validated in batches of rows, which cannot "
                 'combine it (see docs/data_quality.md, "Incremental validation")'
             )
+        if expectation["type"] in DDL_TYPES:
+            raise SuiteError(
+                f"{source}: expectation {position} ({expectation['type']}) checks a column type, "
+                "which the raw DDL already fixes (jeugdhulp/ingest/raw_tables.py)"
+            )
         if expectation["type"] in TABLE_WIDE_TYPES and expectation["kwargs"].get("row_condition"):
             raise SuiteError(
                 f"{source}: expectation {position} ({expectation['type']}) is evaluated in "
@@ -227,20 +236,11 @@ def parse_suite(document: dict[str, Any], source: str = "<suite>") -> SuiteDefin
     computed = meta.get("computed_columns") or {}
     if not isinstance(computed, dict) or not all(isinstance(v, str) for v in computed.values()):
         raise SuiteError(f"{source}: meta.computed_columns must map a name to an SQL expression")
-    lineage = meta.get("lineage_columns")
-    if lineage is not None and not (
-        isinstance(lineage, list)
-        and lineage
-        and lineage[0] == "file_id"
-        and all(isinstance(c, str) and c for c in lineage)
-    ):
-        raise SuiteError(
-            f"{source}: meta.lineage_columns must list column names, file_id first, got {lineage!r}"
-        )
     return SuiteDefinition(
         name=name,
         asset_key=(asset_key[0], asset_key[1]),
         expectations=tuple(expectations),
         computed_columns=dict(computed),
         meta=dict(meta),
+        notes=str(document.get("notes") or ""),
     )

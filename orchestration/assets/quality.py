@@ -1,13 +1,13 @@
-"""Quality checks as Dagster asset checks: GX suites on raw tables and marts, invoicing flags.
+"""Quality checks as Dagster asset checks: GX suites on raw tables, invoicing flags, findings.
 
-- `gx_raw_suites` / `gx_mart_suites`: one check `great_expectations` per suite in
-  `expectations/`, on the asset the suite names. Blocking: a failed critical expectation
-  (severity ERROR) stops everything downstream (dbt for raw tables, publishing for marts); failed
-  warnings only (severity WARN) do not. Each run also rebuilds the Data Docs site.
-  Raw suites validate only the rows of files ingested since their watermark (advanced only when
-  no critical expectation failed, so a failure keeps blocking until it is fixed); marts are
-  validated whole. Tables are read in batches, and the step runs in a child process so its memory
-  is returned before dbt runs (jeugdhulp/quality/gx_runner.py).
+- `gx_raw_suites`: one check `great_expectations` per suite in `expectations/` (the raw input
+  contract; the marts are checked by dbt tests, which dagster-dbt makes asset checks too).
+  Blocking: a failed critical expectation (severity ERROR) stops everything downstream (dbt);
+  failed warnings only (severity WARN) do not. Each run also rebuilds the Data Docs site.
+  A suite validates only the rows of files ingested since its watermark (advanced only when no
+  critical expectation failed, so a failure keeps blocking until it is fixed). Tables are read in
+  batches, and the step runs in a child process so its memory is returned before dbt runs
+  (jeugdhulp/quality/gx_runner.py).
 - `incomplete_invoicing` on mart_invoicing_completeness and `late_invoicing` on
   mart_invoice_timeliness list the flagged providers. Not blocking: a provider's late invoices are
   what the municipalities must see, not a reason to withhold their figures.
@@ -93,8 +93,7 @@ def _gx_suites_check(op_name: str, suite_names: list[str]) -> AssetChecksDefinit
             GX_CHECK_NAME,
             asset=AssetKey(list(d.asset_key)),
             blocking=True,
-            description=f"Great Expectations suite expectations/{name}.json"
-            + (f": {d.meta.get('notes') or ''}" if d.meta.get("notes") else ""),
+            description=_suite_description(name, d),
         )
         for name, d in definitions.items()
     ]
@@ -104,9 +103,10 @@ def _gx_suites_check(op_name: str, suite_names: list[str]) -> AssetChecksDefinit
         specs=specs,
         pool=WAREHOUSE_POOL,
         can_subset=True,
-        description="Validates tables with their Great Expectations suites (raw tables: "
-        "the rows ingested since the last successful validation) and "
-        "rebuilds the Data Docs in published/regio/kwaliteit/.",
+        description="Validates the raw input contract with the Great Expectations suites in "
+        "expectations/ (the rows of files ingested since each suite's watermark) and rebuilds "
+        "the Data Docs in published/regio/kwaliteit/. A critical failure blocks dbt; see each "
+        "check's description for what to do.",
     )
     def _check(context):
         from jeugdhulp.quality.gx_runner import run_suites_in_child
@@ -136,6 +136,25 @@ def _gx_suites_check(op_name: str, suite_names: list[str]) -> AssetChecksDefinit
             )
 
     return _check
+
+
+def _suite_description(name: str, definition) -> str:
+    """What the suite checks and what to do when it fails, for the data engineer on duty."""
+    critical = [e for e in definition.expectations if e.get("severity", "critical") == "critical"]
+    warnings = len(definition.expectations) - len(critical)
+    what = definition.notes.strip().rstrip(".")
+    return (
+        f"Raw input contract of {name} (expectations/{name}.json"
+        + (f"; {what}" if what else "")
+        + f"): {len(critical)} critical and {warnings} warning expectations (code lists, "
+        "ranges, formats, cross-field rules, record identity) on the rows of newly ingested "
+        "files. Critical failure (ERROR, blocks dbt): the metadata's expectations_table and the "
+        "Data Docs (published/regio/kwaliteit/index.html) name the expectation, example values "
+        "and the ingested_seq range; find that delivery in raw.file_registry, remove its rows and "
+        "fix what let them in, or deliberately move gx_state.watermarks past it "
+        "(docs/data_quality.md). Warning (WARN, not blocking): a provider's data defect, also a "
+        "row of marts.dq_findings; ask the provider to correct and resend."
+    )
 
 
 def _gx_metadata(result, report) -> dict:
@@ -172,7 +191,8 @@ def _describe(result) -> str:
     failed = ", ".join(o.label for o in result.failed[:5])
     more = f" and {len(result.failed) - 5} more" if len(result.failed) > 5 else ""
     kept = (
-        "; watermark kept, so these rows are validated again next run"
+        "; watermark kept, so these rows are validated again next run until the delivery is "
+        "removed or fixed (see the check's description)"
         if result.severity == "error" and result.seq_through is not None
         else ""
     )
@@ -196,8 +216,11 @@ def _invoicing_check(
         blocking=False,
         pool=WAREHOUSE_POOL,
         additional_deps=deps,
-        description=f"Providers flagged for {what}; thresholds are dbt vars "
-        f"(docs/data_quality.md). Also rows of marts.dq_findings.",
+        description=f"Providers flagged for {what} (not blocking; thresholds are dbt vars in "
+        f"int_providers_invoicing_flagged, docs/data_quality.md). When it fails: the metadata's "
+        f"providers table names each flagged provider with its figures, also rows "
+        f"{kind}_invoicing of marts.dq_findings; ask those providers to send the missing or "
+        f"late declarations (JW323), or change a threshold deliberately in dbt_project.yml.",
     )
     def _check(context) -> AssetCheckResult:
         from jeugdhulp.quality.invoicing import (
@@ -241,7 +264,9 @@ def _findings_check() -> AssetChecksDefinition:
         blocking=False,
         pool=WAREHOUSE_POOL,
         description="Counts the data-quality findings per rule; warns when any has "
-        "severity error (a line the municipality would reject).",
+        "severity error (a line the municipality would reject). When it warns: the by_rule "
+        "table says which rules; select those rows of marts.dq_findings (record_ref, "
+        "source_file, Dutch message) and send them to the provider to correct.",
     )
     def _check(context) -> AssetCheckResult:
         import duckdb

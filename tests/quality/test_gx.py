@@ -11,8 +11,8 @@ import pytest
 
 from jeugdhulp.ingest.raw_tables import RAW_TABLES
 from jeugdhulp.quality.check_summary import summarise_check_results
-from jeugdhulp.quality.gx_runner import batch_rows_setting, run_suite, validate_table
 from jeugdhulp.quality.suites import SuiteError, list_suites, load_suite, parse_suite
+from jeugdhulp.quality.validation import batch_rows_setting, run_suite, validate_table
 from jeugdhulp.settings import Settings
 from tests.support.quality_warehouse import FILE_OK, build_warehouse
 
@@ -22,19 +22,13 @@ def warehouse(tmp_path_factory):
     return build_warehouse(tmp_path_factory.mktemp("wh") / "warehouse.duckdb")
 
 
-def test_one_suite_per_raw_table_and_per_key_mart():
-    names = set(list_suites())
-    assert {f"raw.{table}" for table in RAW_TABLES} <= names
-    for mart in (
-        "fct_invoice_lines",
-        "mart_costs_monthly",
-        "mart_kpi_annual",
-        "mart_invoice_timeliness",
-        "mart_invoicing_completeness",
-        "mart_budget_utilisation",
-        "dq_findings",
-    ):
-        assert f"marts.{mart}" in names
+def test_one_suite_per_raw_table_and_none_on_marts():
+    # GX validates the raw input contract; dbt tests own the marts
+    assert set(list_suites()) == {f"raw.{table}" for table in RAW_TABLES}
+    assert len(RAW_TABLES) == 13
+    counts = {name: len(load_suite(name).expectations) for name in list_suites()}
+    assert sum(counts.values()) == 135
+    assert (counts["raw.ijw_invoice_lines"], counts["raw.file_registry"]) == (21, 6)
 
 
 @pytest.mark.parametrize("name", list_suites())
@@ -45,13 +39,23 @@ def test_every_suite_file_is_a_valid_gx_suite(name):
     suite = ExpectationSuite(**definition.to_gx_dict())
     assert len(suite.expectations) == len(definition.expectations)
     assert {e.severity.value for e in suite.expectations} <= {"critical", "warning"}
-    # raw suites check columns the raw DDL really has
-    if definition.schema == "raw":
-        ddl = RAW_TABLES[definition.table]
-        for column in definition.columns:
-            assert re.search(rf"^\s*{column}\s", ddl, re.MULTILINE), (
-                f"{name}: {column} not in raw DDL"
-            )
+    # raw suites check columns the raw DDL really has, and nothing the DDL already guarantees
+    ddl = RAW_TABLES[definition.table]
+    for column in definition.columns:
+        assert re.search(rf"^\s*{column}\s", ddl, re.MULTILINE), f"{name}: {column} not in raw DDL"
+    constrained = {
+        column
+        for column, rest in re.findall(r"^\s*(\w+)\s+(.*)$", ddl, re.MULTILINE)
+        if "NOT NULL" in rest.upper() or "PRIMARY KEY" in rest.upper()
+    }
+    for expectation in definition.expectations:
+        kwargs = expectation["kwargs"]
+        assert "type" not in expectation["type"].removeprefix("expect_"), expectation
+        if expectation["type"] in (
+            "expect_column_values_to_not_be_null",
+            "expect_column_values_to_be_unique",
+        ) and not kwargs.get("row_condition"):
+            assert kwargs["column"] not in constrained, f"{name}: the DDL guarantees {kwargs}"
 
 
 def test_suite_file_problems_are_named():
@@ -70,12 +74,26 @@ def test_suite_file_problems_are_named():
         )
     with pytest.raises(SuiteError, match="no suite 'raw.nope'"):
         load_suite("raw.nope")
-    with pytest.raises(SuiteError, match="lineage_columns must list column names, file_id first"):
+    with pytest.raises(SuiteError, match="raw input contract only, not 'marts' tables"):
         parse_suite(
             {
                 "name": "marts.x",
-                "meta": {"asset_key": ["marts", "x"], "lineage_columns": ["rejection_file_id"]},
+                "meta": {"asset_key": ["marts", "x"]},
                 "expectations": [{"type": "t", "kwargs": {}}],
+            },
+            source="x.json",
+        )
+    with pytest.raises(SuiteError, match="checks a column type, which the raw DDL already fixes"):
+        parse_suite(
+            {
+                "name": "raw.x",
+                "meta": {"asset_key": ["raw", "x"]},
+                "expectations": [
+                    {
+                        "type": "expect_column_values_to_be_of_type",
+                        "kwargs": {"column": "a", "type_": "int32"},
+                    }
+                ],
             },
             source="x.json",
         )
@@ -163,7 +181,7 @@ def test_critical_failure_makes_the_suite_an_error():
         {
             "file_id": [FILE_OK, FILE_OK],
             "record_position": pd.array([1, 1], dtype="int32"),
-            "agb_code": ["12345678", None],
+            "agb_code": ["12345678", "1234-567"],
             "year": pd.array([2025, 1999], dtype="int32"),
             "budget_ceiling_eur": [1000.0, -5.0],
         }
@@ -173,31 +191,30 @@ def test_critical_failure_makes_the_suite_an_error():
     failed = {o.label: (o.severity, o.unexpected_count) for o in result.failed}
     assert failed == {
         "expect_compound_columns_to_be_unique(file_id, record_position)": ("critical", 2),
-        "expect_column_values_to_not_be_null(agb_code)": ("critical", 1),
+        "expect_column_values_to_match_regex(agb_code)": ("critical", 1),
         "expect_column_values_to_be_between(year)": ("critical", 1),
         "expect_column_values_to_be_between(budget_ceiling_eur)": ("warning", 1),
     }
 
 
-def test_missing_table_and_missing_column_fail_with_a_reason(warehouse, tmp_path):
-    missing = validate_table(warehouse, "marts.fct_invoice_lines")
-    assert missing.severity == "error" and missing.row_count == 0
-    assert "does not exist" in missing.failed[0].error
-
+def test_missing_table_and_missing_column_fail_with_a_reason(tmp_path):
     import duckdb
 
     path = tmp_path / "w.duckdb"
     with duckdb.connect(str(path)) as connection:
-        connection.execute("create schema marts")
+        connection.execute("create schema raw")
+        # an older warehouse: providers.csv without its AGB column
         connection.execute(
-            "create table marts.dq_findings as select 'x' as rule_id, 'warn' as severity, "
-            "'m' as message, '12345678' as provider_agb"
+            f"create table raw.reference_providers as select '{FILE_OK}' as file_id, "
+            "1 as record_position, 'Zorg BV' as name, 'maatwerk' as contract_type"
         )
-    result = validate_table(path, "marts.dq_findings")
-    assert [o.label for o in result.failed] == [
-        "expect_column_values_to_match_regex(municipality_code)"
-    ]
-    assert result.failed[0].error
+    missing = validate_table(path, "raw.pgb")
+    assert missing.severity == "error" and missing.row_count == 0
+    assert "does not exist" in missing.failed[0].error
+
+    result = validate_table(path, "raw.reference_providers")
+    assert [o.label for o in result.failed] == ["expect_column_values_to_match_regex(agb_code)"]
+    assert result.failed[0].error and result.severity == "error"
 
 
 def test_data_docs_site_is_built_offline(warehouse, tmp_path):

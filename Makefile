@@ -31,10 +31,12 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint --processes 2 dbt_project
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+	$(BIN)/sqlfluff fix --processes 2 dbt_project
 
 ui: $(STAMP)
 	$(BIN)/jeugdhulp ui

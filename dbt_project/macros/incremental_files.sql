@@ -72,7 +72,7 @@
         select max(through_seq) from {{ watermark_relation() }} where model_name = '{{ upstream }}'
     ), {{ registry_through_seq() }}))
     {%- else -%}
-    {{ registry_through_seq() }}
+        {{ registry_through_seq() }}
     {%- endif -%}
 {%- endmacro %}
 

@@ -10,7 +10,7 @@ fact as (
     select municipality_code, service_month, sum(amount_eur) as amount_eur
     from {{ ref('fct_invoice_lines') }}
     where not is_rejected
-      and service_month is not null
+        and service_month is not null
     group by municipality_code, service_month
 
 ),

@@ -11,4 +11,4 @@ from {{ ref('int_invoice_lines_assessed') }} as assessed
 left join {{ ref('fct_invoice_lines') }} as fact
     on fact.invoice_line_id = assessed.invoice_line_id
 where fact.invoice_line_id is null
-   or fact.is_rejected <> assessed.is_rejected
+    or fact.is_rejected <> assessed.is_rejected

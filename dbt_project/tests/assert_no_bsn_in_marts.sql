@@ -3,4 +3,4 @@
 
 select client_key
 from {{ ref('fct_invoice_lines') }}
-where {{ jeugdhulp.regex_matches('client_key', "'^[0-9]{8,9}$'") }}
+where {{ regex_matches('client_key', "'^[0-9]{8,9}$'") }}

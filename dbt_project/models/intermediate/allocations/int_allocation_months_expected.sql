@@ -11,8 +11,8 @@ recurring_allocations as (
     select *
     from {{ ref('int_allocations_resolved') }}
     where not is_deleted
-      and frequency in ('1', '2', '4')
-      and start_date is not null
+        and frequency in ('1', '2', '4')
+        and start_date is not null
 
 ),
 
@@ -81,7 +81,7 @@ allocation_months as (
     -- valid in the month: the allocation period overlaps it
     inner join months
         on allocations.start_date <= {{ month_end('months.month_start') }}
-        and (allocations.end_date is null or allocations.end_date >= months.month_start)
+        and (allocations.end_date is null or months.month_start <= allocations.end_date)
 
 ),
 
@@ -90,8 +90,8 @@ expected as (
     select *
     from allocation_months
     where first_start_date <= {{ month_end('service_month') }}
-      and (definitive_end_date is null or definitive_end_date >= service_month)
-      and invoice_deadline < {{ as_of_date() }}
+        and (definitive_end_date is null or definitive_end_date >= service_month)
+        and invoice_deadline < {{ as_of_date() }}
 
 )
 

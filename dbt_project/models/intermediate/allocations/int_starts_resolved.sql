@@ -43,7 +43,7 @@ effective_starts as (
 
     from ranked
     where recency_rank = 1
-      and coalesce(delivery_status, '1') <> '3'
+        and coalesce(delivery_status, '1') <> '3'
 
 )
 

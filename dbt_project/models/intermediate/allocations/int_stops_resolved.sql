@@ -47,7 +47,7 @@ effective_stops as (
 
     from ranked
     where recency_rank = 1
-      and coalesce(delivery_status, '1') <> '3'
+        and coalesce(delivery_status, '1') <> '3'
 
 )
 

@@ -34,16 +34,16 @@ accepted_lines as (
     select *
     from {{ ref('fct_invoice_lines') }} as lines
     where not is_rejected
-      and service_month is not null
-    {%- if is_incremental() %}
-      and exists (
-          select 1 from ({{ care_months_touched() }}) as touched
-          where touched.client_key is not distinct from lines.client_key
-            and touched.provider_agb is not distinct from lines.provider_agb
-            and touched.product_code is not distinct from lines.product_code
-            and touched.service_month = lines.service_month
-      )
-    {%- endif %}
+        and service_month is not null
+        {%- if is_incremental() %}
+            and exists (
+                select 1 from ({{ care_months_touched() }}) as touched
+                where touched.client_key is not distinct from lines.client_key
+                    and touched.provider_agb is not distinct from lines.provider_agb
+                    and touched.product_code is not distinct from lines.product_code
+                    and touched.service_month = lines.service_month
+            )
+        {%- endif %}
 
 ),
 
@@ -87,7 +87,7 @@ with_share_rank as (
         *,
         row_number() over (
             partition by client_key, provider_agb, product_code, service_month
-            order by net_amount_eur desc, municipality_code
+            order by net_amount_eur desc, municipality_code asc
         ) as municipality_rank
 
     from per_municipality

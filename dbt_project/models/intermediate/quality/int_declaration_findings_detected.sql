@@ -36,11 +36,11 @@ with
 
 {% if is_incremental() -%}
 
-touched_providers as (
+    touched_providers as (
 
-    {{ invoice_providers_touched() }}
+        {{ invoice_providers_touched() }}
 
-),
+    ),
 
 {% endif -%}
 
@@ -48,7 +48,7 @@ lines as (
 
     select * from {{ ref('int_invoice_lines_matched') }}
     {%- if is_incremental() %}
-    where provider_agb in (select provider_agb from touched_providers)
+        where provider_agb in (select provider_agb from touched_providers)
     {%- endif %}
 
 ),
@@ -139,7 +139,7 @@ standing_debits as (
         on credited.provider_agb = debits.provider_agb
         and credited.reference_number = debits.reference_number
     where not debits.is_rejected
-      and credited.reference_number is null
+        and credited.reference_number is null
 
 ),
 
@@ -168,11 +168,16 @@ second_debits as (
         and earlier.period_end >= later.period_start
         and earlier.invoice_line_id <> later.invoice_line_id
         -- earlier: declared before, or in the same declaration with a lower reference
-        and (earlier.declaration_date < later.declaration_date
-             or (earlier.declaration_date = later.declaration_date
-                 and earlier.reference_number < later.reference_number))
+        and (
+            earlier.declaration_date < later.declaration_date
+            or (
+                earlier.declaration_date = later.declaration_date
+                and earlier.reference_number < later.reference_number
+            )
+        )
     where later_credited.reference_number is null
-    group by later.provider_agb, later.municipality_code, later.source_file, later.reference_number,
+    group by
+        later.provider_agb, later.municipality_code, later.source_file, later.reference_number,
         later.period_start, later.period_end
 
 ),
@@ -211,9 +216,9 @@ declared_months as (
     select distinct provider_agb, {{ month_start('declaration_period_start') }} as period_month
     from {{ ref('stg_ijw__invoice_lines') }}
     where declaration_period_start is not null
-    {%- if is_incremental() %}
-      and provider_agb in (select provider_agb from touched_providers)
-    {%- endif %}
+        {%- if is_incremental() %}
+            and provider_agb in (select provider_agb from touched_providers)
+        {%- endif %}
 
 ),
 
@@ -249,7 +254,7 @@ skipped_months as (
     from invoiced_care_months as care
     inner join last_declared_months as latest
         on latest.provider_agb = care.provider_agb
-        and care.service_month < latest.last_month
+        and latest.last_month > care.service_month
     left join declared_months as declared
         on declared.provider_agb = care.provider_agb
         and declared.period_month = care.service_month

@@ -38,9 +38,11 @@ file_findings as (
             when reason_code in ('wrong_version', 'version_mismatch') then 'file_wrong_version'
             when reason_code in ('not_utf8', 'csv_syntax', 'unsupported_format', 'unreadable_xlsx')
                 then 'csv_dialect'
-            when reason_code in ('malformed_xml', 'forbidden_dtd', 'missing_element', 'misplaced_element',
-                                 'invalid_message', 'message_code_mismatch', 'empty_file', 'bad_value',
-                                 'missing_value', 'missing_columns', 'duplicate_columns', 'no_rows')
+            when reason_code in (
+                    'malformed_xml', 'forbidden_dtd', 'missing_element', 'misplaced_element',
+                    'invalid_message', 'message_code_mismatch', 'empty_file', 'bad_value',
+                    'missing_value', 'missing_columns', 'duplicate_columns', 'no_rows'
+                )
                 then 'file_malformed'
             else 'file_quarantined'
         end as rule_id,
@@ -50,7 +52,7 @@ file_findings as (
         landed_path as source_file,
         file_id as record_ref,
         'Bestand niet ingelezen en in quarantaine gezet: ' || coalesce(quarantine_reason, 'reden onbekend')
-        as message
+            as message
 
     from quarantined
 
@@ -58,23 +60,24 @@ file_findings as (
 
 ijw_records as (
 
-    select 'JW315' as message_type, file_id, provider_agb, municipality_code, provider_reference as record_ref,
+    select
+        'JW315' as message_type, file_id, provider_agb, municipality_code, provider_reference as record_ref,
         is_bsn_valid
     from {{ ref('stg_ijw__requests') }}
     union all
-    select 'JW301', file_id, provider_agb, municipality_code, allocation_number, is_bsn_valid
+    select 'JW301' as message_type, file_id, provider_agb, municipality_code, allocation_number, is_bsn_valid
     from {{ ref('stg_ijw__allocations') }}
     union all
-    select 'JW305', file_id, provider_agb, municipality_code, allocation_number, is_bsn_valid
+    select 'JW305' as message_type, file_id, provider_agb, municipality_code, allocation_number, is_bsn_valid
     from {{ ref('stg_ijw__starts') }}
     union all
-    select 'JW307', file_id, provider_agb, municipality_code, allocation_number, is_bsn_valid
+    select 'JW307' as message_type, file_id, provider_agb, municipality_code, allocation_number, is_bsn_valid
     from {{ ref('stg_ijw__stops') }}
     union all
-    select 'JW323', file_id, provider_agb, municipality_code, reference_number, is_bsn_valid
+    select 'JW323' as message_type, file_id, provider_agb, municipality_code, reference_number, is_bsn_valid
     from {{ ref('stg_ijw__invoice_lines') }}
     union all
-    select 'JW325', file_id, provider_agb, municipality_code, reference_number, is_bsn_valid
+    select 'JW325' as message_type, file_id, provider_agb, municipality_code, reference_number, is_bsn_valid
     from {{ ref('stg_ijw__rejected_lines') }}
 
 ),

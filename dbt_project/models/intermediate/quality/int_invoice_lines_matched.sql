@@ -25,19 +25,19 @@ with
 
 {% if is_incremental() -%}
 
-touched_lines as (
+    touched_lines as (
 
-    {{ invoice_lines_touched() }}
+        {{ invoice_lines_touched() }}
 
-),
+    ),
 
-touched_files as (
+    touched_files as (
 
-    select distinct file_id
-    from {{ ref('fct_invoice_lines') }}
-    where invoice_line_id in (select invoice_line_id from touched_lines)
+        select distinct file_id
+        from {{ ref('fct_invoice_lines') }}
+        where invoice_line_id in (select invoice_line_id from touched_lines)
 
-),
+    ),
 
 {% endif -%}
 
@@ -63,7 +63,7 @@ credited_references as (
     select distinct provider_agb, previous_reference_number as reference_number
     from {{ ref('fct_invoice_lines') }}
     where debit_credit = 'C'
-      and previous_reference_number is not null
+        and previous_reference_number is not null
 
 ),
 
@@ -122,8 +122,10 @@ matched as (
         on allocations.municipality_code = invoice_lines.municipality_code
         and allocations.allocation_number = invoice_lines.allocation_number
         and allocations.provider_agb = invoice_lines.provider_agb
-        and (allocations.client_key = invoice_lines.client_key
-             or coalesce(invoice_lines.is_bsn_valid, true) = false)
+        and (
+            allocations.client_key = invoice_lines.client_key
+            or coalesce(invoice_lines.is_bsn_valid, true) = false
+        )
         and not allocations.is_deleted
     left join products
         on products.product_category = invoice_lines.product_category

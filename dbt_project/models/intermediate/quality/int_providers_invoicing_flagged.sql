@@ -57,7 +57,7 @@ timeliness as (
     from {{ ref('mart_invoice_timeliness') }}
     cross join window_bounds
     where service_month >= window_bounds.first_month
-      and service_month < window_bounds.as_of_month
+        and service_month < window_bounds.as_of_month
     group by provider_agb
 
 ),
@@ -71,7 +71,7 @@ gaps as (
     from {{ ref('int_declaration_findings_detected') }}
     cross join window_bounds
     where rule_id = '8214'
-      and record_ref >= substr(cast(window_bounds.first_month as varchar), 1, 7)
+        and record_ref >= substr(cast(window_bounds.first_month as varchar), 1, 7)
     group by provider_agb
 
 ),
@@ -92,13 +92,13 @@ measured as (
         coalesce(completeness.expected_care_months, 0) as expected_care_months,
         coalesce(completeness.missing_care_months, 0) as missing_care_months,
         case when completeness.expected_care_months > 0
-            then round(100.0 * completeness.missing_care_months / completeness.expected_care_months, 1)
+                then round(100.0 * completeness.missing_care_months / completeness.expected_care_months, 1)
         end as missing_share_pct,
         coalesce(gaps.skipped_months, 0) as skipped_months,
         coalesce(timeliness.invoice_lines, 0) as invoice_lines,
         coalesce(timeliness.late_lines, 0) as late_lines,
         case when timeliness.invoice_lines > 0
-            then round(100.0 * timeliness.late_lines / timeliness.invoice_lines, 1)
+                then round(100.0 * timeliness.late_lines / timeliness.invoice_lines, 1)
         end as late_share_pct
 
     from provider_keys
@@ -115,12 +115,16 @@ flagged as (
     select
         measured.*,
         case
-            when (missing_care_months >= {{ incomplete_min_missing }}
-                  and missing_share_pct >= {{ incomplete_error_pct }})
-                or skipped_months >= {{ gap_error_months }} then 'error'
-            when (missing_care_months >= {{ incomplete_min_missing }}
-                  and missing_share_pct >= {{ incomplete_warn_pct }})
-                or skipped_months >= {{ gap_warn_months }} then 'warn'
+            when (
+                missing_care_months >= {{ incomplete_min_missing }}
+                and missing_share_pct >= {{ incomplete_error_pct }}
+            )
+            or skipped_months >= {{ gap_error_months }} then 'error'
+            when (
+                missing_care_months >= {{ incomplete_min_missing }}
+                and missing_share_pct >= {{ incomplete_warn_pct }}
+            )
+            or skipped_months >= {{ gap_warn_months }} then 'warn'
         end as incomplete_severity,
         case
             when invoice_lines >= {{ late_min_lines }} and late_share_pct >= {{ late_error_pct }} then 'error'

@@ -18,8 +18,8 @@ lines as (
     left join {{ ref('stg_ingest__files') }} as files
         on files.file_id = lines.file_id
     where lines.fiscal_year is not null
-      and lines.provider_agb is not null
-      and coalesce(lines.delivered_on, cast(files.ingested_at as date)) <= {{ as_of_date() }}
+        and lines.provider_agb is not null
+        and coalesce(lines.delivered_on, cast(files.ingested_at as date)) <= {{ as_of_date() }}
 
 ),
 

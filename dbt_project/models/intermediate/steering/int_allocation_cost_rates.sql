@@ -27,7 +27,7 @@ care_starts as (
 
     from {{ ref('int_starts_resolved') }}
     where message_date <= {{ as_of_date() }}
-      and start_date <= {{ as_of_date() }}
+        and start_date <= {{ as_of_date() }}
     group by municipality_code, provider_agb, allocation_number
 
 ),
@@ -42,7 +42,7 @@ care_ends as (
 
     from {{ ref('int_stops_resolved') }}
     where message_date <= {{ as_of_date() }}
-      and not is_temporary
+        and not is_temporary
     group by municipality_code, provider_agb, allocation_number
 
 ),
@@ -82,9 +82,9 @@ invoiced_months as (
 
     from {{ ref('fct_invoice_lines') }}
     where not is_rejected
-      and allocation_number is not null
-      and service_month is not null
-      and declaration_date <= {{ as_of_date() }}
+        and allocation_number is not null
+        and service_month is not null
+        and declaration_date <= {{ as_of_date() }}
     group by municipality_code, provider_agb, allocation_number, service_month
     having sum(amount_eur) > 0
 
@@ -166,8 +166,10 @@ final as (
         cast(rated.allocation_end_date as date) as allocation_end_date,
         cast(rated.care_start_date as date) as care_start_date,
         cast(rated.care_end_date as date) as care_end_date,
-        cast(coalesce(rated.own_cost_per_day, provider_product_rates.cost_per_day,
-                      region_product_rates.cost_per_day, 0) as double) as cost_per_day,
+        cast(coalesce(
+            rated.own_cost_per_day, provider_product_rates.cost_per_day,
+            region_product_rates.cost_per_day, 0
+        ) as double) as cost_per_day,
         cast(case
             when rated.own_cost_per_day is not null then 'invoiced'
             when provider_product_rates.cost_per_day is not null then 'provider_product'

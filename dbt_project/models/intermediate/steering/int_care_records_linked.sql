@@ -134,8 +134,10 @@ islands as (
 final as (
 
     select
-        cast(md5(client_key || '|' || provider_agb || '|' || coalesce(product_category, '') || '|'
-            || cast(trajectory_seq as varchar)) as varchar) as trajectory_id,
+        cast(md5(
+            client_key || '|' || provider_agb || '|' || coalesce(product_category, '') || '|'
+            || cast(trajectory_seq as varchar)
+        ) as varchar) as trajectory_id,
         cast(client_key as varchar) as client_key,
         cast(provider_agb as varchar) as provider_agb,
         cast(product_category as varchar) as product_category,

@@ -95,7 +95,9 @@ provider_arrived as (
     select
         history.provider_agb,
         developing_months.service_month,
-        sum(case when history.lag_days <= developing_months.age_days then history.amount_eur else 0 end) as arrived_eur
+        sum(
+            case when history.lag_days <= developing_months.age_days then history.amount_eur else 0 end
+        ) as arrived_eur
 
     from history
     cross join developing_months
@@ -129,7 +131,9 @@ shares as (
         developing_months.age_days,
         case
             when provider_history.final_eur > 0
-                then least(1.0, greatest(0.0, 1.0 * provider_arrived.arrived_eur / provider_history.final_eur))
+                then least(
+                        1.0, greatest(0.0, 1.0 * provider_arrived.arrived_eur / provider_history.final_eur)
+                    )
         end as provider_share,
         case
             when region_arrived.final_eur > 0
@@ -137,7 +141,8 @@ shares as (
         end as region_share,
         case
             when provider_history.final_eur > 0
-                then 1.0 * provider_history.debit_lines / (provider_history.debit_lines + {{ shrinkage_lines }})
+                then 1.0 * provider_history.debit_lines
+                    / (provider_history.debit_lines + {{ shrinkage_lines }})
             else 0.0
         end as provider_weight,
         coalesce(provider_history.debit_lines, 0) as history_lines
@@ -170,7 +175,8 @@ final as (
                 when provider_share is null then region_share
                 else provider_weight * provider_share + (1 - provider_weight) * region_share
             end
-        as double) as completion_share
+            as double
+        ) as completion_share
 
     from shares
 

@@ -16,10 +16,10 @@ arrived_lines as (
 
     from {{ ref('fct_invoice_lines') }}
     where not is_rejected
-      and service_month is not null
-      and lag_days is not null
-      and declaration_date <= {{ as_of_date() }}
-      and service_month <= {{ as_of_date() }}
+        and service_month is not null
+        and lag_days is not null
+        and declaration_date <= {{ as_of_date() }}
+        and service_month <= {{ as_of_date() }}
 
 ),
 

@@ -91,7 +91,10 @@ reference_days as (
         month_start as service_month,
         case
             when month_start < {{ month_start(as_of_date()) }}
-                then least(cast(month_start + 14 as date), cast({{ as_of_date() }} - {{ report_delay_days }} as date))
+                then least(
+                        cast(month_start + 14 as date),
+                        cast({{ as_of_date() }} - {{ report_delay_days }} as date)
+                    )
             else cast({{ as_of_date() }} - {{ report_delay_days }} as date)
         end as reference_day
 
@@ -110,8 +113,14 @@ active_value as (
     inner join allocations
         on allocations.care_start_date <= reference_days.reference_day
         and (allocations.care_end_date is null or allocations.care_end_date >= reference_days.reference_day)
-        and (allocations.allocation_start_date is null or allocations.allocation_start_date <= reference_days.reference_day)
-        and (allocations.allocation_end_date is null or allocations.allocation_end_date >= reference_days.reference_day)
+        and (
+            allocations.allocation_start_date is null
+            or allocations.allocation_start_date <= reference_days.reference_day
+        )
+        and (
+            allocations.allocation_end_date is null
+            or allocations.allocation_end_date >= reference_days.reference_day
+        )
     group by allocations.provider_agb, reference_days.service_month
 
 ),
@@ -153,7 +162,7 @@ rate_window as (
     select *
     from grid
     where service_month >= {{ add_months(month_start(as_of_date()), -run_rate_months) }}
-      and service_month < {{ month_start(as_of_date()) }}
+        and service_month < {{ month_start(as_of_date()) }}
 
 ),
 
@@ -164,7 +173,7 @@ usable_months as (
     select *
     from rate_window
     where completion_share >= {{ min_completion }}
-      and not (invoiced_eur <= 0 and allocated_cost_per_day > 0)
+        and not (invoiced_eur <= 0 and allocated_cost_per_day > 0)
 
 ),
 
@@ -172,7 +181,8 @@ medians as (
 
     select
         provider_agb,
-        {{ percentile_cont('invoiced_eur / (completion_share * days_in_month)', 0.5) }} as median_cost_per_day,
+        {{ percentile_cont('invoiced_eur / (completion_share * days_in_month)', 0.5) }}
+            as median_cost_per_day,
         {{ percentile_cont(
             'case when allocated_cost_per_day > 0' ~
             ' then invoiced_eur / (completion_share * days_in_month * allocated_cost_per_day) end', 0.5) }}
@@ -190,7 +200,8 @@ rates as (
         max(medians.median_cost_per_day) as median_cost_per_day,
         case
             when sum(rate_window.completion_share * rate_window.days_in_month) > 0
-                then sum(rate_window.invoiced_eur) / sum(rate_window.completion_share * rate_window.days_in_month)
+                then sum(rate_window.invoiced_eur)
+                    / sum(rate_window.completion_share * rate_window.days_in_month)
         end as pooled_cost_per_day,
         max(medians.allocation_scale) as allocation_scale
 
@@ -205,7 +216,8 @@ expected as (
 
     select
         grid.*,
-        coalesce(rates.median_cost_per_day, rates.pooled_cost_per_day, 0) * grid.days_in_month as run_rate_eur,
+        coalesce(rates.median_cost_per_day, rates.pooled_cost_per_day, 0) * grid.days_in_month
+            as run_rate_eur,
         rates.allocation_scale * grid.allocated_cost_per_day * grid.days_in_month as allocation_based_eur
 
     from grid

@@ -25,8 +25,9 @@ ordered as (
         ) as first_rank,
         row_number() over (
             partition by trajectory_id
-            order by coalesce(record_end_date, cast('9999-12-31' as date)) desc,
-                     start_date desc, municipality_code desc, allocation_number desc
+            order by
+                coalesce(record_end_date, cast('9999-12-31' as date)) desc,
+                start_date desc, municipality_code desc, allocation_number desc
         ) as last_rank
 
     from records

@@ -9,7 +9,7 @@ accepted_lines as (
     select *
     from {{ ref('fct_invoice_lines') }}
     where not is_rejected
-      and service_month is not null
+        and service_month is not null
 
 ),
 

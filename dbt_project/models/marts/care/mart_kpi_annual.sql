@@ -43,7 +43,7 @@ cost_per_year as (
 
     from {{ ref('fct_invoice_lines') }}
     where not is_rejected
-      and service_month is not null
+        and service_month is not null
     group by municipality_code, cast(extract(year from service_month) as integer)
 
 ),
@@ -90,14 +90,18 @@ final as (
         cast(unique_youths as bigint) as unique_youths,
         cast(non_unique_youths as bigint) as non_unique_youths,
         cast(care_months as bigint) as care_months,
-        cast(round(1.0 * care_months / nullif(non_unique_youths, 0), 2) as decimal(18, 2)) as avg_months_per_youth,
+        cast(round(1.0 * care_months / nullif(non_unique_youths, 0), 2) as decimal(18, 2))
+            as avg_months_per_youth,
         cast(total_cost_eur as decimal(18, 2)) as total_cost_eur,
         cast(round(total_cost_eur / nullif(care_months, 0), 2) as decimal(18, 2)) as avg_cost_per_youth_month,
-        cast(round(time_unit_hours / nullif(time_unit_care_months, 0), 2) as decimal(18, 2)) as intensity_hours_per_month,
+        cast(round(time_unit_hours / nullif(time_unit_care_months, 0), 2) as decimal(18, 2))
+            as intensity_hours_per_month,
         cast(months_observed as integer) as months_observed,
         cast(months_observed = 12 as boolean) as is_year_complete,
-        cast(round(total_cost_eur * 12 / nullif(months_observed, 0), 2) as decimal(18, 2)) as total_cost_annualised_eur,
-        cast(round(care_months * 12.0 / nullif(months_observed, 0), 2) as decimal(18, 2)) as care_months_annualised
+        cast(round(total_cost_eur * 12 / nullif(months_observed, 0), 2) as decimal(18, 2))
+            as total_cost_annualised_eur,
+        cast(round(care_months * 12.0 / nullif(months_observed, 0), 2) as decimal(18, 2))
+            as care_months_annualised
 
     from observed
 

@@ -27,47 +27,47 @@ with
 
 {% if is_incremental() %}
 
-loaded_files as (
+    loaded_files as (
 
-    select distinct file_id from {{ this }}
+        select distinct file_id from {{ this }}
 
-),
+    ),
 
-newly_rejected as (
+    newly_rejected as (
 
-    select stored.invoice_line_id
-    from {{ this }} as stored
-    inner join {{ ref('stg_ijw__rejected_lines') }} as rejections
-        on rejections.provider_agb = stored.provider_agb
-        and rejections.declaration_number = stored.declaration_number
-        and rejections.reference_number = stored.reference_number
-    where not stored.is_rejected
+        select stored.invoice_line_id
+        from {{ this }} as stored
+        inner join {{ ref('stg_ijw__rejected_lines') }} as rejections
+            on rejections.provider_agb = stored.provider_agb
+            and rejections.declaration_number = stored.declaration_number
+            and rejections.reference_number = stored.reference_number
+        where not stored.is_rejected
 
-),
+    ),
 
--- only these lines are assessed: the cost of a daily run follows what arrived, not history
-taken_lines as (
+    -- only these lines are assessed: the cost of a daily run follows what arrived, not history
+    taken_lines as (
 
-    select *
-    from {{ ref('stg_ijw__invoice_lines') }}
-    where file_id not in (select file_id from loaded_files)
-       or invoice_line_id in (select invoice_line_id from newly_rejected)
+        select *
+        from {{ ref('stg_ijw__invoice_lines') }}
+        where file_id not in (select file_id from loaded_files)
+            or invoice_line_id in (select invoice_line_id from newly_rejected)
 
-),
+    ),
 
-selected_lines as (
+    selected_lines as (
 
-    {{ assess_invoice_lines('taken_lines') }}
+        {{ assess_invoice_lines('taken_lines') }}
 
-),
+    ),
 
 {% else %}
 
-selected_lines as (
+    selected_lines as (
 
-    select * from {{ ref('int_invoice_lines_assessed') }}
+        select * from {{ ref('int_invoice_lines_assessed') }}
 
-),
+    ),
 
 {% endif %}
 

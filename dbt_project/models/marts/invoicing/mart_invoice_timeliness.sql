@@ -9,7 +9,7 @@ debit_lines as (
     select *
     from {{ ref('fct_invoice_lines') }}
     where debit_credit = 'D'
-      and service_month is not null
+        and service_month is not null
 
 ),
 

@@ -24,7 +24,7 @@ invoiced_allocation_months as (
 
     from {{ ref('fct_invoice_lines') }}
     where not is_rejected
-      and allocation_number is not null
+        and allocation_number is not null
     group by municipality_code, provider_agb, allocation_number, service_month
     having sum(amount_eur) > 0
 
@@ -70,7 +70,8 @@ final as (
         cast(expected_care_months as bigint) as expected_care_months,
         cast(invoiced_care_months as bigint) as invoiced_care_months,
         cast(expected_care_months - invoiced_care_months as bigint) as missing_care_months,
-        cast(round(100.0 * invoiced_care_months / expected_care_months, 2) as decimal(9, 2)) as completeness_pct
+        cast(round(100.0 * invoiced_care_months / expected_care_months, 2) as decimal(9, 2))
+            as completeness_pct
 
     from per_provider_month
 

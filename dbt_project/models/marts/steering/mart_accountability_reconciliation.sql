@@ -21,7 +21,7 @@ years as (
     select distinct cast(extract(year from service_month) as integer) as year
     from {{ ref('fct_invoice_lines') }}
     where service_month is not null
-      and extract(year from service_month) < extract(year from {{ as_of_date() }})
+        and extract(year from service_month) < extract(year from {{ as_of_date() }})
     union
     select distinct fiscal_year from accounted
 
@@ -41,7 +41,7 @@ invoiced as (
     inner join years
         on years.year = extract(year from lines.service_month)
     where not lines.is_rejected
-      and lines.declaration_date <= {{ as_of_date() }}
+        and lines.declaration_date <= {{ as_of_date() }}
     group by 1, 2, 3, 4
 
 ),
@@ -132,7 +132,8 @@ final as (
                 when first_delivered_on is not null then first_delivered_on <= accountability_due_date
                 when accountability_due_date < {{ as_of_date() }} then false
             end
-        as boolean) as delivered_on_time
+            as boolean
+        ) as delivered_on_time
 
     from reconciled
 

@@ -107,13 +107,15 @@ final as (
             case
                 when budget_ceiling_eur is null then null
                 -- a ceiling of zero: any cost crosses it
-                when budget_ceiling_eur <= 0 then case when forecast_eur > 0 then 'overschrijding' else 'op_koers' end
+                when budget_ceiling_eur <= 0
+                    then case when forecast_eur > 0 then 'overschrijding' else 'op_koers' end
                 when utilisation_pct > 100 then 'overschrijding'
                 when utilisation_pct > 95 then 'dreigende_overschrijding'
                 when utilisation_pct < 80 then 'onderbesteding'
                 else 'op_koers'
             end
-        as varchar) as signal,
+            as varchar
+        ) as signal,
         cast({{ as_of_date() }} as date) as as_of_date
 
     from utilisation

@@ -17,9 +17,9 @@ client_costs as (
 
     from {{ ref('fct_invoice_lines') }}
     where not is_rejected
-      and service_month is not null
-      and declaration_date <= {{ as_of_date() }}
-      and service_month <= {{ as_of_date() }}
+        and service_month is not null
+        and declaration_date <= {{ as_of_date() }}
+        and service_month <= {{ as_of_date() }}
     group by 1, 2, 3
 
 ),
@@ -30,7 +30,7 @@ ranked as (
         *,
         row_number() over (
             partition by municipality_code, year
-            order by cost_eur desc, client_key
+            order by cost_eur desc, client_key asc
         ) as cost_rank
 
     from client_costs
@@ -59,8 +59,10 @@ final as (
         cast(clients as bigint) as clients,
         cast(total_cost_eur as decimal(18, 2)) as total_cost_eur,
         cast(top10_cost_eur as decimal(18, 2)) as top10_cost_eur,
-        cast(case when total_cost_eur > 0 then round(100 * top10_cost_eur / total_cost_eur, 2) end
-            as decimal(9, 2)) as top10_share_pct
+        cast(
+            case when total_cost_eur > 0 then round(100 * top10_cost_eur / total_cost_eur, 2) end
+            as decimal(9, 2)
+        ) as top10_share_pct
 
     from per_year
 

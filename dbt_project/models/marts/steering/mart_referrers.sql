@@ -12,7 +12,7 @@ allocations as (
 
     select * from {{ ref('int_allocations_referred') }}
     where start_date is not null
-      and start_date <= {{ as_of_date() }}
+        and start_date <= {{ as_of_date() }}
 
 ),
 
@@ -41,7 +41,7 @@ allocation_years as (
     from allocations
     inner join years
         on allocations.start_date <= cast(cast(years.year as varchar) || '-12-31' as date)
-        and (allocations.end_date is null or allocations.end_date >= years.year_start)
+        and (allocations.end_date is null or years.year_start <= allocations.end_date)
 
 ),
 
@@ -56,9 +56,9 @@ line_costs as (
 
     from {{ ref('fct_invoice_lines') }} as lines
     where not lines.is_rejected
-      and lines.service_month is not null
-      and lines.declaration_date <= {{ as_of_date() }}
-      and lines.service_month <= {{ as_of_date() }}
+        and lines.service_month is not null
+        and lines.declaration_date <= {{ as_of_date() }}
+        and lines.service_month <= {{ as_of_date() }}
     group by 1, 2, 3, 4
 
 ),
@@ -100,10 +100,10 @@ youth_cells as (
         select municipality_code, referrer_type, year, client_key from allocation_years
         union
         -- clients invoiced on an unknown allocation count under "onbekend"
-        select municipality_code, cast(null as varchar), year, client_key
+        select municipality_code, cast(null as varchar) as referrer_type, year, client_key
         from costs_typed
         where not has_allocation
-          and cost_eur > 0
+            and cost_eur > 0
     ) as clients
     group by municipality_code, referrer_type, year
 

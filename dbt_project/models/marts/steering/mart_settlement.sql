@@ -18,9 +18,9 @@ monthly_cost as (
 
     from {{ ref('fct_invoice_lines') }} as lines
     where not lines.is_rejected
-      and lines.service_month is not null
-      and lines.declaration_date <= {{ as_of_date() }}
-      and lines.service_month <= {{ as_of_date() }}
+        and lines.service_month is not null
+        and lines.declaration_date <= {{ as_of_date() }}
+        and lines.service_month <= {{ as_of_date() }}
     group by lines.municipality_code, lines.service_month
 
 ),
@@ -73,7 +73,7 @@ cells as (
     -- a municipality with cost in the year, or with cost two years earlier (its key then applies)
     select municipality_code, region, year from municipality_years
     union
-    select municipality_code, region, year + 2 from municipality_years
+    select municipality_code, region, year + 2 as year from municipality_years
     where year + 2 <= extract(year from {{ as_of_date() }})
 
 ),

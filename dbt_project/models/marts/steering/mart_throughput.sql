@@ -22,10 +22,12 @@ records as (
 
 first_half_year as (
 
-    select cast(
-        cast(extract(year from min(start_date)) as varchar)
-        || case when extract(month from min(start_date)) < 7 then '-01-01' else '-07-01' end
-    as date) as period_start
+    select
+        cast(
+            cast(extract(year from min(start_date)) as varchar)
+            || case when extract(month from min(start_date)) < 7 then '-01-01' else '-07-01' end
+            as date
+        ) as period_start
 
     from trajectories
 
@@ -36,8 +38,10 @@ calendar as (
     select
         month_start as period_start,
         {{ month_end(add_months('month_start', 5)) }} as period_end,
-        cast(extract(year from month_start) as varchar)
-            || case when extract(month from month_start) = 1 then '-H1' else '-H2' end as half_year
+        (
+            cast(extract(year from month_start) as varchar)
+            || case when extract(month from month_start) = 1 then '-H1' else '-H2' end
+        ) as half_year
 
     from (
         {{ month_series('(select period_start from first_half_year)', month_start(as_of_date())) }}
@@ -88,8 +92,8 @@ running_trajectories as (
 
     from trajectories
     inner join calendar
-        on trajectories.start_date <= calendar.period_end
-        and (trajectories.end_date is null or trajectories.end_date > calendar.period_end)
+        on calendar.period_end >= trajectories.start_date
+        and (trajectories.end_date is null or calendar.period_end < trajectories.end_date)
 
 ),
 
@@ -135,8 +139,8 @@ youths as (
 
     from records
     inner join calendar
-        on records.start_date <= calendar.period_end
-        and (records.record_end_date is null or records.record_end_date >= calendar.period_start)
+        on calendar.period_end >= records.start_date
+        and (records.record_end_date is null or calendar.period_start <= records.record_end_date)
     group by 1, 2, 3
 
 ),

@@ -41,7 +41,8 @@ renamed as (
         volume * {{ debit_credit_sign('debit_credit') }} as volume,
         {{ to_two_digit_code('unit') }} as unit,
         {{ cents_to_eur('tariff_cents') }} as tariff_eur,
-        cast({{ cents_to_eur('amount_cents') }} * {{ debit_credit_sign('debit_credit') }} as decimal(18, 2)) as amount_eur
+        cast({{ cents_to_eur('amount_cents') }} * {{ debit_credit_sign('debit_credit') }} as decimal(18, 2))
+            as amount_eur
 
     from source
 

@@ -2,7 +2,9 @@ with
 
 source as (
 
-    {{ latest_file_rows(source('reference', 'budget_ceilings'), source('ingest', 'file_registry'), 'budget_ceilings') }}
+    {{ latest_file_rows(
+        source('reference', 'budget_ceilings'), source('ingest', 'file_registry'), 'budget_ceilings'
+    ) }}
 
 ),
 

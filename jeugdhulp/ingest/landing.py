@@ -1,4 +1,4 @@
-"""The landing zone on disk: which files wait, and where each one goes once it has been handled.
+r"""The landing zone on disk: which files wait, and where each one goes once it has been handled.
 
 `landing/<source>/<relative path>` moves to `archive/<source>/<relative path>` after its rows
 committed, or to `quarantine/<source>/<relative path>` with `<name>.reason.txt` beside it. A move
@@ -9,6 +9,18 @@ Names starting with a dot are skipped (left in place, not dropped): the usual co
 delivery still being uploaded (`.x.xml.part`) and for editor or OS clutter (`.DS_Store`).
 Files directly in `landing/` or under a folder that is not a known source are quarantined under
 `quarantine/_unknown/` by `ingest_all`, so nothing that arrives is silently ignored.
+
+Special entries: a symlink (to a file or a folder) is never followed; a FIFO, a socket or a device
+is never opened; a folder named like a delivery (`x.xml/`, see DELIVERY_SUFFIXES) is not a
+delivery and not descended into. Each is listed (`LandedFile.kind` names what it is), reported by
+the run and left untouched, link and target alike. Sizes come from `lstat`.
+
+File names: any bytes. Paths keep the bytes the system gave (`str` with surrogate escapes, as
+`os` returns them) for every file operation. Where a path is kept as text (the registry, reports,
+reason files) it is `path_text`: the UTF-8 characters as they are, every byte that is not UTF-8
+and every control character as `\xNN`, a backslash as `\\`, so the text is printable and maps
+back to the exact bytes (`path_bytes`); except that a BSN in it is masked (privacy/mask.py), in the
+text and in the archive and quarantine names too (`LandedFile.stored_relative`).
 
 Memory: `iter_landed_files` lists a source folder lazily, in processing order, one directory at a
 time, so a national load (millions of files) never holds the whole listing. A move is one
@@ -21,16 +33,45 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
+import re
 import shutil
+import stat
 from collections.abc import Container, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
 
+from jeugdhulp.privacy.mask import mask_bsns
 from jeugdhulp.sources import SOURCES
 
 UNKNOWN_SOURCE = "_unknown"
 REASON_SUFFIX = ".reason.txt"
+# a folder whose name ends in one of these is a delivery gone wrong, not a sub-folder to read
+DELIVERY_SUFFIXES = (".xml", ".csv", ".xlsx", ".xls", ".txt", ".zip")
+FILE = "file"  # LandedFile.kind of a regular file; anything else is a special entry
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_ESCAPE = re.compile(r"\\(\\|x[0-9a-f]{2})")
+
+
+def path_text(path: str) -> str:
+    """A path as text fit to keep and show (see the module docstring), BSNs masked."""
+    if path.isascii() and path.isprintable() and "\\" not in path:
+        return mask_bsns(path)  # nearly always: one regex search
+    text = os.fsencode(path).replace(b"\\", b"\\\\").decode("utf-8", "backslashreplace")
+    return mask_bsns(_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text))
+
+
+def path_bytes(text: str) -> bytes:
+    """The bytes of a path `path_text` made (a masked BSN stays masked)."""
+    out = bytearray()
+    position = 0
+    for match in _ESCAPE.finditer(text):
+        out += text[position : match.start()].encode("utf-8")
+        escaped = match.group(1)
+        out += b"\\" if escaped == "\\" else bytes([int(escaped[1:], 16)])
+        position = match.end()
+    out += text[position:].encode("utf-8")
+    return bytes(out)
 
 
 class LandedFile(NamedTuple):
@@ -39,26 +80,35 @@ class LandedFile(NamedTuple):
     location: str  # absolute path in landing/
     source: str  # one of SOURCES, or UNKNOWN_SOURCE
     relative: str  # POSIX path below landing/<source>/ (below landing/ for UNKNOWN_SOURCE)
-    size: int
+    size: int  # lstat
+    kind: str = FILE  # or symlink | fifo | socket | device | directory | other: left untouched
+
+    @property
+    def landed_path(self) -> str:
+        """Path relative to landing/ as text (`path_text`), as the registry records it."""
+        relative = (
+            self.relative if self.source == UNKNOWN_SOURCE else f"{self.source}/{self.relative}"
+        )
+        return path_text(relative)
+
+    @property
+    def stored_relative(self) -> str:
+        """The relative path the file gets below archive/ or quarantine/: its own, BSNs masked."""
+        return mask_bsns(self.relative)
 
     @property
     def path(self) -> Path:
         """The absolute path in landing/."""
         return Path(self.location)
 
-    @property
-    def landed_path(self) -> str:
-        """Path relative to landing/, as the registry records it."""
-        return self.relative if self.source == UNKNOWN_SOURCE else f"{self.source}/{self.relative}"
-
 
 def _is_hidden(relative: Path) -> bool:
     return any(part.startswith(".") for part in relative.parts)
 
 
-def _iter_walk(root: str) -> Iterator[tuple[str, str, int]]:
-    """(relative POSIX path, absolute path, size) of every visible file below root, in order of
-    the relative path, read one directory at a time.
+def _iter_walk(root: str) -> Iterator[tuple[str, str, int, str]]:
+    """(relative POSIX path, absolute path, size, kind) of every visible file and special entry
+    below root, in order of the relative path, read one directory at a time.
 
     Entries of a directory are visited in order of their name, a folder's name with "/" added:
     then every file below it sorts where its whole relative path sorts, so the walk yields
@@ -70,32 +120,58 @@ def _iter_walk(root: str) -> Iterator[tuple[str, str, int]]:
         if entry is None:
             stack.pop()
             continue
-        _key, path, relative, is_dir = entry
-        if is_dir:
+        _key, path, relative, kind = entry
+        if kind is None:  # a folder
             stack.append(_sorted_entries(path, relative + "/"))
             continue
+        if kind != FILE:
+            yield relative, path, 0, kind
+            continue
         try:
-            size = os.stat(path).st_size
+            size = os.lstat(path).st_size
         except FileNotFoundError:  # moved away while we looked
             continue
-        yield relative, path, size
+        yield relative, path, size, kind
 
 
-def _sorted_entries(directory: str, prefix: str) -> Iterator[tuple[str, str, str, bool]]:
+def entry_kind(entry: os.DirEntry) -> str | None:
+    """What a directory entry is, following no symlink: FILE, a special kind, or None for a
+    folder to descend into."""
+    if entry.is_symlink():
+        return "symlink"
+    if entry.is_dir(follow_symlinks=False):
+        return "directory" if entry.name.lower().endswith(DELIVERY_SUFFIXES) else None
+    if entry.is_file(follow_symlinks=False):
+        return FILE
+    try:
+        mode = entry.stat(follow_symlinks=False).st_mode
+    except FileNotFoundError:
+        return "other"
+    if stat.S_ISFIFO(mode):
+        return "fifo"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    return "other"
+
+
+def _sorted_entries(directory: str, prefix: str) -> Iterator[tuple[str, str, str, str | None]]:
     try:
         with os.scandir(directory) as scan:
             entries = list(scan)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return iter(())
     found = []
     for entry in entries:
         name = entry.name
         if name.startswith("."):
             continue
-        if entry.is_dir(follow_symlinks=False):
-            found.append((name + "/", entry.path, prefix + name, True))
-        elif entry.is_file():
-            found.append((name, entry.path, prefix + name, False))
+        kind = entry_kind(entry)
+        if kind is None:
+            found.append((name + "/", entry.path, prefix + name, None))
+        else:
+            found.append((name, entry.path, prefix + name, kind))
     found.sort(key=lambda item: item[0])
     return iter(found)
 
@@ -109,8 +185,11 @@ def iter_landed_files(landing_dir: Path, source: str) -> Iterator[LandedFile]:
     """As `landed_files`, lazily (see the module docstring)."""
     if source not in SOURCES:
         raise ValueError(f"unknown landing source {source!r}; expected one of {', '.join(SOURCES)}")
-    for relative, path, size in _iter_walk(str(landing_dir / source)):
-        yield LandedFile(path, source, relative, size)
+    root = landing_dir / source
+    if os.path.islink(root):  # a symlinked source folder is not followed (unknown_files lists it)
+        return
+    for relative, path, size, kind in _iter_walk(str(root)):
+        yield LandedFile(path, source, relative, size, kind)
 
 
 def count_landed_files(
@@ -122,23 +201,25 @@ def count_landed_files(
     if source not in SOURCES:
         raise ValueError(f"unknown landing source {source!r}; expected one of {', '.join(SOURCES)}")
     count = size = 0
-    todo = [str(landing_dir / source)]
+    root = landing_dir / source
+    todo = [] if os.path.islink(root) else [str(root)]
     while todo:
         try:
             with os.scandir(todo.pop()) as scan:
                 for entry in scan:
                     if entry.name.startswith("."):
                         continue
-                    if entry.is_dir(follow_symlinks=False):
+                    kind = entry_kind(entry)
+                    if kind is None:
                         todo.append(entry.path)
-                    elif entry.is_file():
-                        if count < sizes_of_first:
-                            try:
-                                size += entry.stat().st_size
-                            except FileNotFoundError:
-                                continue
-                        count += 1
-        except FileNotFoundError:
+                        continue
+                    if kind == FILE and count < sizes_of_first:
+                        try:
+                            size += entry.stat(follow_symlinks=False).st_size
+                        except FileNotFoundError:
+                            continue
+                    count += 1
+        except (FileNotFoundError, NotADirectoryError):
             continue
     return count, size
 
@@ -146,9 +227,10 @@ def count_landed_files(
 def unknown_files(landing_dir: Path) -> list[LandedFile]:
     """Files in landing/ that belong to no known source: directly in landing/ or in another folder."""
     return [
-        LandedFile(path, UNKNOWN_SOURCE, relative, size)
-        for relative, path, size in _iter_walk(str(landing_dir))
-        if relative.split("/", 1)[0] not in SOURCES
+        LandedFile(path, UNKNOWN_SOURCE, relative, size, kind)
+        for relative, path, size, kind in _iter_walk(str(landing_dir))
+        # a file or special entry named like a source (a symlinked `ijw`) is a stray too
+        if relative.split("/", 1)[0] not in SOURCES or "/" not in relative
     ]
 
 
@@ -271,14 +353,16 @@ def _same_file(source: str, target: str) -> bool:
 
 
 def write_reason(target: str | Path, landed_path: str, file_id: str, reason: str) -> Path:
-    """The `<name>.reason.txt` beside a quarantined file: what was wrong, in plain text."""
+    """The `<name>.reason.txt` beside a quarantined file: what was wrong, in plain text (the path
+    as `path_text`, BSNs masked in both)."""
     reason_path = Path(str(target) + REASON_SUFFIX)
     reason_path.parent.mkdir(parents=True, exist_ok=True)
     reason_path.write_text(
-        f"file: {landed_path}\n"
+        f"file: {mask_bsns(landed_path)}\n"
         f"sha256: {file_id}\n"
         f"quarantined at: {datetime.now().isoformat(timespec='seconds')}\n"
-        f"reason: {reason}\n",
+        f"reason: {mask_bsns(reason)}\n",
         encoding="utf-8",
+        errors="backslashreplace",
     )
     return reason_path

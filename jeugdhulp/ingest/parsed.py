@@ -21,10 +21,12 @@ class ParsedFile:
     notes: list[str] = field(
         default_factory=list
     )  # worth telling the operator, not worth quarantine
+    # raw table -> rows handed to a spool (a large CSV/XLSX, read in batches) instead of `tables`
+    spooled: dict[str, int] = field(default_factory=dict)
 
     @property
     def row_count(self) -> int:
-        return sum(len(t.rows) for t in self.tables.values())
+        return sum(len(t.rows) for t in self.tables.values()) + sum(self.spooled.values())
 
 
 class ClientKeys:

@@ -39,6 +39,19 @@ never get the same one.
 
 Test hook: see `_CRASH_ENV` below (tests only).
 
+What real deliveries do (docs/contract.md §2): a symlink, FIFO, socket, device or a folder named
+like a file is never followed or opened, and is reported (`IngestReport.special_entries`, every
+run, until someone removes it) and left untouched; the registry holds files, identified by their
+bytes, so it has no entry for them. A file still being written (see worker.py) is left for the next
+run (`files_left`, `still_arriving`); a file that changed between its read and its move is not
+moved (`files_left`, `changed_after_read`): its registry entry records what was read, and the next
+run reads the new bytes as a new file. Names and reasons leave this module as text with BSNs
+masked (landing.path_text, privacy/mask.py): in the registry, the reports, the reason files and
+the archive and quarantine names.
+
+Large CSV/XLSX files: their rows come from the workers' spool (worker.py) and are inserted from it
+streaming, in the transaction of their chunk; a run's spool folder is removed when the run ends.
+
 Duplicates: a file whose bytes are already registered `ingested` (or were ingested earlier in the
 same run) loads nothing and records nothing; it moves to the archive, beside the first copy, so
 the landing zone empties. Into an empty registry (a first load) the run does not look up each
@@ -52,6 +65,8 @@ import hashlib
 import math
 import multiprocessing
 import os
+import shutil
+import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -65,6 +80,7 @@ import pyarrow as pa
 
 from jeugdhulp.ingest import registry
 from jeugdhulp.ingest.landing import (
+    FILE,
     REASON_SUFFIX,
     SOURCES,
     UNKNOWN_SOURCE,
@@ -72,16 +88,22 @@ from jeugdhulp.ingest.landing import (
     count_landed_files,
     free_target,
     iter_landed_files,
+    path_text,
     unknown_files,
 )
 from jeugdhulp.ingest.raw_tables import ensure_raw_schema
+from jeugdhulp.ingest.tabular import XlsxLimits
 from jeugdhulp.ingest.worker import (
     ChunkResult,
     FileOutcome,
+    ReadOptions,
     init_worker,
     move_files,
     parse_chunk,
+    remove_spooled,
+    special_reason,
 )
+from jeugdhulp.privacy.mask import mask_bsns
 from jeugdhulp.settings import Settings, SettingsError
 
 # duckdb and pyarrow.compute are imported where they are used: the pool's workers import this
@@ -101,7 +123,7 @@ Progress = Callable[[int, int, Path], None]
 # TEST ONLY. `JEUGDHULP_TEST_CRASH_AT=<point>:<n>` ends the process abruptly (os._exit) at <point>
 # of the n-th transaction of a run, so tests can prove what a crash leaves behind. Points:
 # `before-commit` (the rows are inserted, not committed) and `after-commit` (committed, no file
-# moved yet). Nothing sets it outside tests/test_ingest_crash.py.
+# moved yet). Nothing sets it outside tests/ingest/test_crash.py.
 _CRASH_ENV = "JEUGDHULP_TEST_CRASH_AT"
 
 
@@ -122,6 +144,8 @@ class IngestReport:
     rows_loaded: dict[str, int] = field(default_factory=dict)  # raw table -> rows
     notes: list[tuple[str, str]] = field(default_factory=list)  # (path, note): loaded, but look
     files_left: list[tuple[str, str]] = field(default_factory=list)  # (path, why) not handled now
+    # (path, kind): symlinks, FIFOs, sockets, devices, folders named like files; left untouched
+    special_entries: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -193,6 +217,21 @@ def _pseudonym_key(settings: Settings) -> str:
     return settings.pseudonym_key
 
 
+_CHANGED = (
+    "changed_after_read: the file changed after it was read, so it was not archived; left in "
+    "landing/ for the next run, which reads it again"
+)
+# a spool folder no run has written to for this long is a crashed run's: removed
+_STALE_SPOOL_SECONDS = 24 * 3600
+
+
+def _read_options(settings: Settings, spool_dir: str | None) -> ReadOptions:
+    limits = XlsxLimits(
+        settings.xlsx_max_inflated_mb * 2**20, settings.xlsx_max_ratio, settings.xlsx_max_cells
+    )
+    return ReadOptions(settings.settle_seconds, limits, spool_dir)
+
+
 class _Plan:
     """What happens to one file of a chunk: load, quarantine, or duplicate (move only)."""
 
@@ -201,7 +240,7 @@ class _Plan:
     def __init__(self, file: LandedFile, outcome: FileOutcome, action: str) -> None:
         self.file = file
         self.outcome = outcome
-        self.action = action  # load | quarantine | duplicate | leave
+        self.action = action  # load | quarantine | duplicate | leave | special | changed
         self.target: str | None = None  # archive/quarantine path, decided before the commit
         self.entry: registry.Entry | None = None  # registry row to write (None: write nothing)
         self.replaces = False  # the registry already has an entry for these bytes
@@ -247,6 +286,8 @@ class _Ingestion:
         self.transactions = 0
         self.done = 0
         self.total = 0
+        self.spooled: dict[str, dict[str, str]] = {}  # of the chunk at hand
+        self.options = _read_options(settings, None)
 
     # --- the run -------------------------------------------------------------------------------
 
@@ -263,6 +304,8 @@ class _Ingestion:
         self.total = self.report.files_seen = total
         self.settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
         con = duckdb.connect(str(self.settings.warehouse_path))
+        spool_dir = _spool_dir(self.settings.warehouse_path.parent)
+        self.options = _read_options(self.settings, spool_dir)
         try:
             # the workers parse on every core; this connection only appends, in one thread,
             # and keeps no more than the limit of written blocks cached (flat memory)
@@ -279,6 +322,7 @@ class _Ingestion:
             self._settle(wait=True)
         finally:
             con.close()
+            shutil.rmtree(spool_dir, ignore_errors=True)
         # files that arrived after the count was taken were handled too
         self.report.files_seen = max(self.report.files_seen, self.done)
         self.report.seconds = time.perf_counter() - started
@@ -299,7 +343,7 @@ class _Ingestion:
                 pass  # e.g. inside a daemonic process, which may not have children; nothing done yet
         roots = (self._archive_root, self._quarantine_root)
         for chunk in _chunks(listing(), self.total, workers):
-            yield chunk, parse_chunk(self.source, _tasks(chunk), self.key, roots)
+            yield chunk, parse_chunk(self.source, _tasks(chunk), self.key, roots, self.options)
 
     def _parallel(
         self, chunks: Iterable[list[LandedFile]], workers: int
@@ -320,7 +364,9 @@ class _Ingestion:
             def submit_next() -> None:
                 chunk = next(waiting, None)
                 if chunk is not None:
-                    task = pool.submit(parse_chunk, self.source, _tasks(chunk), None, roots)
+                    task = pool.submit(
+                        parse_chunk, self.source, _tasks(chunk), None, roots, self.options
+                    )
                     in_flight.append((chunk, task))
 
             try:
@@ -356,27 +402,33 @@ class _Ingestion:
             o.file_id for o in result.outcomes if o.status == "parsed" and any(o.rows.values())
         }
         looked_up = self.registry_had_entries
-        known = registry.lookup(self.con, ids) if looked_up else {}
-        undo = self._undo_point()
-        plans = self._plans(chunk, result.outcomes, known)
+        self.spooled = result.spooled
         try:
-            self._commit(plans, result.tables)
-        except duckdb.Error:
-            if not looked_up:
-                # maybe bytes an earlier chunk of this run loaded (the primary key refuses them):
-                # ask the registry, plan again
-                known = registry.lookup(self.con, ids)
-                if known:
-                    self._undo(undo, plans)
-                    plans = self._plans(chunk, result.outcomes, known)
-                    try:
-                        self._commit(plans, result.tables)
-                    except duckdb.Error:
+            known = registry.lookup(self.con, ids) if looked_up else {}
+            undo = self._undo_point()
+            plans = self._plans(chunk, result.outcomes, known)
+            try:
+                self._commit(plans, result.tables)
+            except duckdb.Error:
+                if not looked_up:
+                    # maybe bytes an earlier chunk of this run loaded (the primary key refuses
+                    # them): ask the registry, plan again
+                    known = registry.lookup(self.con, ids)
+                    if known:
+                        self._undo(undo, plans)
+                        plans = self._plans(chunk, result.outcomes, known)
+                        try:
+                            self._commit(plans, result.tables)
+                        except duckdb.Error:
+                            self._commit_file_by_file(plans, result.tables)
+                    else:
                         self._commit_file_by_file(plans, result.tables)
                 else:
                     self._commit_file_by_file(plans, result.tables)
-            else:
-                self._commit_file_by_file(plans, result.tables)
+        finally:
+            for paths in self.spooled.values():
+                remove_spooled(paths.values())
+            self.spooled = {}
         self._move(plans)
 
     def _commit_file_by_file(self, plans: list[_Plan], tables: dict[str, pa.Table]) -> None:
@@ -388,7 +440,7 @@ class _Ingestion:
                 try:
                     self._commit([plan], tables)
                 except duckdb.Error as exc:
-                    self._demote_to_quarantine(plan, f"load_failed: {exc}")
+                    self._demote_to_quarantine(plan, mask_bsns(f"load_failed: {exc}"))
                     self._commit([plan], {})
             elif plan.entry is not None:
                 self._commit([plan], {})
@@ -425,7 +477,10 @@ class _Ingestion:
     ) -> _Plan:
         plan = _Plan(file, outcome, "leave")
         status = outcome.status
-        if status == "vanished" or status == "unreadable":
+        if status == "special":
+            plan.action = "special"
+            return plan
+        if status == "vanished" or status == "unreadable" or status == "arriving":
             return plan
         file_id = outcome.file_id
         reason = self.quarantined.get(file_id)
@@ -502,7 +557,8 @@ class _Ingestion:
         if kind == "archive":
             # the worker proposed an archive path for a file it parsed; the file's own path there
             # was free when it looked, and only an unusual promise of this run can have taken it
-            natural = self._archive_prefix + file.relative
+            relative = file.stored_relative
+            natural = self._archive_prefix + relative
             if (
                 proposal == natural
                 and outcome.status != "quarantined"
@@ -510,13 +566,17 @@ class _Ingestion:
             ):
                 taken.pending.add(natural)
                 return natural
-            target = free_target(self._archive_root, file.relative, outcome.file_id, taken=taken)
+            target = free_target(self._archive_root, relative, outcome.file_id, taken=taken)
             if target != natural:
                 taken.unusual.add(target)
             taken.pending.add(target)
             return target
         target = free_target(
-            self._quarantine_root, file.relative, outcome.file_id, with_reason=True, taken=taken
+            self._quarantine_root,
+            file.stored_relative,
+            outcome.file_id,
+            with_reason=True,
+            taken=taken,
         )
         taken.unusual.add(target)
         taken.unusual.add(target + REASON_SUFFIX)
@@ -524,8 +584,8 @@ class _Ingestion:
         return target
 
     def _stored_path(self, target: str) -> str:
-        """The target relative to the data dir, as the registry records it."""
-        return target[len(self._data_dir_prefix) :].replace(os.sep, "/")
+        """The target relative to the data dir, as the registry records it (`path_text`)."""
+        return path_text(target[len(self._data_dir_prefix) :].replace(os.sep, "/"))
 
     def _demote_to_quarantine(self, plan: _Plan, reason: str) -> None:
         plan.action = "quarantine"
@@ -558,6 +618,8 @@ class _Ingestion:
                     # DuckDB scans the Arrow table named by this local variable (a replacement
                     # scan): no view to register and drop per table and chunk
                     con.execute(f"INSERT INTO raw.{name} BY NAME SELECT * FROM _ingest_rows")
+            for file_id in sorted(load_ids & self.spooled.keys()):
+                self._insert_spooled(file_id, self.spooled[file_id])
             _test_crash_point("before-commit", self.transactions)
             registry.insert(con, [p.entry for p in entries if not p.replaces])
             registry.insert(con, [p.entry for p in entries if p.replaces], replace=True)
@@ -567,13 +629,27 @@ class _Ingestion:
             raise
         _test_crash_point("after-commit", self.transactions)
 
+    def _insert_spooled(self, file_id: str, paths: dict[str, str]) -> None:
+        """A large file's rows, streamed from its spool into its raw tables (in the transaction)."""
+        import pyarrow.ipc
+
+        if len(file_id) != 64 or not all(c in "0123456789abcdef" for c in file_id):
+            raise ValueError(f"not a file id: {file_id!r}")  # it is written into the statement
+        for name, path in paths.items():
+            with pyarrow.ipc.open_stream(path) as _spooled_rows:  # a reader: DuckDB streams it
+                self.con.execute(
+                    f"INSERT INTO raw.{name} BY NAME "
+                    f"SELECT '{file_id}' AS file_id, * FROM _spooled_rows"
+                )
+
     # --- after the commit: move, account -----------------------------------------------------
 
     def _move(self, plans: list[_Plan]) -> None:
         """Move the chunk's files: a task for the workers when there are any, else here."""
         moves = []
+        moved = []  # the plans of `moves`, in order
         for plan in plans:
-            if plan.action == "leave":
+            if plan.action == "leave" or plan.action == "special":
                 continue
             reason = None
             if plan.action == "quarantine":
@@ -584,24 +660,37 @@ class _Ingestion:
                     outcome.file_id,
                     outcome.reason + (f"\n\ndetails:\n{details}" if details else ""),
                 )
-            moves.append((plan.file.location, plan.target, reason))
+            moves.append((plan.file.location, plan.target, reason, plan.outcome.read_as))
+            moved.append(plan)
         if self.pool is not None and moves:
-            self.moving.append((plans, self.pool.submit(move_files, moves)))
+            self.moving.append((plans, moved, self.pool.submit(move_files, moves)))
         else:
-            move_files(moves)
-            self.moving.append((plans, None))
+            self.moving.append((plans, moved, move_files(moves)))
 
     def _settle(self, *, wait: bool) -> None:
         """Account for the chunks whose moves are done, in order (`wait`: for all of them)."""
         while self.moving:
-            plans, future = self.moving[0]
-            if future is not None:
-                if not wait and not future.done():
+            plans, moved, moves = self.moving[0]
+            if isinstance(moves, Future):
+                if not wait and not moves.done():
                     return
-                future.result()  # a failed move stops the run, as it would have here
+                moves = moves.result()  # a failed move stops the run, as it would have here
             self.moving.popleft()
+            for index in moves:  # changed since they were read: not moved
+                self._not_moved(moved[index])
             for plan in plans:
                 self._account(plan)
+
+    def _not_moved(self, plan: _Plan) -> None:
+        """A file changed after it was read stays in landing/: its entry (if it wrote one)
+        keeps what was read, with no stored path (nothing was archived)."""
+        plan.action = "changed"
+        if plan.entry is not None:
+            self.con.execute(
+                "UPDATE raw.file_registry SET stored_path = NULL"
+                " WHERE file_id = ? AND stored_path = ?",
+                [plan.entry.file_id, plan.entry.stored_path],
+            )
 
     def _account(self, plan: _Plan) -> None:
         file, outcome, report = plan.file, plan.outcome, self.report
@@ -609,6 +698,10 @@ class _Ingestion:
             self.taken.pending.discard(plan.target)  # on disk now
         if plan.action == "leave":
             report.files_left.append((file.landed_path, outcome.reason or outcome.status))
+        elif plan.action == "special":
+            report.special_entries.append((file.landed_path, outcome.content_type or "other"))
+        elif plan.action == "changed":
+            report.files_left.append((file.landed_path, _CHANGED))
         elif plan.action == "duplicate":
             report.files_skipped_duplicate += 1
         elif plan.action == "load":
@@ -673,30 +766,63 @@ def _chunks(files: Iterable[LandedFile], total: int, workers: int) -> Iterator[l
         yield chunk
 
 
-def _tasks(chunk: list[LandedFile]) -> list[tuple[str, str, str]]:
-    return [(f.location, f.relative, f.landed_path) for f in chunk]
+def _tasks(chunk: list[LandedFile]) -> list[tuple[str, str, str, str]]:
+    return [(f.location, f.stored_relative, f.landed_path, f.kind) for f in chunk]
+
+
+def _spool_dir(parent: Path) -> str:
+    """A new spool folder for this run (see the module docstring); stale ones are removed."""
+    root = parent / ".ingest-spool"
+    root.mkdir(parents=True, exist_ok=True)
+    now = time.time()
+    for old in root.iterdir():
+        try:
+            if now - old.stat().st_mtime > _STALE_SPOOL_SECONDS:
+                shutil.rmtree(old, ignore_errors=True)
+        except FileNotFoundError:
+            continue
+    return tempfile.mkdtemp(prefix=f"run-{os.getpid()}-", dir=root)
 
 
 def _unknown_chunk(chunk: list[LandedFile]) -> ChunkResult:
-    """Files outside the known source folders: hashed and quarantined unread."""
+    """Files outside the known source folders: hashed (streaming) and quarantined unread."""
+    from jeugdhulp.ingest.worker import _NotNow, _open_settled, _unchanged
+
     outcomes = []
     for file in chunk:
+        if file.kind != FILE:
+            reason = special_reason(file.kind)
+            outcomes.append(FileOutcome(file.landed_path, "", 0, "special", file.kind, reason))
+            continue
         try:
-            with open(file.location, "rb") as stream:
-                data = stream.read()
-        except FileNotFoundError:
-            outcomes.append(FileOutcome(file.landed_path, "", 0, "vanished", reason="vanished"))
+            fd, status = _open_settled(file.location, 0.0)
+            digest = hashlib.sha256()
+            size = 0
+            with open(fd, "rb") as stream:
+                while block := stream.read(1 << 20):
+                    digest.update(block)
+                    size += len(block)
+                _unchanged(fd, status, size)
+        except _NotNow as exc:
+            outcomes.append(
+                FileOutcome(file.landed_path, "", 0, exc.status, exc.kind, mask_bsns(exc.reason))
+            )
+            continue
+        except OSError as exc:
+            reason = mask_bsns(f"unreadable: {exc.strerror or exc}")
+            outcomes.append(FileOutcome(file.landed_path, "", 0, "unreadable", reason=reason))
             continue
         outcomes.append(
             FileOutcome(
                 file.landed_path,
-                hashlib.sha256(data).hexdigest(),
-                len(data),
+                digest.hexdigest(),
+                size,
                 "quarantined",
                 reason=(
                     "unknown_source: files must be delivered in landing/<source>/ with source one "
                     f"of {', '.join(SOURCES)}"
                 ),
+                read_as=(status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns),
             )
         )
     return ChunkResult(outcomes, {})

@@ -1,4 +1,4 @@
-"""Reading delivered CSV and XLSX tables in every dialect CONTRACT §2.5 allows, into typed values.
+"""Reading delivered CSV and XLSX tables in every dialect docs/contract.md §2.5 allows, into typed values.
 
 Dialects: UTF-8 with or without BOM; `;` or `,` as separator, detected from the header line (the
 one that yields all required columns wins); RFC 4180 quoting; XLSX: the first sheet, the first
@@ -20,12 +20,23 @@ Values (each rule chosen for what Dutch Excel and provider systems actually writ
   ingestion notes say how many values were padded. Municipality codes may carry the `GM` prefix;
   raw stores the four digits.
 Anything else raises `QuarantineError` naming the line (or XLSX row) and column.
+
+Streaming: a file is read once, front to back, through a `Delivery`, which hashes every byte read
+(the file's id is the hash of exactly the bytes parsed). CSV is decoded and parsed a block at a
+time (memory flat in the file's size). An XLSX (a zip, read at random) is hashed whole first, then
+checked against `XlsxLimits` before openpyxl opens it from the same open file: the sum of its
+members' inflated sizes (from the zip's central directory: a member never inflates beyond the
+size declared there) and its inflation ratio, and the first sheet's declared dimension. openpyxl
+then reads it in read-only mode, row by row, the declared dimension ignored (rows are not padded to
+it).
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import itertools
 import re
 import zipfile
 from collections.abc import Iterator, Sequence
@@ -34,11 +45,58 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from jeugdhulp.ingest.errors import QuarantineError
+from jeugdhulp.settings import (
+    DEFAULT_XLSX_MAX_CELLS,
+    DEFAULT_XLSX_MAX_INFLATED_MB,
+    DEFAULT_XLSX_MAX_RATIO,
+)
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls (and other Office 97 files)
 _SEPARATORS = (";", ",")
 _CENTS = Decimal("0.01")
+_BLOCK = 1 << 20  # bytes read at a time
+_RATIO_FROM = 16 * 2**20  # the inflation ratio is checked above this inflated size
+_MB = 2**20
+
+
+@dataclass(frozen=True)
+class XlsxLimits:
+    """What an XLSX may be (docs/contract.md §2.5; settings.py: JEUGDHULP_XLSX_*)."""
+
+    max_inflated_bytes: int = DEFAULT_XLSX_MAX_INFLATED_MB * _MB
+    max_ratio: int = DEFAULT_XLSX_MAX_RATIO
+    max_cells: int = DEFAULT_XLSX_MAX_CELLS
+
+
+class Delivery:
+    """A landed file read once, front to back: every byte read is hashed and counted. `raw` must be
+    seekable for an XLSX (read whole first, see `open_sheet`)."""
+
+    def __init__(self, raw) -> None:
+        self.raw = raw
+        self._sha = hashlib.sha256()
+        self.size = 0
+        self.complete = False  # read to the end (the raw stream may be read at random after)
+
+    @classmethod
+    def of(cls, data: bytes) -> Delivery:
+        return cls(io.BytesIO(data))
+
+    def read(self, size: int = _BLOCK) -> bytes:
+        data = self.raw.read(size)
+        self._sha.update(data)
+        self.size += len(data)
+        return data
+
+    def read_rest(self) -> None:
+        """Read (and hash) what is left: the id covers the whole file however far parsing got."""
+        while not self.complete:
+            self.complete = not self.read(_BLOCK)
+
+    @property
+    def file_id(self) -> str:
+        return self._sha.hexdigest()
 
 
 def normalise_header(name: object) -> str:
@@ -55,18 +113,20 @@ class Sheet:
     dialect: str  # for notes: "csv ';'", "xlsx"
 
 
-def open_sheet(data: bytes, required: Sequence[str]) -> Sheet:
-    """Open CSV or XLSX bytes; the header must name every `required` column."""
-    if not data.strip():
-        raise QuarantineError("empty_file", "the file is empty")
-    if data.startswith(_ZIP_MAGIC):
-        return _open_xlsx(data, required)
-    if data.startswith(_OLE2_MAGIC):
+def open_sheet(
+    data: bytes | Delivery, required: Sequence[str], limits: XlsxLimits | None = None
+) -> Sheet:
+    """Open a CSV or XLSX delivery; the header must name every `required` column."""
+    delivery = Delivery.of(data) if isinstance(data, bytes) else data
+    head = delivery.read(len(_OLE2_MAGIC))
+    if head.startswith(_ZIP_MAGIC):
+        return _open_xlsx(delivery, required, limits or XlsxLimits())
+    if head.startswith(_OLE2_MAGIC):
         raise QuarantineError(
             "unsupported_format",
             "this is a legacy Excel (.xls) workbook; save it as .xlsx or as CSV UTF-8",
         )
-    return _open_csv(data, required)
+    return _open_csv(delivery, head, required)
 
 
 def _check_header(header: list[str], required: Sequence[str], where: str) -> None:
@@ -87,30 +147,44 @@ def _check_header(header: list[str], required: Sequence[str], where: str) -> Non
 # --- CSV ---------------------------------------------------------------------------------------
 
 
-def _decode(data: bytes) -> str:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+def _text_lines(delivery: Delivery, pending: bytes) -> Iterator[str]:
+    """The delivery's lines as text (line ends kept, as `open(newline="")` gives them), decoded a
+    block at a time: a block is cut after its last line end, which no UTF-8 sequence contains."""
+    if pending.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise QuarantineError(
             "not_utf8", "the file is UTF-16 (Excel 'Unicode text'); save it as CSV UTF-8"
         )
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise QuarantineError(
-            "not_utf8",
-            f"line {line}: byte 0x{data[exc.start]:02x} is not UTF-8; save the file as CSV UTF-8",
-        ) from exc
+    lines_before = 0
+    first = True
+    while True:
+        block = delivery.read(_BLOCK)
+        data = pending + block
+        if block:
+            cut = data.rfind(b"\n") + 1 or data.rfind(b"\r") + 1  # \r: classic Mac line ends
+            if not cut:  # one long line so far
+                pending = data
+                continue
+        else:
+            cut = len(data)
+        part, pending = data[:cut], data[cut:]
+        try:
+            text = part.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = lines_before + part[: exc.start].count(b"\n") + 1
+            raise QuarantineError(
+                "not_utf8",
+                f"line {line}: byte 0x{part[exc.start]:02x} is not UTF-8; save the file as CSV UTF-8",
+            ) from exc
+        lines_before += part.count(b"\n")
+        if first and text:
+            text = text.removeprefix("\ufeff")
+            first = False
+        yield from io.StringIO(text, newline="")
+        if not block:
+            return
 
 
-def _header_line(text: str) -> str:
-    for line in text.splitlines():
-        if line.strip():
-            return line
-    return ""
-
-
-def _detect_separator(text: str, required: Sequence[str]) -> str:
-    first = _header_line(text)
+def _detect_separator(first: str, required: Sequence[str]) -> str:
     candidates = []
     for separator in _SEPARATORS:
         try:
@@ -126,12 +200,17 @@ def _detect_separator(text: str, required: Sequence[str]) -> str:
     return separator  # pragma: no cover - _check_header raised
 
 
-def _open_csv(data: bytes, required: Sequence[str]) -> Sheet:
-    text = _decode(data)
-    if not text.strip():
+def _open_csv(delivery: Delivery, head: bytes, required: Sequence[str]) -> Sheet:
+    lines = _text_lines(delivery, head)
+    before_header: list[str] = []
+    for line in lines:
+        before_header.append(line)
+        if line.strip():
+            break
+    else:
         raise QuarantineError("empty_file", "the file is empty")
-    separator = _detect_separator(text, required)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
+    separator = _detect_separator(before_header[-1], required)
+    reader = csv.reader(itertools.chain(before_header, lines), delimiter=separator, strict=True)
     try:
         header_row = next(row for row in reader if any(cell.strip() for cell in row))
     except csv.Error as exc:
@@ -164,16 +243,67 @@ def _csv_rows(reader, width: int) -> Iterator[tuple[int, Sequence[object]]]:
 # --- XLSX --------------------------------------------------------------------------------------
 
 
-def _open_xlsx(data: bytes, required: Sequence[str]) -> Sheet:
+def _check_zip(raw, size: int, limits: XlsxLimits) -> None:
+    """Refuse a workbook that would inflate beyond the limits, before anything inflates it."""
+    try:
+        with zipfile.ZipFile(raw) as archive:
+            inflated = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise QuarantineError("unreadable_xlsx", f"not a readable XLSX workbook: {exc}") from exc
+    if inflated > limits.max_inflated_bytes:
+        raise QuarantineError(
+            "xlsx_too_large",
+            f"the workbook would inflate to {inflated / _MB:,.0f} MB, more than the limit of "
+            f"{limits.max_inflated_bytes / _MB:,.0f} MB (JEUGDHULP_XLSX_MAX_INFLATED_MB); "
+            "deliver the table as CSV UTF-8",
+        )
+    if inflated > _RATIO_FROM and inflated > limits.max_ratio * max(size, 1):
+        raise QuarantineError(
+            "xlsx_too_large",
+            f"the workbook would inflate from {size / 1024:,.0f} kB to {inflated / _MB:,.0f} MB "
+            f"({inflated // max(size, 1):,}x), more than the limit of {limits.max_ratio}x "
+            "(JEUGDHULP_XLSX_MAX_RATIO): a zip bomb, not a table",
+        )
+
+
+def _check_dimension(sheet, limits: XlsxLimits) -> None:
+    """Refuse a sheet that declares more cells than the limit (<dimension ref="A1:XFD1048576"/>)."""
+    rows, columns = sheet.max_row, sheet.max_column
+    if rows is None or columns is None:
+        return  # no declared dimension: rows are read as they come
+    rows, columns = rows - sheet.min_row + 1, columns - sheet.min_column + 1
+    if rows * columns > limits.max_cells:
+        raise QuarantineError(
+            "xlsx_too_large",
+            f"the first sheet ({sheet.title!r}) declares the range {sheet.calculate_dimension()} "
+            f"({rows:,} rows x {columns:,} columns), more than the limit of "
+            f"{limits.max_cells:,} cells (JEUGDHULP_XLSX_MAX_CELLS); delete the empty rows and "
+            "columns beyond the table, or deliver it as CSV UTF-8",
+        )
+
+
+def _open_xlsx(delivery: Delivery, required: Sequence[str], limits: XlsxLimits) -> Sheet:
     import openpyxl  # only XLSX deliveries pay for the import
 
+    delivery.read_rest()  # hashed whole first: the zip is read at random
+    raw = delivery.raw
+    raw.seek(0)
+    _check_zip(raw, delivery.size, limits)
+    raw.seek(0)
     try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        workbook = openpyxl.load_workbook(raw, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
         raise QuarantineError("unreadable_xlsx", f"not a readable XLSX workbook: {exc}") from exc
     if not workbook.worksheets:
+        workbook.close()
         raise QuarantineError("unreadable_xlsx", "the workbook has no sheets")
     sheet = workbook.worksheets[0]
+    try:
+        _check_dimension(sheet, limits)
+    except QuarantineError:
+        workbook.close()
+        raise
+    sheet.reset_dimensions()  # rows as the sheet holds them, not padded to a declared size
     rows = enumerate(sheet.iter_rows(values_only=True), start=1)
     for number, values in rows:
         if any(_cell_text(v) for v in values):

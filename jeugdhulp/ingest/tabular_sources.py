@@ -180,10 +180,32 @@ def _raw_columns(spec: FileSpec) -> tuple[str, ...]:
     return tuple(names)
 
 
-def parse_tabular(source: str, relative: str, data: bytes, keys: ClientKeys) -> ParsedFile:
-    """Read one CSV/XLSX delivery into rows of its raw table, or raise QuarantineError."""
+# rows a spool receives at a time (see parse_tabular): a batch of ~10 columns holds ~30 MB in Python
+SPOOL_ROWS = 50_000
+
+Spool = Callable[[str, tuple[str, ...], list[tuple]], None]
+
+
+def parse_tabular(
+    source: str,
+    relative: str,
+    data: bytes | tabular.Delivery,
+    keys: ClientKeys,
+    *,
+    spool: Spool | None = None,
+    limits: tabular.XlsxLimits | None = None,
+) -> ParsedFile:
+    """Read one CSV/XLSX delivery into rows of its raw table, or raise QuarantineError.
+
+    With `spool`, a file of more than SPOOL_ROWS rows hands them over in batches as they are read
+    (`spool(table, columns, rows)`; the last, short batch too), so memory stays flat in the file's
+    size; `ParsedFile.spooled` then counts them and `tables` holds none. A file that turns out
+    bad after a batch was handed over is still quarantined: the caller discards the spool.
+    """
     spec = spec_for(source, relative)
-    sheet = tabular.open_sheet(data, [c.name for c in spec.columns])
+    sheet = tabular.open_sheet(data, [c.name for c in spec.columns], limits)
+    columns = _raw_columns(spec)
+    spooled = 0
     padded: dict[str, int] = {}
     plan = [
         (sheet.header.index(column.name), column, _converter(column, keys, padded))
@@ -207,7 +229,15 @@ def parse_tabular(source: str, relative: str, data: bytes, keys: ClientKeys) -> 
                 )
             values.extend(converted)
         rows.append(tuple(values))
-    if not rows:
+        if spool is not None and len(rows) >= SPOOL_ROWS:
+            spool(spec.table, columns, rows)
+            spooled += len(rows)
+            rows = []
+    if spooled and rows:
+        spool(spec.table, columns, rows)
+        spooled += len(rows)
+        rows = []
+    if not rows and not spooled:
         raise QuarantineError(
             "no_rows",
             "the file has a header but no data rows (a snapshot cannot be empty)"
@@ -218,4 +248,9 @@ def parse_tabular(source: str, relative: str, data: bytes, keys: ClientKeys) -> 
         f"{count} value(s) of {name} had lost leading zeros and were zero-padded"
         for name, count in sorted(padded.items())
     ]
-    return ParsedFile(spec.content_type, {spec.table: TableRows(_raw_columns(spec), rows)}, notes)
+    return ParsedFile(
+        spec.content_type,
+        {spec.table: TableRows(columns, rows)},
+        notes,
+        {spec.table: spooled} if spooled else {},
+    )

@@ -1,9 +1,23 @@
 """Parses a chunk of landed files (in a pool worker or in-process) into one Arrow table per raw table.
 
-The worker reads each file once: the bytes are hashed (the file's id) and parsed from memory. It
-never touches the warehouse; the main process decides, per file, whether the rows are loaded
-(new), dropped (a duplicate) or replaced by a quarantine entry. Files are parsed whole before
-their rows join the chunk, so a file that fails half-way contributes no row.
+The worker reads each file once: the bytes are hashed (the file's id) and parsed as they are read
+(an iJw message whole, from memory; a CSV/XLSX streaming, see tabular.py). It never touches the
+warehouse; the main process decides, per file, whether the rows are loaded (new), dropped (a
+duplicate) or replaced by a quarantine entry. Files are parsed whole before their rows join the
+chunk, so a file that fails half-way contributes no row. A CSV/XLSX of more than SPOOL_ROWS rows
+does not join the chunk's tables: its rows go, batch by batch, to an Arrow stream file in the
+run's spool folder, which the main process inserts from (streaming) when it commits the file.
+
+Complete files only (docs/contract.md §2): a file is opened without following a symlink and
+without blocking (a FIFO swapped in is never waited on), and must be a regular file. One modified
+less than `settle_seconds` ago is looked at again once it is that old (the wait is against its
+mtime, so a run over files that landed earlier never waits; a chunk waits at most that long in
+all); changed meanwhile, or while it was read (size or mtime), it is left in landing/ as
+`still_arriving` for the next run. The (device, inode, size, mtime) it was read with travel with
+the outcome, and `move_files` moves a file only while they still hold: the bytes archived are the
+bytes hashed and parsed.
+
+Privacy: every reason and note leaving here passes `mask_bsns`.
 
 Given the archive and quarantine folders, the worker also proposes each file's target there (a
 free name, see `landing.free_target`), so the main process need not look at the disk per file;
@@ -12,12 +26,16 @@ and `move_files` does the moves after the commit, in a worker too.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import multiprocessing
 import multiprocessing.connection
 import os
+import stat
 import threading
+import time
 import traceback
+import uuid
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -25,10 +43,14 @@ import pyarrow as pa
 
 from jeugdhulp.ingest.errors import QuarantineError
 from jeugdhulp.ingest.ijw_rows import parse_ijw
-from jeugdhulp.ingest.landing import free_target, move_file, write_reason
+from jeugdhulp.ingest.landing import FILE, free_target, move_file, write_reason
 from jeugdhulp.ingest.parsed import ClientKeys, ParsedFile
 from jeugdhulp.ingest.raw_tables import table_columns
+from jeugdhulp.ingest.tabular import Delivery, XlsxLimits
 from jeugdhulp.ingest.tabular_sources import parse_tabular
+from jeugdhulp.privacy.mask import mask_bsns
+
+_OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
 
 _ARROW_TYPES = {
     "VARCHAR": pa.string(),
@@ -52,18 +74,31 @@ class FileOutcome:
     landed_path: str  # relative to landing/
     file_id: str  # SHA-256 hex of the bytes
     size: int
-    status: str  # parsed | quarantined | repeated (same bytes earlier in this chunk) | vanished | unreadable
+    status: str  # parsed | quarantined | repeated (same bytes earlier in this chunk) | vanished
+    # | unreadable | arriving (not complete yet) | special (not a regular file: content_type says what)
     content_type: str | None = None
     reason: str | None = None  # quarantined: "<code>: <message>"
     rows: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     target: str | None = None  # proposed free path: archive/ (parsed, repeated) or quarantine/
+    read_as: tuple[int, int, int, int] | None = None  # (device, inode, size, mtime_ns) when read
 
 
 @dataclass
 class ChunkResult:
     outcomes: list[FileOutcome]
     tables: dict[str, pa.Table]  # raw table -> rows of every parsed file in the chunk, with file_id
+    # file_id -> raw table -> Arrow stream file of its rows, without file_id (large CSV/XLSX)
+    spooled: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How files are read (from Settings): see the module docstring."""
+
+    settle_seconds: float = 0.0
+    xlsx_limits: XlsxLimits = XlsxLimits()
+    spool_dir: str | None = None  # where large CSV/XLSX files spool their rows; None: in memory
 
 
 _keys: ClientKeys | None = None
@@ -88,32 +123,195 @@ def _end_with(sentinel: int) -> None:
     os._exit(1)
 
 
-def _parse(source: str, relative: str, data: bytes, keys: ClientKeys) -> ParsedFile:
-    if source == "ijw":
-        return parse_ijw(data, keys)
-    return parse_tabular(source, relative, data, keys)
-
-
-def _to_arrow(
-    table: str, columns: tuple[str, ...], rows: list[tuple], file_ids: list[str]
-) -> pa.Table:
-    arrays = [pa.array(file_ids, type=pa.string())]
-    names = ["file_id", *columns]
+def _arrays(table: str, columns: tuple[str, ...], rows: list[tuple]) -> list[pa.Array]:
+    arrays = []
     for name, values in zip(columns, zip(*rows)):
         try:
             arrays.append(pa.array(values, type=arrow_type(table, name)))
         except (pa.ArrowException, TypeError, ValueError, OverflowError) as exc:
             raise ValueError(f"column {name}: {exc}") from exc
-    return pa.Table.from_arrays(arrays, names=names)
+    return arrays
+
+
+def _to_arrow(
+    table: str, columns: tuple[str, ...], rows: list[tuple], file_ids: list[str]
+) -> pa.Table:
+    arrays = [pa.array(file_ids, type=pa.string()), *_arrays(table, columns, rows)]
+    return pa.Table.from_arrays(arrays, names=["file_id", *columns])
+
+
+class _Spool:
+    """The rows of one large file, batch by batch, as Arrow stream files (one per raw table)."""
+
+    def __init__(self, directory: str) -> None:
+        self.directory = directory
+        self.paths: dict[str, str] = {}
+        self._writers: dict[str, pa.ipc.RecordBatchStreamWriter] = {}
+
+    def __call__(self, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+        batch = pa.RecordBatch.from_arrays(_arrays(table, columns, rows), names=list(columns))
+        writer = self._writers.get(table)
+        if writer is None:
+            os.makedirs(self.directory, exist_ok=True)
+            path = os.path.join(self.directory, f"{uuid.uuid4().hex}.{table}.arrows")
+            self.paths[table] = path
+            writer = self._writers[table] = pa.ipc.new_stream(path, batch.schema)
+        writer.write_batch(batch)
+
+    def close(self) -> dict[str, str]:
+        for writer in self._writers.values():
+            writer.close()
+        self._writers.clear()
+        return self.paths
+
+    def discard(self) -> None:
+        self.close()
+        remove_spooled(self.paths.values())
+        self.paths = {}
+
+
+def remove_spooled(paths) -> None:
+    for path in paths:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+
+
+class _NotNow(Exception):
+    """The file is not to be read now: `status` and `reason` say why."""
+
+    def __init__(self, status: str, reason: str, kind: str | None = None) -> None:
+        super().__init__(reason)
+        self.status, self.reason, self.kind = status, reason, kind
+
+
+def _special_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "fifo"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    if stat.S_ISDIR(mode):
+        return "directory"
+    return "other"
+
+
+def special_reason(kind: str) -> str:
+    if kind == "symlink":
+        return "symlink: a symbolic link is never followed; left untouched in landing/"
+    if kind == "directory":
+        return "directory: a folder named like a file is not a delivery; left untouched in landing/"
+    return f"{kind}: not a regular file; never opened, left untouched in landing/"
+
+
+def _fingerprint(status: os.stat_result) -> tuple[int, int, int, int]:
+    return (status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns)
+
+
+def _open_settled(path: str, settle_seconds: float) -> tuple[int, os.stat_result]:
+    """An open descriptor of the regular file at `path` (no symlink followed) once its size and
+    mtime held for `settle_seconds`; _NotNow otherwise."""
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except FileNotFoundError:  # taken away since it was listed: not ours to account for
+        raise _NotNow("vanished", "vanished") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  # became a symlink since it was listed
+            raise _NotNow("special", special_reason("symlink"), "symlink") from None
+        raise _NotNow("unreadable", f"unreadable: {exc.strerror}") from None  # e.g. no permission
+    try:
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode):
+            kind = _special_kind(status.st_mode)
+            raise _NotNow("special", special_reason(kind), kind)
+        age = time.time() - status.st_mtime_ns / 1e9
+        if age < settle_seconds:
+            time.sleep(min(settle_seconds - age, settle_seconds))
+            again = os.fstat(fd)
+            if (again.st_size, again.st_mtime_ns) != (status.st_size, status.st_mtime_ns):
+                raise _NotNow(
+                    "arriving",
+                    f"still_arriving: the file was still being written (it changed within "
+                    f"{settle_seconds:g} s); left in landing/ for the next run",
+                )
+            status = again
+        return fd, status
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _unchanged(fd: int, before: os.stat_result, size_read: int) -> None:
+    after = os.fstat(fd)
+    if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns) or (
+        size_read != after.st_size
+    ):
+        raise _NotNow(
+            "arriving",
+            "still_arriving: the file changed while it was read; left in landing/ for the next run",
+        )
+
+
+def _read_and_parse(
+    source: str,
+    path: str,
+    relative: str,
+    keys: ClientKeys,
+    options: ReadOptions,
+    seen: set[str],
+) -> tuple[str, int, tuple, ParsedFile | None, dict[str, str], QuarantineError | None]:
+    """(file id, size, fingerprint, parsed or None (repeated), spooled paths, quarantine error)."""
+    fd, status = _open_settled(path, options.settle_seconds)
+    with open(fd, "rb", buffering=0 if source == "ijw" else -1) as stream:
+        if source == "ijw":
+            data = stream.read()
+            _unchanged(fd, status, len(data))
+            file_id = hashlib.sha256(data).hexdigest()
+            if file_id in seen:
+                return file_id, len(data), _fingerprint(status), None, {}, None
+            try:
+                return file_id, len(data), _fingerprint(status), parse_ijw(data, keys), {}, None
+            except QuarantineError as exc:
+                return file_id, len(data), _fingerprint(status), None, {}, exc
+        delivery = Delivery(stream)
+        spool = _Spool(options.spool_dir) if options.spool_dir else None
+        parsed = error = None
+        try:
+            parsed = parse_tabular(
+                source, relative, delivery, keys, spool=spool, limits=options.xlsx_limits
+            )
+        except QuarantineError as exc:
+            error = exc
+        except BaseException:
+            if spool is not None:
+                spool.discard()
+            raise
+        delivery.read_rest()
+        spooled = spool.close() if spool is not None else {}
+        try:
+            _unchanged(fd, status, delivery.size)
+        except _NotNow:
+            remove_spooled(spooled.values())
+            raise
+        file_id = delivery.file_id
+        if file_id in seen or error is not None:
+            remove_spooled(spooled.values())
+            spooled = {}
+            parsed = None if file_id in seen else parsed
+        return file_id, delivery.size, _fingerprint(status), parsed, spooled, error
 
 
 def parse_chunk(
     source: str,
-    files: list[tuple[str, str, str]],
+    files: list[tuple],
     pseudonym_key: str | None = None,
     roots: tuple[str, str] | None = None,
+    options: ReadOptions | None = None,
 ) -> ChunkResult:
-    """Parse files given as (absolute path, path below landing/<source>/, path below landing/).
+    """Parse files given as (absolute path, path below landing/<source>/ as it is to be stored
+    (BSNs masked), path below landing/ as text[, kind]) (see landing.LandedFile).
 
     With `roots` (the source's archive and quarantine folders), each outcome proposes a free
     target in the one its status points to.
@@ -121,47 +319,63 @@ def parse_chunk(
     keys = _keys if pseudonym_key is None else ClientKeys(pseudonym_key)
     if keys is None:
         raise RuntimeError("parse_chunk needs a pseudonym key or init_worker() first")
+    options = options or ReadOptions()
     outcomes: list[FileOutcome] = []
     parsed_files: list[tuple[FileOutcome, ParsedFile]] = []
+    spooled: dict[str, dict[str, str]] = {}
     seen: set[str] = set()
-    for path, relative, landed_path in files:
-        try:
-            with open(path, "rb") as stream:
-                data = stream.read()
-        except FileNotFoundError:  # taken away since it was listed: not ours to account for
-            outcomes.append(FileOutcome(landed_path, "", 0, "vanished", reason="vanished"))
+    for task in files:
+        path, relative, landed_path = task[:3]
+        kind = task[3] if len(task) > 3 else FILE
+        if kind != FILE:
+            reason = special_reason(kind)
+            outcomes.append(FileOutcome(landed_path, "", 0, "special", kind, reason))
             continue
-        except OSError as exc:  # e.g. no permission: leave it in landing, say why
+        try:
+            file_id, size, read_as, parsed, spools, error = _read_and_parse(
+                source, path, relative, keys, options, seen
+            )
+        except _NotNow as exc:
             outcomes.append(
-                FileOutcome(landed_path, "", 0, "unreadable", reason=f"unreadable: {exc}")
+                FileOutcome(landed_path, "", 0, exc.status, exc.kind, mask_bsns(exc.reason))
             )
             continue
-        file_id = hashlib.sha256(data).hexdigest()
-        outcome = FileOutcome(landed_path, file_id, len(data), "parsed")
+        except OSError as exc:  # e.g. an I/O error half-way: leave it in landing, say why
+            reason = mask_bsns(f"unreadable: {exc.strerror or exc}")
+            outcomes.append(FileOutcome(landed_path, "", 0, "unreadable", reason=reason))
+            continue
+        except Exception as exc:  # a bug must not stop the run: quarantine, keep the trace
+            outcome = FileOutcome(landed_path, *_hash_of(path), "parsed")
+            outcomes.append(outcome)
+            _quarantine_internal(outcome, exc)
+            continue
+        outcome = FileOutcome(landed_path, file_id, size, "parsed", read_as=read_as)
         outcomes.append(outcome)
         if file_id in seen:
             outcome.status = "repeated"
             continue
         seen.add(file_id)
-        try:
-            parsed = _parse(source, relative, data, keys)
-        except QuarantineError as exc:
-            outcome.status, outcome.reason = "quarantined", exc.text
-            continue
-        except Exception as exc:  # a bug must not stop the run: quarantine, keep the trace
-            _quarantine_internal(outcome, exc)
+        if error is not None:
+            outcome.status, outcome.reason = "quarantined", mask_bsns(error.text)
             continue
         outcome.content_type = parsed.content_type
-        outcome.notes = parsed.notes
+        outcome.notes = [mask_bsns(note) for note in parsed.notes]
         outcome.rows = {table: len(rows.rows) for table, rows in parsed.tables.items()}
+        outcome.rows.update(parsed.spooled)
+        if spools:
+            spooled[file_id] = spools
         parsed_files.append((outcome, parsed))
     tables = _chunk_tables(parsed_files)
+    for outcome, _parsed in parsed_files:  # a file whose rows did not convert is quarantined
+        if outcome.status == "quarantined" and outcome.file_id in spooled:
+            remove_spooled(spooled.pop(outcome.file_id).values())
     if roots is not None:
         archive, quarantine = roots
         folders: dict[
             str, bool
         ] = {}  # folder -> exists (a first load finds none: no lstat per file)
-        for (_path, relative, _landed), outcome in zip(files, outcomes):
+        for task, outcome in zip(files, outcomes):
+            relative = task[1]
             if outcome.status in ("parsed", "repeated"):
                 outcome.target = _propose(archive, relative, outcome.file_id, False, folders)
             elif outcome.status == "quarantined":
@@ -183,20 +397,47 @@ def _propose(
     return free_target(root, relative, file_id, with_reason=with_reason)
 
 
-def move_files(moves: list[tuple[str, str, tuple[str, str, str] | None]]) -> None:
-    """After a commit: move each file (source, target) and, for a quarantined one, write its reason
-    file from (landed path, file id, reason). Stops at the first failure (raised)."""
-    for source, target, reason in moves:
+def move_files(moves: list[tuple]) -> list[int]:
+    """After a commit: move each file (source, target[, read_as]) and, for a quarantined one,
+    write its reason file from (landed path, file id, reason). A file whose (device, inode, size,
+    mtime) differ from `read_as`, the ones it was read with, is not moved: its index is returned.
+    Stops at the first failure (raised)."""
+    changed = []
+    for index, (source, target, reason, *read_as) in enumerate(moves):
+        expected = read_as[0] if read_as else None
+        if expected is not None:
+            try:
+                now = _fingerprint(os.lstat(source))
+            except FileNotFoundError:
+                now = None  # moved by a crashed run's link + unlink: move_file knows
+            if now is not None and now != expected:
+                changed.append(index)
+                continue
         move_file(source, target)
         if reason is not None:
             write_reason(target, *reason)
+    return changed
+
+
+def _hash_of(path: str) -> tuple[str, int]:
+    """(SHA-256, size) of a file a bug stopped parsing, read again to quarantine it."""
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with open(os.open(path, _OPEN_FLAGS), "rb") as stream:
+            while block := stream.read(1 << 20):
+                digest.update(block)
+                size += len(block)
+    except OSError:
+        pass
+    return digest.hexdigest(), size
 
 
 def _quarantine_internal(outcome: FileOutcome, exc: Exception) -> None:
     outcome.status = "quarantined"
-    outcome.reason = f"internal_error: {type(exc).__name__}: {exc}"
+    outcome.reason = mask_bsns(f"internal_error: {type(exc).__name__}: {exc}")
     outcome.rows = {}
-    outcome.notes = [traceback.format_exc(limit=6)]
+    outcome.notes = [mask_bsns(traceback.format_exc(limit=6))]
 
 
 def _chunk_tables(parsed_files: list[tuple[FileOutcome, ParsedFile]]) -> dict[str, pa.Table]:

@@ -1,4 +1,4 @@
-"""CSV/XLSX dialects (CONTRACT §2.5) and value conversion of the reference, verantwoording and pgb sources."""
+"""CSV/XLSX dialects (docs/contract.md §2.5) and value conversion of the reference, verantwoording and pgb sources."""
 
 from __future__ import annotations
 

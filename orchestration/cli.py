@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from jeugdhulp.settings import (
@@ -14,6 +15,7 @@ from jeugdhulp.settings import (
     PROJECT_ROOT,
     Settings,
     SettingsError,
+    automation_enabled,
     load_settings,
     parse_as_of,
 )
@@ -48,13 +50,19 @@ def _is_synthetic(settings: Settings) -> bool:
     return (settings.data_dir / "ground_truth.json").exists()
 
 
-def _resolve_pseudonym_key(settings: Settings, *, allow_development_key: bool) -> Settings:
+def _resolve_pseudonym_key(
+    settings: Settings, *, allow_development_key: bool
+) -> tuple[Settings, bool]:
+    """The settings with a pseudonym key, and whether it is the development key.
+
+    The development key travels as run config (`allow_development_key`), never through this
+    process's environment; a real key stays in JEUGDHULP_PSEUDONYM_KEY only.
+    """
     if settings.pseudonym_key:
-        return settings
+        return settings, False
     if allow_development_key or _is_synthetic(settings):
         _loud_development_key_warning()
-        os.environ["JEUGDHULP_PSEUDONYM_KEY"] = DEVELOPMENT_PSEUDONYM_KEY
-        return load_settings()
+        return replace(settings, pseudonym_key=DEVELOPMENT_PSEUDONYM_KEY), True
     raise SettingsError(
         "JEUGDHULP_PSEUDONYM_KEY is not set. `jeugdhulp run` on real data needs the secret key "
         "that pseudonymises BSNs (keep it the same between runs, or client keys change). "
@@ -63,12 +71,12 @@ def _resolve_pseudonym_key(settings: Settings, *, allow_development_key: bool) -
 
 
 def _prepare_dagster_home(settings: Settings) -> Path:
+    """The Dagster instance directory: DAGSTER_HOME, else <data dir>/.dagster (created here)."""
     home = Path(os.environ.get("DAGSTER_HOME") or settings.data_dir / ".dagster")
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
         config.write_text(DAGSTER_YAML)
-    os.environ["DAGSTER_HOME"] = str(home)
     return home
 
 
@@ -91,19 +99,30 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    settings = _resolve_pseudonym_key(load_settings(), allow_development_key=False)
+    settings, development_key = _resolve_pseudonym_key(
+        load_settings(), allow_development_key=getattr(args, "allow_development_key", False)
+    )
     if not settings.landing_dir.exists() and not settings.warehouse_path.exists():
         raise SettingsError(
             f"nothing to do: {settings.landing_dir} does not exist. Set JEUGDHULP_DATA_DIR, or "
             f"make synthetic data with `jeugdhulp generate --out {settings.data_dir}`."
         )
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-    _prepare_dagster_home(settings)
+    home = _prepare_dagster_home(settings)
     _say(f"running the pipeline on {settings.data_dir} as of {settings.as_of}")
+
+    from dagster import DagsterInstance
 
     from orchestration.pipeline_run import run_pipeline
 
-    summary = run_pipeline(settings, log_level=args.log_level)
+    # The flags and environment variables become the run's config (orchestration/resources.py).
+    with DagsterInstance.from_config(str(home)) as instance:
+        summary = run_pipeline(
+            settings,
+            log_level=args.log_level,
+            allow_development_key=development_key,
+            instance=instance,
+        )
     print(summary.render())
     return 0 if summary.ok else 1
 
@@ -112,8 +131,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
-    settings = _resolve_pseudonym_key(load_settings(), allow_development_key=False)
-    _prepare_dagster_home(settings)
+    settings, development_key = _resolve_pseudonym_key(load_settings(), allow_development_key=False)
+    home = _prepare_dagster_home(settings)
     from orchestration.resources import ensure_dbt_manifest
 
     ensure_dbt_manifest()
@@ -128,8 +147,18 @@ def cmd_ui(args: argparse.Namespace) -> int:
         "--port",
         str(args.port),
     ]
+    # The UI's processes get the instance and (synthetic data only) the development key in their
+    # own environment; this process's environment stays as it was.
+    child_env = {**os.environ, "DAGSTER_HOME": str(home)}
+    if development_key:
+        child_env["JEUGDHULP_PSEUDONYM_KEY"] = DEVELOPMENT_PSEUDONYM_KEY
     _say(f"Dagster UI on http://{args.host}:{args.port} (Ctrl-C stops it)")
-    return subprocess.call(command, cwd=PROJECT_ROOT)
+    if automation_enabled():
+        _say(
+            "  schedules and the landing sensor start RUNNING "
+            "(JEUGDHULP_AUTOMATION=off starts them stopped)"
+        )
+    return subprocess.call(command, cwd=PROJECT_ROOT, env=child_env)
 
 
 # ---------------------------------------------------------------------------------- demo
@@ -137,7 +166,6 @@ def cmd_ui(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     settings = load_settings()
-    _resolve_pseudonym_key(settings, allow_development_key=True)
     generate_args = argparse.Namespace(
         out=str(settings.data_dir),
         profile="region",
@@ -145,8 +173,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         as_of=settings.as_of.isoformat(),
     )
     cmd_generate(generate_args)
-    code = cmd_run(argparse.Namespace(log_level=args.log_level))
-    settings = load_settings()
+    code = cmd_run(argparse.Namespace(log_level=args.log_level, allow_development_key=True))
     _say("")
     _say("Where to look:")
     _say(f"  region report:        {settings.published_dir / 'regio' / 'index.html'}")

@@ -13,6 +13,35 @@ from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFil
 
 from jeugdhulp.settings import Settings
 from orchestration.definitions import defs
+from orchestration.resources import run_config_for
+
+# Signals: checks that flag something to act on but never withhold the figures. Known checks get
+# a sentence; any other non-blocking failure is listed under its own name and verdict.
+_SIGNAL_SENTENCES = {
+    # check name: (metadata count, singular, plural)
+    "late_invoicing": ("flagged_providers", "provider invoices late", "providers invoice late"),
+    "incomplete_invoicing": (
+        "flagged_providers",
+        "provider invoices incompletely",
+        "providers invoice incompletely",
+    ),
+    "providers_delivering": (
+        "silent_providers",
+        "provider with clients in care stopped invoicing",
+        "providers with clients in care stopped invoicing",
+    ),
+}
+
+
+@dataclass
+class CheckVerdict:
+    name: str  # schema/table:check
+    description: str = ""
+    metadata: dict = field(default_factory=dict)
+
+    @property
+    def check(self) -> str:
+        return self.name.rsplit(":", 1)[-1]
 
 
 @dataclass
@@ -24,39 +53,65 @@ class RunSummary:
     files_duplicate: int = 0
     files_quarantined: int = 0
     checks_passed: list[str] = field(default_factory=list)
-    checks_warned: list[str] = field(default_factory=list)
-    checks_failed: list[str] = field(default_factory=list)
-    blocking_failed: list[str] = field(default_factory=list)
+    # failed, blocking (ERROR): what depends on the asset was not built or not published
+    blocking: list[CheckVerdict] = field(default_factory=list)
+    # failed, not blocking (WARN, or ERROR on a non-blocking check): act on it, figures published
+    signals: list[CheckVerdict] = field(default_factory=list)
     marts_built: list[str] = field(default_factory=list)
     published: bool = False
     failed_steps: list[str] = field(default_factory=list)
     log_path: Path | None = None
 
     @property
+    def blocking_failed(self) -> list[str]:
+        return [verdict.name for verdict in self.blocking]
+
+    @property
+    def checks_signalled(self) -> list[str]:
+        return [verdict.name for verdict in self.signals]
+
+    @property
     def ok(self) -> bool:
-        return self.success and not self.blocking_failed and not self.failed_steps
+        return self.success and not self.blocking and not self.failed_steps
+
+    def signal_headline(self) -> str:
+        """One line: what the signals are about, e.g. '2 providers invoice late · 3 other'."""
+        parts, others = [], 0
+        for verdict in self.signals:
+            known = _SIGNAL_SENTENCES.get(verdict.check)
+            count = _metadata_int(verdict.metadata, known[0]) if known else 0
+            if known and count:
+                parts.append(f"{count} {known[1] if count == 1 else known[2]}")
+            else:
+                others += 1
+        if others:
+            parts.append(f"{others} other check{'s' if others != 1 else ''} to look at")
+        return " · ".join(parts)
 
     def render(self) -> str:
+        status = "OK" if self.ok else "FAILED"
         lines = [
             "",
-            f"jeugdhulp run — as of {self.settings.as_of} — {'OK' if self.ok else 'FAILED'} "
-            f"in {self.seconds:.0f} s",
-            f"  files:   {self.files_ingested} ingested, {self.files_quarantined} quarantined, "
+            f"jeugdhulp run — as of {self.settings.as_of} — {status} in {self.seconds:.0f} s",
+            f"  files:    {self.files_ingested} ingested, {self.files_quarantined} quarantined, "
             f"{self.files_duplicate} already known"
             + (f"  (reasons: {self.settings.quarantine_dir})" if self.files_quarantined else ""),
-            f"  checks:  {len(self.checks_passed)} passed, {len(self.checks_warned)} warned, "
-            f"{len(self.checks_failed)} failed",
+            f"  checks:   {len(self.checks_passed)} passed, {len(self.blocking)} blocking "
+            f"failure{'s' if len(self.blocking) != 1 else ''}, {len(self.signals)} "
+            f"signal{'s' if len(self.signals) != 1 else ''}",
         ]
-        for name in self.checks_failed:
-            lines.append(
-                f"           ✗ {name}" + ("  [blocking]" if name in self.blocking_failed else "")
-            )
-        for name in self.checks_warned[:15]:
-            lines.append(f"           ! {name}")
-        if len(self.checks_warned) > 15:
-            lines.append(f"           ! … and {len(self.checks_warned) - 15} more warnings")
+        if self.blocking:
+            lines.append("  blocking: what depends on these was not built or published")
+            for verdict in self.blocking:
+                lines.append(f"            ✗ {verdict.name}" + _detail(verdict))
+        if self.signals:
+            lines.append(f"  signals:  {self.signal_headline()}  (not blocking: published anyway)")
+            for verdict in self.signals[:15]:
+                lines.append(f"            ! {verdict.name}" + _detail(verdict))
+            if len(self.signals) > 15:
+                lines.append(f"            ! … and {len(self.signals) - 15} more")
         lines.append(
-            f"  marts:   {len(self.marts_built)} built ({', '.join(self.marts_built) or 'none'})"
+            f"  marts:    {len(self.marts_built)} built ({', '.join(self.marts_built) or 'none'})"
         )
         lines.append(f"  warehouse: {self.settings.warehouse_path}")
         if self.published:
@@ -68,6 +123,11 @@ class RunSummary:
         if self.log_path:
             lines.append(f"  dbt log: {self.log_path}")
         return "\n".join(lines)
+
+
+def _detail(verdict: CheckVerdict) -> str:
+    text = " ".join((verdict.description or "").split())
+    return f" — {text[:140]}{'…' if len(text) > 140 else ''}" if text else ""
 
 
 def _metadata_int(metadata: dict, name: str) -> int:
@@ -110,14 +170,23 @@ def release_stale_cli_runs(instance: DagsterInstance) -> list[str]:
     return released
 
 
-def run_pipeline(settings: Settings, *, log_level: str = "WARNING") -> RunSummary:
-    instance = DagsterInstance.get()
+def run_pipeline(
+    settings: Settings,
+    *,
+    log_level: str = "WARNING",
+    allow_development_key: bool = False,
+    instance: DagsterInstance | None = None,
+) -> RunSummary:
+    """Run `daily_refresh` in this process with exactly `settings` (passed as run config)."""
+    instance = instance or DagsterInstance.get()
     for run_id in release_stale_cli_runs(instance):
         print(
             f"  released run {run_id[:8]}: it was interrupted earlier", file=sys.stderr, flush=True
         )
     job = defs.resolve_job_def("daily_refresh")
     started = time.monotonic()
+    run_config = run_config_for(settings, allow_development_key=allow_development_key)
+    run_config["loggers"] = {"progress_logger": {"config": {"log_level": log_level}}}
     # dbt's own console lines go to a log file, so the terminal shows progress and the summary.
     log_path = settings.data_dir / "logs" / "dbt_last_run.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -125,7 +194,7 @@ def run_pipeline(settings: Settings, *, log_level: str = "WARNING") -> RunSummar
         result = job.execute_in_process(
             instance=instance,
             raise_on_error=False,
-            run_config={"loggers": {"progress_logger": {"config": {"log_level": log_level}}}},
+            run_config=run_config,
             tags={"jeugdhulp/trigger": "cli", "jeugdhulp/pid": str(os.getpid())},
         )
     summary = RunSummary(
@@ -135,6 +204,7 @@ def run_pipeline(settings: Settings, *, log_level: str = "WARNING") -> RunSummar
         log_path=log_path,
     )
     counted_steps: set[str] = set()
+    verdicts: dict[str, tuple] = {}  # a check evaluated twice counts once: its last verdict
     for event in result.all_events:
         if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
             materialization = event.event_specific_data.materialization
@@ -158,15 +228,20 @@ def run_pipeline(settings: Settings, *, log_level: str = "WARNING") -> RunSummar
         elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
             evaluation = event.event_specific_data
             name = f"{'/'.join(evaluation.asset_key.path)}:{evaluation.check_name}"
-            if evaluation.passed:
-                summary.checks_passed.append(name)
-            elif evaluation.severity.value == "WARN":
-                summary.checks_warned.append(name)
-            else:
-                summary.checks_failed.append(name)
-                if getattr(evaluation, "blocking", False):
-                    summary.blocking_failed.append(name)
+            verdicts[name] = evaluation
         elif event.event_type == DagsterEventType.STEP_FAILURE:
             summary.failed_steps.append(event.step_key or "?")
+    for name in sorted(verdicts):
+        evaluation = verdicts[name]
+        if evaluation.passed:
+            summary.checks_passed.append(name)
+            continue
+        verdict = CheckVerdict(
+            name=name,
+            description=evaluation.description or "",
+            metadata=dict(evaluation.metadata or {}),
+        )
+        blocking = getattr(evaluation, "blocking", False) and evaluation.severity.value == "ERROR"
+        (summary.blocking if blocking else summary.signals).append(verdict)
     summary.marts_built.sort()
     return summary

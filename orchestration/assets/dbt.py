@@ -1,24 +1,44 @@
-"""The dbt project as Dagster assets: models keyed by schema and name, dbt tests as asset checks."""
+"""The dbt project as Dagster assets: models keyed by schema and name, dbt tests as asset checks.
 
-import os
-from collections.abc import Mapping
+Every model and seed materialisation carries its row count and column schema (types from the
+warehouse, descriptions from the YAML, which dbt also writes as DuckDB comments: persist_docs in
+dbt_project.yml). Every dbt test check carries a description: the test's own `description` (or
+`meta.description`) when its YAML has one, else a sentence naming the test, its model and column
+and what a failure means.
+"""
+
+import re
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey
+import duckdb
+from dagster import (
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetKey,
+    AssetMaterialization,
+    Output,
+    TableColumn,
+    TableSchema,
+)
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
     DbtCliResource,
+    DbtProject,
     dbt_assets,
 )
 
-from jeugdhulp.settings import load_settings
+from jeugdhulp.settings import Settings
 from orchestration.resources import (
     WAREHOUSE_POOL,
-    dbt_environment,
+    JeugdhulpSettings,
     dbt_project,
+    dbt_vars_arg,
     ensure_dbt_manifest,
 )
+
+_LEADING_COMMENT = re.compile(r"^\s*\{#-?\s*(.*?)\s*-?#\}", re.DOTALL)
 
 
 class JeugdhulpTranslator(DagsterDbtTranslator):
@@ -35,8 +55,150 @@ class JeugdhulpTranslator(DagsterDbtTranslator):
         fqn = dbt_resource_props.get("fqn", [])
         return fqn[1] if len(fqn) > 2 else "dbt"
 
+    def get_asset_check_spec(
+        self,
+        asset_spec,
+        manifest: Mapping[str, Any],
+        unique_id: str,
+        project: DbtProject | None,
+    ) -> AssetCheckSpec | None:
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None or spec.description:
+            return spec
+        test = manifest["nodes"][unique_id]
+        return spec._replace(description=describe_dbt_test(test, spec.asset_key))
+
+
+def _table_name(asset_key: AssetKey) -> str:
+    return ".".join(asset_key.path)
+
+
+def _consequence(severity: str) -> str:
+    if severity.lower() == "error":
+        return "A failure blocks publishing (severity error): fix the data or the model first."
+    return "A failure is a signal only (severity warn): publishing goes on."
+
+
+def describe_dbt_test(test: Mapping[str, Any], asset_key: AssetKey) -> str:
+    """The description of a dbt test: its YAML text, else a sentence generated from the test."""
+    own = (test.get("description") or "").strip() or str(
+        (test.get("meta") or {}).get("description") or ""
+    ).strip()
+    severity = str((test.get("config") or {}).get("severity") or "error")
+    if own:
+        return f"{own} {_consequence(severity)}"
+    table = _table_name(asset_key)
+    metadata = test.get("test_metadata") or {}
+    kind = metadata.get("name")
+    kwargs = metadata.get("kwargs") or {}
+    column = kwargs.get("column_name") or test.get("column_name")
+    if kind is None:  # a singular test: its leading {#- comment -#} says what it asserts
+        match = _LEADING_COMMENT.match(test.get("raw_code") or "")
+        what = " ".join(match.group(1).split()) if match else "returns no rows"
+        sentence = (
+            f"dbt test {test['name']} ({test.get('original_file_path', '')}) on {table}: {what}"
+        )
+    elif kind == "not_null":
+        sentence = f"dbt test not_null: {table}.{column} is never empty."
+    elif kind == "unique":
+        sentence = f"dbt test unique: each value of {table}.{column} occurs in one row only."
+    elif kind == "accepted_values":
+        values = ", ".join(str(v) for v in kwargs.get("values") or [])
+        sentence = f"dbt test accepted_values: {table}.{column} is one of: {values}."
+    elif kind == "relationships":
+        target = re.sub(r"""^ref\(['"](.+?)['"]\)$""", r"\1", str(kwargs.get("to", "")))
+        sentence = (
+            f"dbt test relationships: every {table}.{column} exists as "
+            f"{target}.{kwargs.get('field')}."
+        )
+    elif kind == "unique_combination_of_columns":
+        columns = ", ".join(kwargs.get("combination_of_columns") or [])
+        sentence = f"dbt test unique_combination_of_columns: one row per ({columns}) in {table}."
+    elif kind == "matches_pattern":
+        sentence = (
+            f"dbt test matches_pattern: {table}.{column} matches the pattern "
+            f"{kwargs.get('pattern')}."
+        )
+    else:
+        where = f"{table}.{column}" if column else table
+        sentence = f"dbt test {kind} on {where} ({test['name']})."
+    return f"{sentence} {_consequence(severity)}"
+
 
 translator = JeugdhulpTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+
+def _relation_metadata(
+    connection: duckdb.DuckDBPyConnection, node: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Row count and column schema (warehouse types, YAML descriptions) of a built relation."""
+    schema, name = node["schema"], node.get("alias") or node["name"]
+    columns = connection.execute(
+        "select column_name, data_type, comment, is_nullable from duckdb_columns() "
+        "where schema_name = ? and table_name = ? order by column_index",
+        [schema, name],
+    ).fetchall()
+    if not columns:
+        return {}
+    row_count = connection.execute(f'select count(*) from "{schema}"."{name}"').fetchone()[0]
+    documented = {c: (props.get("description") or "") for c, props in node["columns"].items()}
+    schema_metadata = TableSchema(
+        columns=[
+            TableColumn(
+                name=column,
+                type=data_type,
+                description=(comment or documented.get(column) or None),
+            )
+            for column, data_type, comment, _ in columns
+        ]
+    )
+    # the standard keys the UI shows as "Row count" and the column table (TableMetadataSet)
+    return {"dagster/row_count": int(row_count), "dagster/column_schema": schema_metadata}
+
+
+def with_table_metadata(
+    events: Iterator[Any], manifest: Mapping[str, Any], settings: Settings, log
+) -> Iterator[Any]:
+    """Yield dbt's events with row counts and column schemas, once dbt has finished.
+
+    DuckDB allows one writer process and no reader beside it, so the warehouse is read only
+    after the dbt process has ended (as dagster-dbt does for DuckDB); then one read-only
+    connection counts every model and seed, views included. A failed build is raised after its
+    events are yielded.
+    """
+    buffered: list[Any] = []
+    error: BaseException | None = None
+    try:
+        for event in events:
+            buffered.append(event)
+    except Exception as exc:  # dbt failed: still report what it did build
+        error = exc
+    nodes = manifest.get("nodes", {})
+    connection = None
+    try:
+        if settings.warehouse_path.exists():
+            connection = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    except duckdb.Error as exc:
+        log.warning(f"row counts not fetched: {exc}")
+    try:
+        for event in buffered:
+            if connection is not None and isinstance(event, (Output, AssetMaterialization)):
+                unique_id = getattr(event.metadata.get("unique_id"), "value", None)
+                node = nodes.get(unique_id)
+                if node is not None and node.get("resource_type") in {"model", "seed"}:
+                    try:
+                        extra = _relation_metadata(connection, node)
+                    except duckdb.Error as exc:
+                        log.warning(f"row count of {unique_id} not fetched: {exc}")
+                        extra = {}
+                    if extra:
+                        event = event.with_metadata({**event.metadata, **extra})
+            yield event
+    finally:
+        if connection is not None:
+            connection.close()
+    if error is not None:
+        raise error
 
 
 @dbt_assets(
@@ -46,16 +208,18 @@ translator = JeugdhulpTranslator(settings=DagsterDbtTranslatorSettings(enable_as
     pool=WAREHOUSE_POOL,
     name="dbt_models",
 )
-def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
+def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, settings: JeugdhulpSettings):
     """`dbt build`: seeds, models and their tests in dependency order."""
-    settings = load_settings()
-    # DbtCliResource runs dbt with this process's environment.
-    os.environ.update(
-        {k: v for k, v in dbt_environment(settings).items() if k.startswith(("JEUGDHULP_", "DBT_"))}
-    )
-    target_path = settings.data_dir / "dbt_target"
+    run_settings = settings.get()
+    context.log.info(f"dbt build as of {run_settings.as_of} on {run_settings.warehouse_path}")
     # A per-data-dir target keeps concurrent pipelines (tests, UI runs) from sharing run state.
     # Unit tests pin the SQL on fixed inputs, not on today's data: the test suite runs them.
-    yield from dbt.cli(
-        ["build", "--exclude-resource-type", "unit_test"], context=context, target_path=target_path
-    ).stream()
+    # The run's parameters travel as --vars, never through this process's environment.
+    invocation = dbt.cli(
+        ["build", "--exclude-resource-type", "unit_test", *dbt_vars_arg(run_settings)],
+        context=context,
+        target_path=run_settings.data_dir / "dbt_target",
+    )
+    yield from with_table_metadata(
+        invocation.stream(), invocation.manifest, run_settings, context.log
+    )

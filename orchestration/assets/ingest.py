@@ -12,9 +12,8 @@ from dagster import (
 )
 
 from jeugdhulp.ingest import ingest_source, quarantine_unknown
-from jeugdhulp.settings import load_settings
 from jeugdhulp.sources import SOURCE_TABLES
-from orchestration.resources import WAREHOUSE_POOL
+from orchestration.resources import WAREHOUSE_POOL, JeugdhulpSettings
 
 
 def _quarantine_table(quarantined: list[tuple[str, str]]) -> str:
@@ -44,9 +43,8 @@ def _build_ingest_asset(source: str):
         description=f"Reads new files in landing/{source}/ into the raw schema; archives "
         f"or quarantines each file.",
     )
-    def _ingest(context: AssetExecutionContext):
-        settings = load_settings()
-        report = ingest_source(settings, source)
+    def _ingest(context: AssetExecutionContext, settings: JeugdhulpSettings):
+        report = ingest_source(settings.get(), source)
         context.log.info(
             f"landing/{source}: {report.files_ingested} ingested, "
             f"{report.files_skipped_duplicate} already known, {len(report.files_quarantined)} quarantined"
@@ -82,8 +80,8 @@ ingest_assets = [_build_ingest_asset(source) for source in SOURCE_TABLES]
     description="Every landed file once: SHA-256, where it went (archive or quarantine) and why. "
     "Also quarantines files left outside the known landing folders.",
 )
-def file_registry(context: AssetExecutionContext) -> MaterializeResult:
-    settings = load_settings()
+def file_registry(context: AssetExecutionContext, settings: JeugdhulpSettings) -> MaterializeResult:
+    settings = settings.get()
     stray = quarantine_unknown(settings)
     for path, reason in stray.files_quarantined:
         context.log.warning(f"quarantined {path}: {reason}")

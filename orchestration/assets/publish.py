@@ -4,11 +4,19 @@ import dataclasses
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
-from jeugdhulp.settings import load_settings
 from orchestration.assets.dbt import dbt_models
-from orchestration.resources import WAREHOUSE_POOL
+from orchestration.resources import WAREHOUSE_POOL, JeugdhulpSettings
 
-MART_KEYS = sorted((key for key in dbt_models.keys if key.path[0] == "marts"), key=lambda k: k.path)
+# Publishing waits for every mart the municipalities receive; the operations marts (freshness
+# figures for the data engineer, orchestration/assets/freshness.py) are not published.
+MART_KEYS = sorted(
+    (
+        key
+        for key in dbt_models.keys
+        if key.path[0] == "marts" and dbt_models.group_names_by_key.get(key) != "operations"
+    ),
+    key=lambda k: k.path,
+)
 
 
 @asset(
@@ -20,10 +28,12 @@ MART_KEYS = sorted((key for key in dbt_models.keys if key.path[0] == "marts"), k
     description="Each municipality's own figures (suppressed small cells) and the region set, "
     "as Parquet, Dutch CSV and an HTML report; also PostgreSQL when configured.",
 )
-def published_outputs(context: AssetExecutionContext) -> MaterializeResult:
+def published_outputs(
+    context: AssetExecutionContext, settings: JeugdhulpSettings
+) -> MaterializeResult:
     from jeugdhulp.publish import publish
 
-    settings = load_settings()
+    settings = settings.get()
     report = publish(settings)
     metadata = {}
     for field in dataclasses.fields(report):

@@ -72,7 +72,6 @@ def generator_fingerprint() -> str:
     for path in sorted(
         [
             *package.glob("*.py"),
-            package.parent / "ijw" / "writer.py",
             package.parent / "ijw" / "records.py",
         ]
     ):

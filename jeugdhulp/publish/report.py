@@ -23,7 +23,7 @@ from jeugdhulp.publish.dutch import (
 )
 from jeugdhulp.publish.figures import ReportFigures
 
-# iJw return codes used as data-quality rules (DOMAIN.md), in the words of a municipal controller.
+# iJw return codes used as data-quality rules (docs/glossary.md), in the words of a municipal controller.
 RULE_DESCRIPTIONS = {
     "9346": "Bedrag is niet gelijk aan volume × tarief",
     "9321": "Volume hoger dan toegewezen",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-# Tariffs are the region's 2024 tariffs (DOMAIN.md); other years are indexed from 2024 so that a
+# Tariffs are the region's 2024 tariffs (docs/glossary.md); other years are indexed from 2024 so that a
 # line's tariff depends on the year of its service month, as in real contracts.
 TARIFF_BASE_YEAR = 2024
 _INDEX_BEFORE = 1.055  # yearly indexation applied backwards from 2024

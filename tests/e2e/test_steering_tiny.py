@@ -3,7 +3,7 @@
 `jeugdhulp run` on tiny (seed 7, as of 2026-10-15); the expected rows of mart_throughput,
 mart_accountability_reconciliation, mart_referrers and mart_budget_utilisation are computed here
 in plain Python from the archived iJw XML, the accountability files and the reference CSVs
-(tests/independent.py), following CONTRACT §3 and docs/steering_marts.md — never from the
+(tests/support/independent.py), following docs/contract.md §3 and docs/steering_marts.md — never from the
 warehouse's staging or intermediate tables. Only the mart under test is read from the warehouse.
 
 The forecast in mart_budget_utilisation is a model (docs/forecast.md); its inputs and the
@@ -47,7 +47,7 @@ COD327 = {
     "05": "medisch specialist",
     "06": "zelfverwijzer",
     "08": "rechter",
-}  # ../shared/ijw-3.2/README.md
+}  # COD327, as in docs/glossary.md and the seed code_referrer_types
 
 
 def _query(run, sql: str) -> list[dict]:
@@ -92,7 +92,7 @@ def _half_years(first: date, last: date) -> list[tuple[str, date, date]]:
 
 
 def expected_throughput(care: CareArchive) -> dict[tuple, dict]:
-    """CONTRACT §3 mart_throughput with the municipality rules of docs/steering_marts.md."""
+    """docs/contract.md §3 mart_throughput with the municipality rules of docs/steering_marts.md."""
     paths = trajectories(care)
     cells: dict[tuple, dict] = defaultdict(
         lambda: {
@@ -180,7 +180,7 @@ def test_throughput_matches_independent_calculation(tiny_run, files):
 
 
 def expected_reconciliation(files) -> dict[tuple, dict]:
-    """CONTRACT §3 mart_accountability_reconciliation, docs/steering_marts.md."""
+    """docs/contract.md §3 mart_accountability_reconciliation, docs/steering_marts.md."""
     delivered = [
         r for r in files["accountability"] if r.delivered is not None and r.delivered <= AS_OF
     ]
@@ -295,7 +295,7 @@ def referrer_of(care: CareArchive, allocation) -> str | None:
 
 
 def expected_referrers(files) -> tuple[dict[tuple, dict], dict[tuple, set]]:
-    """CONTRACT §3 mart_referrers, docs/steering_marts.md; referrer 'onbekend' for allocations
+    """docs/contract.md §3 mart_referrers, docs/steering_marts.md; referrer 'onbekend' for allocations
     without a matching JW315 and for cost on lines whose allocation is unknown (or deleted).
     Returns the cells and, apart, the clients of lines on an unknown allocation per cell."""
     care = files["care"]
@@ -453,7 +453,7 @@ def test_budget_utilisation_matches_contract_and_forecast_guarantees(tiny_run, f
             ):
                 assert projected == 0, "no allocation in care: the months ahead expect nothing"
 
-        # utilisation and signal, CONTRACT §3 and docs/steering_marts.md
+        # utilisation and signal, docs/contract.md §3 and docs/steering_marts.md
         if ceiling is None:
             assert row["utilisation_pct"] is None and row["signal"] is None
         elif ceiling == 0:

@@ -29,7 +29,7 @@ def test_dutch_numbers_amounts_and_percentages():
 
 
 def test_year_on_year_change_matches_the_municipal_kpi_table():
-    # DOMAIN.md: 331 → 339 unique youths is +2.4 %; 2,398 → 2,313 care months is −3.5 %
+    # docs/contract.md §3 (mart_kpi_annual): 331 → 339 unique youths is +2.4 %; 2,398 → 2,313 care months is −3.5 %
     assert dutch.change_percent(339, 331) == "+2,4"
     assert dutch.change_percent(2313, 2398) == "\u22123,5"
     assert dutch.change_percent(Decimal("711.08"), Decimal("522.25")) == "+36,2"

@@ -1,7 +1,7 @@
 """An independent re-computation of the core marts from the landed files, for the end-to-end tests.
 
 It reads the archived iJw XML with lxml by element names (not with the project's reader) and
-applies CONTRACT §3 literally in plain Python, so a mistake in the SQL shows up as a difference.
+applies docs/contract.md §3 literally in plain Python, so a mistake in the SQL shows up as a difference.
 """
 
 from __future__ import annotations
@@ -229,7 +229,7 @@ def kpi_annual(landed: Landed) -> dict[tuple[str, int], dict]:
 
 
 def completeness(landed: Landed, as_of: date) -> dict[tuple[str, str, date], tuple[int, int]]:
-    """(provider, municipality, month) -> (expected, invoiced) care months, CONTRACT §3 literally,
+    """(provider, municipality, month) -> (expected, invoiced) care months, docs/contract.md §3 literally,
     from the first care month of any landed invoice line on (the warehouse's invoice history)."""
     history_starts = min(line.service_month for line in landed.lines if line.service_month)
     invoiced: dict[tuple, Decimal] = defaultdict(Decimal)
@@ -272,7 +272,7 @@ def completeness(landed: Landed, as_of: date) -> dict[tuple[str, str, date], tup
 
 
 # ---------------------------------------------------------------------------------------------
-# Steering marts (CONTRACT §3, docs/steering_marts.md): the JW315 requests, every JW301/JW305/
+# Steering marts (docs/contract.md §3, docs/steering_marts.md): the JW315 requests, every JW301/JW305/
 # JW307 with its client, provider and municipality, the accountability files and the reference
 # CSVs, read from the archive with lxml/csv/openpyxl (not with the project's readers).
 
@@ -348,7 +348,7 @@ def _product_codes(element) -> tuple[str | None, str | None]:
 
 
 def read_care_archive(archive: Path, as_of: date) -> CareArchive:
-    """JW315/JW301/JW305/JW307 sent (Dagtekening) on or before as_of, resolved as CONTRACT §2.1:
+    """JW315/JW301/JW305/JW307 sent (Dagtekening) on or before as_of, resolved as docs/contract.md §2.1:
     the latest JW301 per allocation replaces the earlier ones; per start (allocation, Begindatum)
     and per stop (allocation, Begindatum, Einddatum) the latest message counts, and a latest one
     with StatusAanlevering 3 deletes it. "Latest" = (Dagtekening, Identificatie)."""
@@ -573,7 +573,7 @@ def _trajectory(records: list[CareRecord]) -> Trajectory:
     )
 
 
-# ------------------------------------------------------------------ CSV / XLSX (CONTRACT §2.5)
+# ------------------------------------------------------------------ CSV / XLSX (docs/contract.md §2.5)
 
 
 def read_table(path: Path) -> list[dict]:
@@ -651,7 +651,7 @@ class AccountabilityRow:
 
 
 def read_accountability(folder: Path) -> list[AccountabilityRow]:
-    """Every row of every archived verantwoording file (CONTRACT §2.3)."""
+    """Every row of every archived verantwoording file (docs/contract.md §2.3)."""
     rows = []
     for path in sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".csv", ".xlsx")):
         for row in read_table(path):

@@ -1,4 +1,4 @@
-"""Fabricated contract marts (CONTRACT §3) in a DuckDB file, for the publishing tests."""
+"""Fabricated contract marts (docs/contract.md §3) in a DuckDB file, for the publishing tests."""
 
 from __future__ import annotations
 

@@ -388,7 +388,7 @@ def test_invoicing_starts_with_the_first_generated_year(tiny):
 
 
 def test_punctual_providers_invoice_every_expected_care_month(tiny):
-    """CONTRACT's completeness rule, applied to the punctual providers: 100% invoiced."""
+    """The completeness rule (docs/contract.md §3), applied to the punctual providers: 100% invoiced."""
     punctual = set(tiny.truth["punctual_providers"])
     allocations, starts, ends = {}, {}, {}
     for message in sorted(

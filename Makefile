@@ -10,7 +10,7 @@ export DAGSTER_DISABLE_TELEMETRY := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export GX_ANALYTICS_ENABLED := False
 
-.PHONY: install demo test lint format ui bench clean
+.PHONY: install demo test lint format ui screenshots bench clean
 
 install: $(STAMP)
 
@@ -40,6 +40,10 @@ format: $(STAMP)
 
 ui: $(STAMP)
 	$(BIN)/jeugdhulp ui
+
+# needs a running UI (`make ui`) and Chromium; see orchestration/screenshots.py
+screenshots: $(STAMP)
+	$(BIN)/python -m orchestration.screenshots --out docs/screenshots
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run_all

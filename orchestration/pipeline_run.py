@@ -52,6 +52,8 @@ class RunSummary:
     files_ingested: int = 0
     files_duplicate: int = 0
     files_quarantined: int = 0
+    special_entries: int = 0  # symlinks, FIFOs, … in landing/: reported, never followed
+    files_left: int = 0  # still arriving or changed while read: taken by the next run
     checks_passed: list[str] = field(default_factory=list)
     # failed, blocking (ERROR): what depends on the asset was not built or not published
     blocking: list[CheckVerdict] = field(default_factory=list)
@@ -95,7 +97,17 @@ class RunSummary:
             f"jeugdhulp run — as of {self.settings.as_of} — {status} in {self.seconds:.0f} s",
             f"  files:    {self.files_ingested} ingested, {self.files_quarantined} quarantined, "
             f"{self.files_duplicate} already known"
-            + (f"  (reasons: {self.settings.quarantine_dir})" if self.files_quarantined else ""),
+            + (f"  (reasons: {self.settings.quarantine_dir})" if self.files_quarantined else "")
+            + (
+                f"; {self.files_left} left for the next run (still arriving)"
+                if self.files_left
+                else ""
+            )
+            + (
+                f"; {self.special_entries} links or special entries left untouched in landing/"
+                if self.special_entries
+                else ""
+            ),
             f"  checks:   {len(self.checks_passed)} passed, {len(self.blocking)} blocking "
             f"failure{'s' if len(self.blocking) != 1 else ''}, {len(self.signals)} "
             f"signal{'s' if len(self.signals) != 1 else ''}",
@@ -219,6 +231,8 @@ def run_pipeline(
                 summary.files_ingested += _metadata_int(metadata, "files_ingested")
                 summary.files_duplicate += _metadata_int(metadata, "files_skipped_duplicate")
                 summary.files_quarantined += _metadata_int(metadata, "files_quarantined")
+                summary.special_entries += _metadata_int(metadata, "special_entries")
+                summary.files_left += _metadata_int(metadata, "files_left")
             elif key == ["raw", "file_registry"]:
                 summary.files_quarantined += _metadata_int(metadata, "stray_files_quarantined")
             elif key[0] == "marts":

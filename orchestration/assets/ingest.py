@@ -49,6 +49,12 @@ def _build_ingest_asset(source: str):
             f"landing/{source}: {report.files_ingested} ingested, "
             f"{report.files_skipped_duplicate} already known, {len(report.files_quarantined)} quarantined"
         )
+        for path, kind in report.special_entries:
+            context.log.warning(
+                f"left untouched in landing/ (never followed or read): {path} ({kind})"
+            )
+        for path, why in report.files_left:
+            context.log.info(f"left in landing/ for the next run: {path}: {why}")
         for path, reason in report.files_quarantined:
             context.log.warning(f"quarantined {path}: {reason}")
         for table in SOURCE_TABLES[source]:
@@ -56,6 +62,8 @@ def _build_ingest_asset(source: str):
                 "files_ingested": report.files_ingested,
                 "files_skipped_duplicate": report.files_skipped_duplicate,
                 "files_quarantined": len(report.files_quarantined),
+                "special_entries": len(report.special_entries),
+                "files_left": len(report.files_left),
                 "rows_loaded": report.rows_loaded.get(table, 0),
                 "seconds": round(report.seconds, 2),
             }

@@ -35,8 +35,7 @@ from dagster import (
 
 from jeugdhulp.quality.check_summary import CheckSummary, summarise_check_results
 from jeugdhulp.quality.suites import list_suites, load_suite
-from jeugdhulp.settings import load_settings
-from orchestration.resources import WAREHOUSE_POOL
+from orchestration.resources import WAREHOUSE_POOL, JeugdhulpSettings
 
 GX_CHECK_NAME = "great_expectations"
 COMPLETENESS_KEY = AssetKey(["marts", "mart_invoicing_completeness"])
@@ -108,10 +107,10 @@ def _gx_suites_check(op_name: str, suite_names: list[str]) -> AssetChecksDefinit
         "the Data Docs in published/regio/kwaliteit/. A critical failure blocks dbt; see each "
         "check's description for what to do.",
     )
-    def _check(context):
+    def _check(context, settings: JeugdhulpSettings):
         from jeugdhulp.quality.gx_runner import run_suites_in_child
 
-        settings = load_settings()
+        settings = settings.get()
         selected = context.selected_asset_check_keys
         names = [
             name
@@ -222,7 +221,7 @@ def _invoicing_check(
         f"{kind}_invoicing of marts.dq_findings; ask those providers to send the missing or "
         f"late declarations (JW323), or change a threshold deliberately in dbt_project.yml.",
     )
-    def _check(context) -> AssetCheckResult:
+    def _check(context, settings: JeugdhulpSettings) -> AssetCheckResult:
         from jeugdhulp.quality.invoicing import (
             FlagsUnavailable,
             flags_markdown,
@@ -230,7 +229,7 @@ def _invoicing_check(
             worst_severity,
         )
 
-        settings = load_settings()
+        settings = settings.get()
         try:
             flags = read_invoicing_flags(settings.warehouse_path, kind)
         except FlagsUnavailable as exc:
@@ -268,10 +267,10 @@ def _findings_check() -> AssetChecksDefinition:
         "table says which rules; select those rows of marts.dq_findings (record_ref, "
         "source_file, Dutch message) and send them to the provider to correct.",
     )
-    def _check(context) -> AssetCheckResult:
+    def _check(context, settings: JeugdhulpSettings) -> AssetCheckResult:
         import duckdb
 
-        settings = load_settings()
+        settings = settings.get()
         connection = duckdb.connect(str(settings.warehouse_path), read_only=True)
         try:
             rows = connection.execute("""

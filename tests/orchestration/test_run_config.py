@@ -174,3 +174,13 @@ def test_summary_names_blocking_failures():
     assert "blocking: what depends on these was not built or published" in text
     assert "✗ marts/fct_invoice_lines:great_expectations — 2 of 9 failed" in text
     assert summary.blocking_failed == ["marts/fct_invoice_lines:great_expectations"]
+
+
+def test_summary_counts_files_left_and_special_entries_only_when_there_are_some():
+    quiet = _summary(files_ingested=4).render()
+    assert "files:    4 ingested, 0 quarantined, 0 already known\n" in quiet
+    busy = _summary(files_ingested=4, files_left=2, special_entries=1).render()
+    assert (
+        "files:    4 ingested, 0 quarantined, 0 already known; 2 left for the next run "
+        "(still arriving); 1 links or special entries left untouched in landing/"
+    ) in busy

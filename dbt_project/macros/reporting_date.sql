@@ -1,4 +1,4 @@
-{#- The reporting date and the deadlines derived from it (CONTRACT §1 and §3). -#}
+{#- The reporting date and the deadlines derived from it (docs/contract.md §1 and §3). -#}
 
 {#- JEUGDHULP_AS_OF (dbt var `as_of`) as a SQL date; today when it is empty. A malformed value
     stops the build with a message instead of silently reporting as of today. -#}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import hashlib
 import os
 import statistics
 import subprocess
@@ -34,6 +35,11 @@ MIN_COMPLETION, GAP_RATIO = 0.5, 0.5
 
 
 # --------------------------------------------------------------------------------- calendar
+
+
+def ck(label: str) -> str:
+    """A client key as ingestion makes them (32 hex characters), readable by its label."""
+    return hashlib.md5(label.encode()).hexdigest()
 
 
 def month_end(month: date) -> date:
@@ -118,7 +124,7 @@ def build_allocations() -> list[Allocation]:
                 f"A{i:02d}",
                 LEIDEN,
                 P1,
-                f"ck-{i:02d}",
+                ck(f"{i:02d}"),
                 "45",
                 "45A48",
                 date(2023, 1, 1),
@@ -143,7 +149,7 @@ def build_allocations() -> list[Allocation]:
             "A07B",
             LEIDEN,
             P1,
-            "ck-07",
+            ck("07"),
             "45",
             "45A48",
             date(2024, 3, 1),
@@ -161,7 +167,7 @@ def build_allocations() -> list[Allocation]:
             "B13",
             ALPHEN,
             P2,
-            "ck-13",
+            ck("13"),
             "54",
             "54001",
             date(2023, 1, 1),
@@ -178,7 +184,7 @@ def build_allocations() -> list[Allocation]:
             "B14",
             ALPHEN,
             P2,
-            "ck-14",
+            ck("14"),
             "54",
             "54001",
             date(2024, 7, 1),
@@ -196,7 +202,7 @@ def build_allocations() -> list[Allocation]:
             "A15",
             LEIDEN,
             P1,
-            "ck-15",
+            ck("15"),
             "45",
             "45A48",
             date(2025, 9, 1),
@@ -236,7 +242,7 @@ def build_lines(allocations: list[Allocation]) -> list[Line]:
                 continue
             if allocation.provider == P1:
                 # ck-11 and ck-12 are always invoiced 45 days late: a tail the forecast must learn
-                lag = 45 if allocation.client in ("ck-11", "ck-12") else 10
+                lag = 45 if allocation.client in (ck("11"), ck("12")) else 10
             else:
                 lag = 100 if month.month == 3 else 20
             amount = allocation.volume * allocation.tariff_cents
@@ -258,13 +264,13 @@ def build_lines(allocations: list[Allocation]) -> list[Line]:
                 )
             )
     # February 2024 of ck-01 rejected, re-sent a month later
-    rejected = next(ln for ln in lines if ln.client == "ck-01" and ln.month == date(2024, 2, 1))
+    rejected = next(ln for ln in lines if ln.client == ck("01") and ln.month == date(2024, 2, 1))
     rejected.rejected = True
     lines.append(
         Line(
             P1,
             LEIDEN,
-            "ck-01",
+            ck("01"),
             "A01",
             "45",
             "45A48",
@@ -278,12 +284,12 @@ def build_lines(allocations: list[Allocation]) -> list[Line]:
         )
     )
     # May 2024 of ck-02 credited in full and re-debited with one hour less
-    original = next(ln for ln in lines if ln.client == "ck-02" and ln.month == date(2024, 5, 1))
+    original = next(ln for ln in lines if ln.client == ck("02") and ln.month == date(2024, 5, 1))
     lines.append(
         Line(
             P1,
             LEIDEN,
-            "ck-02",
+            ck("02"),
             "A02",
             "45",
             "45A48",
@@ -301,7 +307,7 @@ def build_lines(allocations: list[Allocation]) -> list[Line]:
         Line(
             P1,
             LEIDEN,
-            "ck-02",
+            ck("02"),
             "A02",
             "45",
             "45A48",
@@ -527,7 +533,7 @@ def load(con, allocations: list[Allocation], lines: list[Line]) -> None:
             **header("f-jw323-future", 1, AS_OF + timedelta(days=10), P1, LEIDEN),
             "declaration_number": "D-future",
             "declaration_date": AS_OF + timedelta(days=10),
-            "client_key": "ck-01",
+            "client_key": ck("01"),
             "reference_number": "R-future",
             "previous_reference_number": None,
             "allocation_number": "A01",
@@ -1100,7 +1106,7 @@ def test_cost_concentration_takes_the_ten_most_expensive(world):
     assert leiden_2025[2] == 12
     assert (
         leiden_2025[3] - leiden_2025[4]
-        == per_client[("GM0546", 2025, "ck-01")] + per_client[("GM0546", 2025, "ck-02")]
+        == per_client[("GM0546", 2025, ck("01"))] + per_client[("GM0546", 2025, ck("02"))]
     )
 
 

@@ -1,8 +1,8 @@
-{#- The care months the region may expect an invoice for (CONTRACT §3, invoicing completeness):
-    one row per allocation × month where the allocation recurs (frequency 1, 2 or 4), is not
-    deleted, is valid in the month, was started (JW305) on or before the month's end, was not
-    ended (JW307, reason other than 20) before the month's start, and whose invoice deadline for
-    that month has passed as of the reporting date. -#}
+{#- The care months the region may expect an invoice for (docs/contract.md §3,
+    mart_invoicing_completeness): one row per allocation × month where the allocation recurs
+    (frequency 1, 2 or 4), is not deleted, is valid in the month, was started (JW305) on or before
+    the month's end, was not ended (JW307, reason other than 20) before the month's start, and whose
+    invoice deadline for that month has passed as of the reporting date. -#}
 
 with
 

@@ -1,6 +1,6 @@
-{#- Care months (CONTRACT §3): a client × provider × product_code × service_month whose accepted
-    (not rejected) lines net to more than zero, credits included. Each care month is counted for
-    one municipality: normally all its lines go to one, but when they are split (e.g. a
+{#- Care months (docs/contract.md §3): a client × provider × product_code × service_month whose
+    accepted (not rejected) lines net to more than zero, credits included. Each care month is
+    counted for one municipality: normally all its lines go to one, but when they are split (e.g. a
     correction re-invoiced to another municipality after a move), the municipality carrying the
     largest accepted net amount gets the care month, ties to the lowest municipality code. Cost
     itself stays with the municipality each line was invoiced to (mart_costs_monthly).

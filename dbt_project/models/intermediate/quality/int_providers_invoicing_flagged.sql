@@ -11,7 +11,7 @@
     The window bounds both measures on purpose: the flag says how a provider invoices now. One
     that skipped months years ago and has caught up since has nothing missing and nothing to act
     on (its old gaps stay 8214 findings). Set dq_window_months to cover all history to judge
-    providers on every month instead (tests/test_quality_region.py does). -#}
+    providers on every month instead (tests/quality/test_region.py does). -#}
 
 {%- set window_months = var('dq_window_months', 12) | int -%}
 {%- set incomplete_min_missing = var('dq_incomplete_min_missing', 2) | int -%}

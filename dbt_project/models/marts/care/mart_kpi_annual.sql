@@ -1,6 +1,6 @@
-{#- The municipal KPI table (DOMAIN.md) per municipality and year of the care month.
-    Youths and care months come from int_care_months_netted (each care month counted for one
-    municipality); total cost is the accepted net amount invoiced to the municipality, the same
+{#- The municipal KPI table (docs/contract.md §3, mart_kpi_annual) per municipality and year of the
+    care month. Youths and care months come from int_care_months_netted (each care month counted for
+    one municipality); total cost is the accepted net amount invoiced to the municipality, the same
     money as mart_costs_monthly. Intensity counts only care months with a time unit.
     An incomplete year is annualised naively: months_observed is the number of complete months
     of the year before the reporting date (as of 1 November: 10), and the annualised values are

@@ -1,6 +1,6 @@
-{#- Every data-quality finding, one per row (CONTRACT §3): iJw rules under the municipality's
-    return code, file findings from the registry, invalid BSNs, and providers flagged for
-    incomplete or late invoicing. Messages are Dutch: they go to controllers and providers. -#}
+{#- Every data-quality finding, one per row (docs/contract.md §3): iJw rules under the
+    municipality's return code, file findings from the registry, invalid BSNs, and providers flagged
+    for incomplete or late invoicing. Messages are Dutch: they go to controllers and providers. -#}
 
 with
 

@@ -27,6 +27,9 @@ DAGSTER_YAML = """\
 # Written by `jeugdhulp`: local instance for this data directory.
 telemetry:
   enabled: false
+# no "join the community" dialog: the UI runs offline, for data engineers at work
+nux:
+  enabled: false
 concurrency:
   pools:
     # DuckDB allows one writer: every asset that opens the warehouse is in pool "warehouse".

@@ -76,8 +76,25 @@ def run_suites(
             report.docs_path = index  # nothing new anywhere: the site stays as it is
         except Exception as exc:  # the checks' verdicts matter more than the docs page
             report.docs_error = f"{type(exc).__name__}: {exc}"
+        report.results = _with_last_verdicts(settings, results, suites_dir)
     report.peak_memory_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return report
+
+
+def _with_last_verdicts(settings, results: list, suites_dir: Path) -> list:
+    """A suite that found no new rows keeps the verdict of the rows it validated last (saved with
+    the Data Docs): a warning stays a warning on the quiet days after it, and the check reflects
+    the data rather than only the day's new rows."""
+    if not any(result.nothing_new for result in results):
+        return results
+    saved = {result.suite_name: result for result in load_saved_results(settings, suites_dir)}
+    kept = []
+    for result in results:
+        last = saved.get(result.suite_name)
+        if result.nothing_new and last is not None and not last.nothing_new:
+            result = dataclasses.replace(last, carried_over=True)
+        kept.append(result)
+    return kept
 
 
 class GXStepError(RuntimeError):

@@ -46,6 +46,8 @@ class SuiteResult:
     seq_through: int | None = None  # the highest ingested_seq in the registry when validated
     batches: int = 0  # GX validations run (batches of rows); 0 when nothing was read
     validated_at: str | None = None  # UTC, ISO 8601
+    # no new rows this run: this is the verdict of the rows validated last (validated_at), kept
+    carried_over: bool = False
 
     @property
     def success(self) -> bool:
@@ -127,6 +129,7 @@ class SuiteResult:
             "seq_through": self.seq_through,
             "batches": self.batches,
             "validated_at": self.validated_at,
+            "carried_over": self.carried_over,
         }
 
     @classmethod
@@ -148,6 +151,7 @@ class SuiteResult:
             seq_through=document.get("seq_through"),
             batches=document.get("batches", 0),
             validated_at=document.get("validated_at"),
+            carried_over=document.get("carried_over", False),
         )
 
 

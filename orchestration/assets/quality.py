@@ -184,6 +184,15 @@ def _gx_metadata(result, report) -> dict:
 def _describe(result) -> str:
     if result.nothing_new:
         return f"no new rows: {result.validated_rows()}"
+    if result.carried_over:
+        return (
+            f"no new rows since {result.validated_at}; the verdict of the rows validated then "
+            f"stands: {_verdict(result)}"
+        )
+    return _verdict(result)
+
+
+def _verdict(result) -> str:
     scope = f" ({result.validated_rows()})" if result.seq_range is not None else ""
     if result.success:
         return f"{len(result.outcomes)} expectations met on {result.row_count} rows{scope}"

@@ -7,6 +7,7 @@ import pytest
 from dagster import AssetCheckKey, AssetCheckSeverity, AssetKey, asset, materialize
 
 from orchestration.assets.quality import GX_CHECK_NAME, build_quality_checks
+from orchestration.resources import JeugdhulpSettings
 from tests.support.quality_warehouse import build_warehouse
 
 RAW_INVOICES = AssetKey(["raw", "ijw_invoice_lines"])
@@ -50,7 +51,9 @@ def data_dir(tmp_path, monkeypatch):
 
 def _run(assets):
     checks = build_quality_checks([key for a in assets for key in a.keys])
-    return checks, materialize([*assets, *checks], raise_on_error=False)
+    # the run's settings resource with empty fields: it reads JEUGDHULP_DATA_DIR and _AS_OF
+    resources = {"settings": JeugdhulpSettings()}
+    return checks, materialize([*assets, *checks], resources=resources, raise_on_error=False)
 
 
 def test_checks_only_for_defined_assets_and_all_in_the_warehouse_pool():

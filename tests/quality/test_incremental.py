@@ -334,11 +334,11 @@ RAW_INVOICES = AssetKey(["raw", "ijw_invoice_lines"])
 DOWNSTREAM = AssetKey(["staging", "toy"])
 
 
-def test_the_dagster_check_keeps_blocking_until_the_rows_are_fixed(settings, monkeypatch):
+def test_the_dagster_check_keeps_blocking_until_the_rows_are_fixed(settings):
     from orchestration.assets.quality import GX_CHECK_NAME, build_quality_checks
+    from orchestration.resources import JeugdhulpSettings
 
-    monkeypatch.setenv("JEUGDHULP_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("JEUGDHULP_AS_OF", "2025-03-15")
+    run_settings = JeugdhulpSettings(data_dir=str(settings.data_dir), as_of="2025-03-15")
 
     @asset(key=RAW_INVOICES)
     def raw_invoices() -> None:
@@ -351,6 +351,7 @@ def test_the_dagster_check_keeps_blocking_until_the_rows_are_fixed(settings, mon
     def run():
         result = materialize(
             [raw_invoices, downstream, *build_quality_checks([RAW_INVOICES, DOWNSTREAM])],
+            resources={"settings": run_settings},
             raise_on_error=False,
         )
         [evaluation] = [
@@ -425,8 +426,26 @@ def test_the_data_docs_show_which_rows_were_validated(settings):
     saved = index.parent / "results" / f"{INVOICES}.json"
     assert json.loads(saved.read_text())["row_count"] == 2
 
-    # nothing new: the site (and the page of the two rows) stays as it is
+    # nothing new: the site (and the page of the two rows) stays as it is, and so does the verdict
     before = (index.stat().st_mtime_ns, saved.stat().st_mtime_ns)
     third = run_suites(settings, [INVOICES])
-    assert third.results[0].nothing_new and third.docs_path == index
+    assert third.results[0].carried_over and third.docs_path == index
+    assert third.results[0].row_count == 2
     assert (index.stat().st_mtime_ns, saved.stat().st_mtime_ns) == before
+
+
+def test_a_suite_without_new_rows_keeps_its_last_verdict(settings):
+    """A warning stays a warning on the quiet days after it: the check reflects the data, not
+    only the day's new rows (until new rows are validated, which gives a fresh verdict)."""
+    [first] = run_suites(settings, [INVOICES]).results
+    assert (first.severity, first.unexpected_counts) == ("warn", {AMOUNT_RULE: 1})
+
+    [quiet] = run_suites(settings, [INVOICES]).results
+    assert quiet.carried_over and not quiet.nothing_new
+    assert (quiet.severity, quiet.unexpected_counts) == ("warn", {AMOUNT_RULE: 1})
+    assert (quiet.row_count, quiet.validated_at) == (first.row_count, first.validated_at)
+    assert _stored_watermarks(settings) == {INVOICES: (2, 3)}  # the watermark did not move
+
+    _add_file(settings.warehouse_path, 3, _file_id(3), [(1, 2, 5000, 10000)])
+    [fresh] = run_suites(settings, [INVOICES]).results
+    assert not fresh.carried_over and fresh.success and fresh.seq_range == (3, 3)

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 from dagster import AssetKey
 
-from tests.support.pipeline import REPO
+from tests.support.webserver import running_webserver
 
 
 @pytest.fixture(scope="module")
@@ -76,77 +69,24 @@ def test_every_asset_that_opens_the_warehouse_is_in_the_single_writer_pool(defs)
         assert pools == {"warehouse"}, (key, pools)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _graphql(port: int, query: str) -> dict:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/graphql",
-        data=json.dumps({"query": query}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())
-
-
 @pytest.mark.slow
 def test_webserver_serves_the_assets_over_graphql(tmp_path):
-    port = _free_port()
     env = dict(
         os.environ,
-        DAGSTER_HOME=str(tmp_path),
         JEUGDHULP_DATA_DIR=str(tmp_path / "data"),
         JEUGDHULP_PSEUDONYM_KEY="test-key",
     )
-    (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "dagster-webserver"),
-            "-w",
-            str(REPO / "workspace.yaml"),
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(port),
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 180
-        body = None
-        while time.monotonic() < deadline:
-            try:
-                body = _graphql(port, "{ assetNodes { assetKey { path } } }")
-                if body.get("data", {}).get("assetNodes"):
-                    break
-            except OSError:
-                pass
-            if server.poll() is not None:
-                pytest.fail(f"webserver exited: {server.stdout.read().decode()[-2000:]}")
-            time.sleep(1)
-        assert body and body.get("data"), body
-        paths = {"/".join(node["assetKey"]["path"]) for node in body["data"]["assetNodes"]}
+    with running_webserver(tmp_path / "dagster_home", env) as server:
+        nodes = server.graphql("{ assetNodes { assetKey { path } } }")["assetNodes"]
+        paths = {"/".join(node["assetKey"]["path"]) for node in nodes}
         assert "marts/mart_costs_monthly" in paths
         assert "raw/ijw_invoice_lines" in paths
         assert "published/municipality_outputs" in paths
-        jobs = _graphql(
-            port,
+        jobs = server.graphql(
             "{ repositoriesOrError { ... on RepositoryConnection { nodes { "
-            "jobs { name } schedules { name } sensors { name } } } } }",
+            "jobs { name } schedules { name } sensors { name } } } } }"
         )
-        repo = jobs["data"]["repositoriesOrError"]["nodes"][0]
+        repo = jobs["repositoriesOrError"]["nodes"][0]
         assert "daily_refresh" in {j["name"] for j in repo["jobs"]}
         assert "daily_refresh_0600" in {s["name"] for s in repo["schedules"]}
         assert "landing_sensor" in {s["name"] for s in repo["sensors"]}
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()

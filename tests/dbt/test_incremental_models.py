@@ -10,20 +10,17 @@ and JW301 changes of allocations already invoiced on.
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from tests.support.pipeline import REPO, TINY_AS_OF, TINY_SEED, pipeline_env, run_cli
+from tests.support.dbt import build_ok
+from tests.support.pipeline import TINY_AS_OF, TINY_SEED, pipeline_env, run_cli
 
 pytestmark = pytest.mark.slow
 
-DBT = Path(os.sys.executable).parent / "dbt"
-DBT_PROJECT = REPO / "dbt_project"
 SOURCES = ("reference", "pgb", "verantwoording", "ijw")
 # the months (landing/ijw/<YYYY-MM>/) each batch ends with; the last batch takes the rest. The
 # JW325 answers sent in a batch's last month come with the next batch: late rejections.
@@ -37,39 +34,16 @@ DOWNSTREAM = (
 
 
 def _dbt(warehouse: Path, work: Path, *args: str) -> None:
-    env = {
-        **os.environ,
-        "JEUGDHULP_WAREHOUSE_PATH": str(warehouse),
-        "JEUGDHULP_AS_OF": TINY_AS_OF,
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-        "DO_NOT_TRACK": "1",
-    }
-    result = subprocess.run(
-        [
-            str(DBT),
-            "--no-use-colors",
-            "build",
-            "--exclude-resource-type",
-            "test",
-            "--exclude-resource-type",
-            "unit_test",
-            "--project-dir",
-            str(DBT_PROJECT),
-            "--profiles-dir",
-            str(DBT_PROJECT),
-            "--target-path",
-            str(work / "target"),
-            "--log-path",
-            str(work / "logs"),
-            *args,
-        ],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
+    build_ok(
+        warehouse,
+        work,
+        TINY_AS_OF,
+        "--exclude-resource-type",
+        "test",
+        "--exclude-resource-type",
+        "unit_test",
+        *args,
     )
-    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
 
 
 def _ingest(data_dir: Path) -> None:

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import subprocess
-import sys
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -14,10 +11,8 @@ import duckdb
 import pytest
 
 from jeugdhulp.ingest.raw_tables import create_raw_schema_sql
-from tests.support.pipeline import REPO as REPO_ROOT
+from tests.support.dbt import DBT, build_ok
 
-DBT_PROJECT = REPO_ROOT / "dbt_project"
-DBT = Path(sys.executable).parent / "dbt"
 AS_OF = "2025-04-15"
 # These marts and everything upstream; tests only when all their parents are selected, so models
 # other components add to the project do not take part.
@@ -681,41 +676,10 @@ def load_second_delivery(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def dbt_build(warehouse: Path, work: Path, *extra: str) -> subprocess.CompletedProcess:
-    env = {
-        **os.environ,
-        "JEUGDHULP_WAREHOUSE_PATH": str(warehouse),
-        "JEUGDHULP_AS_OF": AS_OF,
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-        "DO_NOT_TRACK": "1",
-    }
-    result = subprocess.run(
-        [
-            str(DBT),
-            "--no-use-colors",
-            "build",
-            "--project-dir",
-            str(DBT_PROJECT),
-            "--profiles-dir",
-            str(DBT_PROJECT),
-            "--target-path",
-            str(work / "target"),
-            "--log-path",
-            str(work / "logs"),
-            "--select",
-            *SELECTION,
-            "--indirect-selection",
-            "cautious",
-            *extra,
-        ],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
+def dbt_build(warehouse: Path, work: Path, *extra: str) -> None:
+    build_ok(
+        warehouse, work, AS_OF, "--select", *SELECTION, "--indirect-selection", "cautious", *extra
     )
-    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
-    return result
 
 
 def query(warehouse: Path, sql: str) -> list[tuple]:

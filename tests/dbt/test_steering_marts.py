@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import calendar
 import hashlib
-import os
 import statistics
-import subprocess
-import sys
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -18,10 +15,8 @@ import duckdb
 import pytest
 
 from jeugdhulp.ingest.raw_tables import create_raw_schema_sql
-from tests.support.pipeline import REPO as REPO_ROOT
+from tests.support.dbt import DBT, build_ok
 
-DBT_PROJECT = REPO_ROOT / "dbt_project"
-DBT = Path(sys.executable).parent / "dbt"
 AS_OF = date(2025, 9, 30)
 
 P1, P2 = "11111111", "22222222"
@@ -825,38 +820,16 @@ def half_year(day: date) -> str:
 
 
 def dbt_build(warehouse: Path, work: Path) -> None:
-    env = {
-        **os.environ,
-        "JEUGDHULP_WAREHOUSE_PATH": str(warehouse),
-        "JEUGDHULP_AS_OF": AS_OF.isoformat(),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-        "DO_NOT_TRACK": "1",
-    }
-    result = subprocess.run(
-        [
-            str(DBT),
-            "--no-use-colors",
-            "build",
-            "--select",
-            "+path:models/marts/steering",
-            "--indirect-selection",
-            "cautious",
-            "--project-dir",
-            str(DBT_PROJECT),
-            "--profiles-dir",
-            str(DBT_PROJECT),
-            "--target-path",
-            str(work / "target"),
-            "--log-path",
-            str(work / "logs"),
-        ],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
+    build_ok(
+        warehouse,
+        work,
+        AS_OF.isoformat(),
+        "--select",
+        "+path:models/marts/steering",
+        "--indirect-selection",
+        "cautious",
         timeout=300,
     )
-    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
 
 
 def query(warehouse: Path, sql: str) -> list[tuple]:

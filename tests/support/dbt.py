@@ -1,0 +1,40 @@
+"""dbt as the tests run it: the `dbt` beside this interpreter, on a given warehouse and reporting
+date, with its target and logs in a scratch folder."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.support.pipeline import REPO
+
+DBT = Path(sys.executable).parent / "dbt"
+DBT_PROJECT = REPO / "dbt_project"
+
+
+def run_dbt(
+    warehouse: Path, work: Path, as_of: str, *args: str, timeout: int = 600
+) -> subprocess.CompletedProcess:
+    """`dbt <args>` (e.g. "build", "--select", ...) on `warehouse` as of `as_of`; never raises on a
+    failed build (the caller asserts what it expects)."""
+    env = {
+        **os.environ,
+        "JEUGDHULP_WAREHOUSE_PATH": str(warehouse),
+        "JEUGDHULP_AS_OF": as_of,
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+        "DO_NOT_TRACK": "1",
+    }
+    command = [str(DBT), "--no-use-colors", *args]
+    command += ["--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT)]
+    command += ["--target-path", str(work / "target"), "--log-path", str(work / "logs")]
+    return subprocess.run(
+        command, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def build_ok(warehouse: Path, work: Path, as_of: str, *args: str, timeout: int = 600) -> None:
+    """`dbt build <args>` that must succeed; the assertion shows dbt's last output."""
+    result = run_dbt(warehouse, work, as_of, "build", *args, timeout=timeout)
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]

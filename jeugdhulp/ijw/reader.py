@@ -2,8 +2,10 @@
 
 `read_messages` yields one `ReadItem` per product record (ToegewezenProduct, StartProduct,
 StopProduct, AangevraagdProduct, Prestatie) with the message header, the JW323 declaration or
-JW325 answer, and the line of the record's start tag. It parses with `lxml.etree.iterparse`,
-clearing every record once read, so a file with a million lines costs little memory.
+JW325 answer, the record's position in the message (its ordinal, 1-based: the record's identity,
+the same for every serialisation of the message) and the line of its start tag (diagnostics).
+It parses with `lxml.etree.iterparse`, clearing every record once read, so a file with a million
+lines costs little memory.
 
 Safety: a file with a DOCTYPE is refused (`ForbiddenDtdError`) before any record is read; entities
 are never expanded, nothing is fetched (no network, a resolver that refuses every URL), and
@@ -400,7 +402,8 @@ class _MessageReader:
         code_tag = m + "RetourCode" if answer else None
         scope: dict[str, etree._Element] | None = None  # everything inside the current record
         codes: list[etree._Element] = []
-        pending: list[tuple[RejectedLine, int]] = []  # JW325 lines wait for the answer's codes
+        # JW325 lines wait for the answer's codes: (record, line, position)
+        pending: list[tuple[RejectedLine, int, int]] = []
 
         for event, element in events:
             if scope is not None:
@@ -415,9 +418,11 @@ class _MessageReader:
                     _release(element)
                     self.count += 1
                     if answer:
-                        pending.append((record, line))
+                        pending.append((record, line, self.count))
                     else:
-                        yield ReadItem(self.header, record, line, declaration=self.declaration)
+                        yield ReadItem(
+                            self.header, record, line, self.declaration, position=self.count
+                        )
                 elif tag == code_tag:
                     codes.append(element)
                 else:
@@ -436,8 +441,8 @@ class _MessageReader:
                 _release(element)
             elif tag == answer_tag:
                 done = self._answer(element)
-                for record, line in pending:
-                    yield ReadItem(self.header, record, line, answer=done)
+                for record, line, position in pending:
+                    yield ReadItem(self.header, record, line, answer=done, position=position)
                 pending.clear()
         self._finish()
 
@@ -735,41 +740,43 @@ _RECORD_PARSERS = {
 
 # --- the rows-only fast path (ingestion) ------------------------------------------------------
 
-_HEAD_FIELDS = ("line", "message_id", "message_date", "sender", "receiver")
+_HEAD_FIELDS = ("position", "message_id", "message_date", "sender", "receiver")
 _LINE_FIELDS = (
     "reference_number", "previous_reference_number", "allocation_number", "product_category",
     "product_code", "period_start", "period_end", "volume", "unit", "tariff_cents",
     "amount_cents", "debit_credit",
 )  # fmt: skip
 
-# What each tuple of `FlatMessage.records` holds, by position: the line of the record's start
-# tag, the header fields, then the record's fields, named as the records.py fields they equal.
+# What each tuple of `FlatMessage.records` holds, by position: the record's ordinal in the
+# message (ReadItem.position), the header fields, then the record's fields, named as the records.py fields they equal.
 # `bsn` is the client's (Client/Bsn), `birth_date` is Client/Geboortedatum/Datum,
 # `declaration_*` come from the JW323 Declaratie, JW325 `declaration_number` from the
-# DeclaratieAntwoord, `return_codes` is the tuple of the line's RetourCodes.
+# DeclaratieAntwoord, `return_codes` is the tuple of the line's RetourCodes; last, `line`, the
+# line of the record's start tag (ReadItem.line, diagnostics only).
 FLAT_FIELDS: dict[str, tuple[str, ...]] = {
     "JW315": _HEAD_FIELDS + ("bsn", "birth_date") + (
         "provider_reference", "product_category", "product_code", "requested_start_date",
-        "requested_end_date", "volume", "unit", "frequency", "referrer_type",
+        "requested_end_date", "volume", "unit", "frequency", "referrer_type", "line",
     ),
     "JW301": _HEAD_FIELDS + ("bsn", "birth_date") + (
         "allocation_number", "provider_reference", "product_category", "product_code",
         "allocation_date", "allocation_time", "start_date", "end_date", "change_reason",
-        "volume", "unit", "frequency", "budget_cents",
+        "volume", "unit", "frequency", "budget_cents", "line",
     ),
     "JW305": _HEAD_FIELDS + ("bsn", "birth_date") + (
         "allocation_number", "product_category", "product_code", "allocation_start_date",
-        "start_date", "delivery_status",
+        "start_date", "delivery_status", "line",
     ),
     "JW307": _HEAD_FIELDS + ("bsn", "birth_date") + (
         "allocation_number", "product_category", "product_code", "allocation_start_date",
-        "start_date", "end_reason", "end_date", "delivery_status",
+        "start_date", "end_reason", "end_date", "delivery_status", "line",
     ),
     "JW323": _HEAD_FIELDS + (
         "declaration_number", "declaration_period_start", "declaration_period_end",
         "declaration_date", "bsn",
-    ) + _LINE_FIELDS,
-    "JW325": _HEAD_FIELDS + ("declaration_number", "bsn") + _LINE_FIELDS + ("return_codes",),
+    ) + _LINE_FIELDS + ("line",),
+    "JW325": _HEAD_FIELDS + ("declaration_number", "bsn") + _LINE_FIELDS
+    + ("return_codes", "line"),
 }  # fmt: skip
 
 # Larger files take the streaming reader: a whole-file tree of them would not be small.
@@ -983,8 +990,11 @@ def _flat_client_records(
     for record in children[-1]:
         if record.tag == record_tag:
             records.append(
-                (record.sourceline, *head, bsn, birth_date, *values(_record_fields(record), m))
-            )
+                (
+                    len(records) + 1, *head, bsn, birth_date,
+                    *values(_record_fields(record), m), record.sourceline,
+                )
+            )  # fmt: skip
     if not records:
         raise _NotFlat("no record")
     return records
@@ -1124,9 +1134,11 @@ def _flat_invoice_records(
             line = _flat_line(f, m)
             if answer:
                 codes = f[code_tag]
-                records.append((record.sourceline, *head, context[0], bsn, *line, codes))
+                position = len(records) + 1
+                records.append((position, *head, context[0], bsn, *line, codes, record.sourceline))
             else:
-                records.append((record.sourceline, *head, *context, bsn, *line))
+                position = len(records) + 1
+                records.append((position, *head, *context, bsn, *line, record.sourceline))
     if not records and not answer:
         raise _NotFlat("no record")
     return records, clients

@@ -187,10 +187,18 @@ class Message:
 
 @dataclass(frozen=True, slots=True)
 class ReadItem:
-    """What the streaming reader yields: one record with its message context and source line."""
+    """What the streaming reader yields: one record with its message context, its place in the
+    message and its source line.
+
+    `position` is the record's identity within the message: its ordinal among the message's
+    records in document order (1-based), the same for every serialisation of the message
+    (compact or pretty, any line ends, encoding, namespace prefixes, comments). `line` is
+    diagnostic only: a compact message has every record on one line.
+    """
 
     header: Header
     record: Record
-    line: int  # line of the record's element in the file (1-based)
+    line: int  # line of the record's element in the file (1-based): diagnostic only
     declaration: Declaration | None = None
     answer: DeclarationAnswer | None = None
+    position: int = 0  # ordinal of the record in the message (1-based)

@@ -37,7 +37,11 @@ from jeugdhulp.ingest.errors import QuarantineError
 from jeugdhulp.ingest.parsed import ClientKeys, ParsedFile, TableRows
 
 _ROOT_TYPE = re.compile(rb"http://www\.istandaarden\.nl/ijw/3_2/(jw[0-9]{3})/schema")
+# record_position: the record's ordinal in the message (its identity, whatever the layout of the
+# bytes); source_line, every table's last column: the line of its start tag in the file
+# (diagnostic only)
 _HEADER = ("record_position", "message_id", "message_date", "sender", "receiver")
+_DIAGNOSTICS = ("source_line",)
 _CLIENT = ("client_key", "bsn_valid", "birth_year")
 _LINE = (
     "reference_number", "previous_reference_number", "allocation_number", "product_category",
@@ -49,26 +53,26 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "ijw_requests": _HEADER + _CLIENT + (
         "provider_reference", "product_category", "product_code", "requested_start_date",
         "requested_end_date", "volume", "unit", "frequency", "referrer_type",
-    ),
+    ) + _DIAGNOSTICS,
     "ijw_allocations": _HEADER + _CLIENT + (
         "allocation_number", "provider_reference", "product_category", "product_code",
         "allocation_date", "allocation_time", "start_date", "end_date", "change_reason",
         "volume", "unit", "frequency", "budget_cents",
-    ),
+    ) + _DIAGNOSTICS,
     "ijw_starts": _HEADER + _CLIENT + (
         "allocation_number", "product_category", "product_code", "allocation_start_date",
         "start_date", "delivery_status",
-    ),
+    ) + _DIAGNOSTICS,
     "ijw_stops": _HEADER + _CLIENT + (
         "allocation_number", "product_category", "product_code", "allocation_start_date",
         "start_date", "end_reason", "end_date", "delivery_status",
-    ),
+    ) + _DIAGNOSTICS,
     "ijw_invoice_lines": _HEADER + (
         "declaration_number", "declaration_period_start", "declaration_period_end",
         "declaration_date", "client_key", "bsn_valid",
-    ) + _LINE,
+    ) + _LINE + _DIAGNOSTICS,
     "ijw_rejected_lines": _HEADER + ("declaration_number", "client_key", "bsn_valid")
-    + _LINE + ("return_codes",),
+    + _LINE + ("return_codes",) + _DIAGNOSTICS,
 }  # fmt: skip
 
 TABLE_OF_MESSAGE: dict[str, str] = {
@@ -106,14 +110,15 @@ def _flat_layout(message_type: str) -> tuple[int, int | None, bool]:
     fields = FLAT_FIELDS[message_type]
     bsn = fields.index("bsn")
     birth = fields.index("birth_date") if "birth_date" in fields else None
-    mapped = ["record_position" if f == "line" else f for f in fields]
+    renamed = {"position": "record_position", "line": "source_line"}
+    mapped = [renamed.get(f, f) for f in fields]
     mapped[bsn : bsn + 1] = ["client_key", "bsn_valid"]
     if birth is not None:
         mapped[birth + 1] = "birth_year"
     columns = COLUMNS[TABLE_OF_MESSAGE[message_type]]
     if tuple(mapped) != columns:
         raise AssertionError(f"{message_type}: reader.FLAT_FIELDS do not match the raw columns")
-    return bsn, birth, fields[-1] == "return_codes"
+    return bsn, birth, fields[-2] == "return_codes"
 
 
 _FLAT_LAYOUT = {message_type: _flat_layout(message_type) for message_type in TABLE_OF_MESSAGE}
@@ -125,43 +130,44 @@ def _row(item: ReadItem | _FlatItem, keys: ClientKeys) -> tuple:
         bsn, birth, codes = _FLAT_LAYOUT[item.header.message_type]
         if birth is not None:  # JW301/305/307/315: BSN, birth date -> key, valid, birth year
             return v[:bsn] + keys(v[bsn]) + (v[birth].year,) + v[birth + 1 :]
-        if codes:  # JW325: the line's return codes, comma-separated
-            return v[:bsn] + keys(v[bsn]) + v[bsn + 1 : -1] + (",".join(v[-1]),)
+        if codes:  # JW325: the line's return codes, comma-separated (then the source line)
+            return v[:bsn] + keys(v[bsn]) + v[bsn + 1 : -2] + (",".join(v[-2]), v[-1])
         return v[:bsn] + keys(v[bsn]) + v[bsn + 1 :]  # JW323
     h = item.header
-    head = (item.line, h.message_id, h.message_date, h.sender, h.receiver)
+    head = (item.position, h.message_id, h.message_date, h.sender, h.receiver)
+    line = (item.line,)
     r = item.record
     if isinstance(r, InvoiceLine):
         d = item.declaration
         return head + (
             d.declaration_number, d.period_start, d.period_end, d.declaration_date, *keys(r.bsn),
-        ) + _line_values(r)  # fmt: skip
+        ) + _line_values(r) + line  # fmt: skip
     if isinstance(r, RejectedLine):
         return (
             head + (item.answer.declaration_number, *keys(r.line.bsn))
-            + _line_values(r.line) + (",".join(r.return_codes),)
+            + _line_values(r.line) + (",".join(r.return_codes), item.line)
         )  # fmt: skip
     client = head + keys(r.client.bsn) + (r.client.birth_date.year,)
     if isinstance(r, Allocation):
         return client + (
             r.allocation_number, r.provider_reference, r.product_category, r.product_code,
             r.allocation_date, r.allocation_time, r.start_date, r.end_date, r.change_reason,
-            r.volume, r.unit, r.frequency, r.budget_cents,
+            r.volume, r.unit, r.frequency, r.budget_cents, item.line,
         )  # fmt: skip
     if isinstance(r, CareStart):
         return client + (
             r.allocation_number, r.product_category, r.product_code, r.allocation_start_date,
-            r.start_date, r.delivery_status,
+            r.start_date, r.delivery_status, item.line,
         )  # fmt: skip
     if isinstance(r, CareStop):
         return client + (
             r.allocation_number, r.product_category, r.product_code, r.allocation_start_date,
-            r.start_date, r.end_reason, r.end_date, r.delivery_status,
+            r.start_date, r.end_reason, r.end_date, r.delivery_status, item.line,
         )  # fmt: skip
     if isinstance(r, ReferralRequest):
         return client + (
             r.provider_reference, r.product_category, r.product_code, r.requested_start_date,
-            r.requested_end_date, r.volume, r.unit, r.frequency, r.referrer_type,
+            r.requested_end_date, r.volume, r.unit, r.frequency, r.referrer_type, item.line,
         )  # fmt: skip
     raise TypeError(f"no raw table for record type {type(r).__name__}")
 

@@ -1,7 +1,9 @@
 """DDL of the warehouse's `raw` schema: the one place that says what ingestion lands.
 
 Every raw row carries `file_id` (the SHA-256 of the landed file, a key of `raw.file_registry`)
-and `record_position` (line of the record in the file), so any figure can be traced to a file.
+and `record_position`, so any figure can be traced to a file: for iJw the record's ordinal in the
+message (its identity, the same for a compact or a pretty-printed message, any encoding), with
+`source_line` (the line of the record in the file) as diagnostics only; for CSV the row's line.
 iJw rows carry the message header; the BSN is never stored: `client_key` is its keyed pseudonym
 and `bsn_valid` says whether the delivered number passed the 11-proef (an invalid BSN is loaded,
 not quarantined, so data quality can report it).
@@ -19,11 +21,16 @@ from __future__ import annotations
 
 _IJW_HEADER = """
     file_id VARCHAR NOT NULL,
-    record_position INTEGER NOT NULL,
+    record_position INTEGER NOT NULL,  -- ordinal of the record in the message (1-based)
     message_id VARCHAR NOT NULL,
     message_date DATE NOT NULL,
     sender VARCHAR NOT NULL,
     receiver VARCHAR NOT NULL,
+"""
+
+# last column of every iJw table (added last to an older warehouse too)
+_IJW_DIAGNOSTICS = """,
+    source_line INTEGER                -- line of the record in the file: diagnostic only
 """
 
 _CSV_LINEAGE = """
@@ -60,7 +67,8 @@ RAW_TABLES: dict[str, str] = {
     unit VARCHAR,
     frequency VARCHAR,
     referrer_type VARCHAR
-""",
+"""
+    + _IJW_DIAGNOSTICS,
     # JW301 ToegewezenProduct
     "ijw_allocations": _IJW_HEADER
     + """
@@ -80,7 +88,8 @@ RAW_TABLES: dict[str, str] = {
     unit VARCHAR,
     frequency VARCHAR,
     budget_cents BIGINT
-""",
+"""
+    + _IJW_DIAGNOSTICS,
     # JW305 StartProduct
     "ijw_starts": _IJW_HEADER
     + """
@@ -93,7 +102,8 @@ RAW_TABLES: dict[str, str] = {
     allocation_start_date DATE,
     start_date DATE,
     delivery_status VARCHAR
-""",
+"""
+    + _IJW_DIAGNOSTICS,
     # JW307 StopProduct
     "ijw_stops": _IJW_HEADER
     + """
@@ -108,7 +118,8 @@ RAW_TABLES: dict[str, str] = {
     end_reason VARCHAR,
     end_date DATE,
     delivery_status VARCHAR
-""",
+"""
+    + _IJW_DIAGNOSTICS,
     # JW323 Prestatie, with its Declaratie
     "ijw_invoice_lines": _IJW_HEADER
     + """
@@ -130,7 +141,8 @@ RAW_TABLES: dict[str, str] = {
     tariff_cents BIGINT,
     amount_cents BIGINT NOT NULL,
     debit_credit VARCHAR NOT NULL
-""",
+"""
+    + _IJW_DIAGNOSTICS,
     # JW325 Prestatie: only the rejected lines of a JW323
     "ijw_rejected_lines": _IJW_HEADER
     + """
@@ -150,7 +162,8 @@ RAW_TABLES: dict[str, str] = {
     amount_cents BIGINT,
     debit_credit VARCHAR,
     return_codes VARCHAR              -- comma-separated RetourCodes of the line
-""",
+"""
+    + _IJW_DIAGNOSTICS,
     "reference_providers": _CSV_LINEAGE
     + """
     agb_code VARCHAR,

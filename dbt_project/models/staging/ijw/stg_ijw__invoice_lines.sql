@@ -3,6 +3,9 @@ with
 source as (
 
     select * from {{ source('ijw', 'invoice_lines') }}
+    -- a line with an amount, volume or tariff beyond the plausible bounds is reported
+    -- (implausible_value, int_file_findings_detected) and kept out of every sum
+    where {{ is_plausible_line() }}
 
 ),
 

@@ -24,7 +24,7 @@ demo: $(STAMP)
 	$(BIN)/jeugdhulp demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=15
 
 # ruff (lint and format check) for the Python, sqlfluff for the dbt SQL; `make format` fixes what
 # the tools can fix themselves.

@@ -127,8 +127,10 @@ def providers_delivering(
             "order by municipality_code, provider_agb"
         ).fetchall()
         total, as_of = connection.execute(
-            "select count(*), max(as_of) from marts.mart_provider_deliveries"
+            "select count(distinct provider_agb), max(as_of) from marts.mart_provider_deliveries"
         ).fetchone()
+    # the mart is per municipality × provider; a provider counts once, silent to any municipality
+    silent = len({provider for _, provider, *_ in rows})
     table = [
         "| municipality | provider | allocations in care | clients | last declaration | days |",
         "|---|---|---|---|---|---|",
@@ -141,13 +143,14 @@ def providers_delivering(
         passed=not rows,
         severity=AssetCheckSeverity.WARN,
         description=(
-            f"{len(rows)} of {total} providers with clients in care declared nothing for more "
-            f"than two months (as of {as_of})"
+            f"{silent} of {total} providers with clients in care declared nothing for more "
+            f"than two months to {len(rows)} municipality–provider pairs (as of {as_of})"
             if rows
             else f"all {total} providers with clients in care declared recently (as of {as_of})"
         ),
         metadata={
-            "silent_providers": len(rows),
+            "silent_providers": silent,
+            "silent_municipality_provider_pairs": len(rows),
             "providers_in_care": int(total),
             "silent": MetadataValue.md("\n".join(table)),
         },

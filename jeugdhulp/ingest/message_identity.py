@@ -149,9 +149,199 @@ def decide_redelivery(
         identity,
         earlier_file_id=first,
         digest=digest,
-        reason=(
-            f"conflicting_redelivery: {identity.message_type} {identity.message_id} of "
-            f"{identity.message_date.isoformat()} from {identity.sender} to {identity.receiver} "
-            f"was already loaded (file {first[:12]}) with different content"
-        ),
+        reason=_conflict_reason(identity, first),
+    )
+
+
+# --- the runner's side: an index of the identities loaded, decisions per chunk -------------------
+#
+# Every loaded iJw message leaves one row in raw.ijw_message_identities: its identity, a 64-bit
+# key made of it and its file. A chunk's identities are probed against the index in one join
+# (a few milliseconds at millions of messages); only a hit, which is rare, reads rows back to
+# compare contents. The index is written in the transaction that loads the message's rows, and
+# left by whatever takes those rows out (raw tables are cleared by file_id).
+
+IDENTITY_TABLE = "raw.ijw_message_identities"
+_IDENTITY_COLUMNS_DDL = (
+    "message_key UBIGINT NOT NULL, message_type VARCHAR NOT NULL, sender VARCHAR NOT NULL, "
+    "receiver VARCHAR NOT NULL, message_id VARCHAR NOT NULL, message_date DATE NOT NULL, "
+    "file_id VARCHAR NOT NULL"
+)
+
+
+def message_key(identity: MessageIdentity) -> int:
+    """A 64-bit key of the identity (a hit is confirmed on the identity itself)."""
+    text = "\x1f".join(
+        (
+            identity.message_type,
+            identity.sender,
+            identity.receiver,
+            identity.message_id,
+            identity.message_date.isoformat(),
+        )
+    )
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "big")
+
+
+def _index_rows(pairs: list[tuple[str, MessageIdentity]]):
+    import pyarrow as pa
+
+    return pa.table(
+        {
+            "message_key": pa.array([message_key(i) for _, i in pairs], pa.uint64()),
+            "message_type": pa.array([i.message_type for _, i in pairs], pa.string()),
+            "sender": pa.array([i.sender for _, i in pairs], pa.string()),
+            "receiver": pa.array([i.receiver for _, i in pairs], pa.string()),
+            "message_id": pa.array([i.message_id for _, i in pairs], pa.string()),
+            "message_date": pa.array([i.message_date for _, i in pairs], pa.date32()),
+            "file_id": pa.array([f for f, _ in pairs], pa.string()),
+        }
+    )
+
+
+def ensure_identity_index(con) -> None:
+    """Create the index; in a warehouse loaded before it existed, fill it from the raw tables."""
+    exists = con.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'raw' and table_name = 'ijw_message_identities'"
+    ).fetchone()[0]
+    if exists:
+        return
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(f"CREATE TABLE {IDENTITY_TABLE} ({_IDENTITY_COLUMNS_DDL})")
+        for message_type, table in TABLE_OF_MESSAGE.items():
+            found = con.execute(
+                f"select distinct file_id, {', '.join(_IDENTITY_COLUMNS)} from raw.{table} "
+                f"where {' and '.join(c + ' is not null' for c in _IDENTITY_COLUMNS)}"
+            ).fetchall()
+            record_identities(
+                con, [(row[0], MessageIdentity(message_type, *row[1:])) for row in found]
+            )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def record_identities(con, pairs: list[tuple[str, MessageIdentity]]) -> None:
+    """Add (file_id, identity) of loaded messages to the index (in the caller's transaction)."""
+    if not pairs:
+        return
+    _identity_rows = _index_rows(pairs)  # DuckDB scans it by this name
+    con.execute(f"INSERT INTO {IDENTITY_TABLE} BY NAME SELECT * FROM _identity_rows")
+
+
+def identities_in(tables: dict, file_ids) -> dict[str, MessageIdentity]:
+    """file_id -> identity of the wanted files, from a chunk's Arrow tables (files without rows
+    have none)."""
+    wanted = set(file_ids)
+    found: dict[str, MessageIdentity] = {}
+    for message_type, name in TABLE_OF_MESSAGE.items():
+        table = tables.get(name)
+        if table is None or table.num_rows == 0:
+            continue
+        headers = table.select(["file_id", *_IDENTITY_COLUMNS])
+        for row in headers.group_by(headers.column_names).aggregate([]).to_pylist():
+            # an incomplete header (refused by the raw table anyway) identifies nothing
+            if row["file_id"] in wanted and all(row[c] is not None for c in _IDENTITY_COLUMNS):
+                found[row["file_id"]] = MessageIdentity(
+                    message_type, *(row[c] for c in _IDENTITY_COLUMNS)
+                )
+    return found
+
+
+def _digest_of_chunk_file(con, tables: dict, identity: MessageIdentity, file_id: str) -> str:
+    """The content digest of one file's rows in a chunk, typed as the raw table types them (so it
+    equals `loaded_digests` of the same rows once loaded)."""
+    import pyarrow.compute as pc
+
+    name = TABLE_OF_MESSAGE[identity.message_type]
+    table = tables[name]
+    _redelivery_rows = table.filter(pc.equal(table.column("file_id"), file_id))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _redelivery_probe AS FROM raw.{name} LIMIT 0")
+    try:
+        con.execute("INSERT INTO _redelivery_probe BY NAME SELECT * FROM _redelivery_rows")
+        cursor = con.execute("SELECT * FROM _redelivery_probe")
+        columns = [d[0] for d in cursor.description]
+        return content_digest(columns, cursor.fetchall())
+    finally:
+        con.execute("DROP TABLE _redelivery_probe")
+
+
+def decide_chunk(con, tables: dict, file_ids: list[str]) -> dict[str, Decision]:
+    """new / same_content / conflict for the files `file_ids` (in order) of a parsed chunk whose
+    rows are in `tables` (raw table -> Arrow table with file_id), against the index and against
+    the files before them in the chunk. Files without rows get no decision (load them)."""
+    import pyarrow as pa
+
+    identities = identities_in(tables, file_ids)
+    if not identities:
+        return {}
+    keys = sorted({message_key(i) for i in identities.values()})
+    _identity_probe = pa.table({"message_key": pa.array(keys, pa.uint64())})
+    loaded: dict[MessageIdentity, list[str]] = {}
+    for row in con.execute(
+        f"SELECT known.message_type, {', '.join('known.' + c for c in _IDENTITY_COLUMNS)}, "
+        f"known.file_id FROM {IDENTITY_TABLE} AS known "
+        "SEMI JOIN _identity_probe AS probe ON known.message_key = probe.message_key "
+        "ORDER BY known.file_id"
+    ).fetchall():
+        loaded.setdefault(MessageIdentity(*row[:5]), []).append(row[5])
+
+    decisions: dict[str, Decision] = {}
+    in_chunk: dict[MessageIdentity, list[str]] = {}  # files of this chunk decided new
+    digests: dict[str, str] = {}  # file_id -> digest, computed when needed
+
+    def digest_of(identity: MessageIdentity, file_id: str, from_chunk: bool) -> str:
+        if file_id not in digests:
+            if from_chunk:
+                digests[file_id] = _digest_of_chunk_file(con, tables, identity, file_id)
+            else:
+                digests.update(loaded_digests(con, identity))
+        return digests.get(file_id, "")
+
+    for file_id in file_ids:
+        identity = identities.get(file_id)
+        if identity is None:
+            continue
+        earlier = [(f, False) for f in loaded.get(identity, ())] + [
+            (f, True) for f in in_chunk.get(identity, ())
+        ]
+        if not earlier:
+            decisions[file_id] = Decision("new", identity)
+            in_chunk.setdefault(identity, []).append(file_id)
+            continue
+        digest = digest_of(identity, file_id, True)
+        same = next((f for f, chunk in earlier if digest_of(identity, f, chunk) == digest), None)
+        if same is not None:
+            decisions[file_id] = Decision("same_content", identity, same, digest=digest)
+        else:
+            first = earlier[0][0]
+            decisions[file_id] = Decision(
+                "conflict", identity, first, _conflict_reason(identity, first), digest
+            )
+    return decisions
+
+
+def same_message_note(decision: Decision) -> str:
+    identity = decision.identity
+    return (
+        f"same_message: {_describe(identity)} was already loaded from file "
+        f"{decision.earlier_file_id[:12]} with the same content; nothing loaded"
+    )
+
+
+def _describe(identity: MessageIdentity) -> str:
+    return (
+        f"{identity.message_type} {identity.message_id} of {identity.message_date.isoformat()} "
+        f"from {identity.sender} to {identity.receiver}"
+    )
+
+
+def _conflict_reason(identity: MessageIdentity, earlier_file_id: str) -> str:
+    return (
+        f"conflicting_redelivery: {_describe(identity)} was already loaded (file "
+        f"{earlier_file_id[:12]}) with different content; a corrected message needs a new "
+        "BerichtIdentificatie"
     )

@@ -78,7 +78,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from jeugdhulp.ingest import registry
+from jeugdhulp.ingest import message_identity, registry
 from jeugdhulp.ingest.landing import (
     FILE,
     REASON_SUFFIX,
@@ -105,6 +105,8 @@ from jeugdhulp.ingest.worker import (
 )
 from jeugdhulp.privacy.mask import mask_bsns
 from jeugdhulp.settings import Settings, SettingsError
+
+IJW_SOURCE = "ijw"  # the landing source of iJw messages (jeugdhulp/sources.py)
 
 # duckdb and pyarrow.compute are imported where they are used: the pool's workers import this
 # module too (it is the package's), and they need neither.
@@ -235,15 +237,18 @@ def _read_options(settings: Settings, spool_dir: str | None) -> ReadOptions:
 class _Plan:
     """What happens to one file of a chunk: load, quarantine, or duplicate (move only)."""
 
-    __slots__ = ("file", "outcome", "action", "target", "entry", "replaces")
+    __slots__ = ("file", "outcome", "action", "target", "entry", "replaces", "message")
 
     def __init__(self, file: LandedFile, outcome: FileOutcome, action: str) -> None:
         self.file = file
         self.outcome = outcome
-        self.action = action  # load | quarantine | duplicate | leave | special | changed
+        # load | quarantine | duplicate | same_message | leave | special | changed
+        self.action = action
         self.target: str | None = None  # archive/quarantine path, decided before the commit
         self.entry: registry.Entry | None = None  # registry row to write (None: write nothing)
         self.replaces = False  # the registry already has an entry for these bytes
+        # an iJw message to load: its identity, for the index (message_identity.py)
+        self.message: message_identity.MessageIdentity | None = None
 
 
 class _Taken:
@@ -312,6 +317,8 @@ class _Ingestion:
             con.execute(f"SET memory_limit = '{self.settings.ingest_memory_limit}'")
             con.execute("SET threads = 1")
             ensure_raw_schema(con)
+            if self.source == IJW_SOURCE:
+                message_identity.ensure_identity_index(con)
             self.con = con
             self.seq = registry.last_seq(con)
             self.registry_had_entries = registry.has_entries(con)
@@ -406,7 +413,7 @@ class _Ingestion:
         try:
             known = registry.lookup(self.con, ids) if looked_up else {}
             undo = self._undo_point()
-            plans = self._plans(chunk, result.outcomes, known)
+            plans = self._plans(chunk, result.outcomes, known, result.tables)
             try:
                 self._commit(plans, result.tables)
             except duckdb.Error:
@@ -416,7 +423,7 @@ class _Ingestion:
                     known = registry.lookup(self.con, ids)
                     if known:
                         self._undo(undo, plans)
-                        plans = self._plans(chunk, result.outcomes, known)
+                        plans = self._plans(chunk, result.outcomes, known, result.tables)
                         try:
                             self._commit(plans, result.tables)
                         except duckdb.Error:
@@ -461,11 +468,42 @@ class _Ingestion:
                     self.taken.unusual.discard(plan.target + REASON_SUFFIX)
 
     def _plans(
-        self, chunk: list[LandedFile], outcomes: list[FileOutcome], known: dict[str, registry.Entry]
+        self,
+        chunk: list[LandedFile],
+        outcomes: list[FileOutcome],
+        known: dict[str, registry.Entry],
+        tables: dict[str, pa.Table],
     ) -> list[_Plan]:
         now = datetime.now()
         here: dict[str, str] = {}  # file_id -> action of this chunk's files so far
-        return [self._plan(f, o, known.get(o.file_id), here, now) for f, o in zip(chunk, outcomes)]
+        plans = [self._plan(f, o, known.get(o.file_id), here, now) for f, o in zip(chunk, outcomes)]
+        if self.source == IJW_SOURCE:
+            self._identify_messages(plans, tables)
+        return plans
+
+    def _identify_messages(self, plans: list[_Plan], tables: dict[str, pa.Table]) -> None:
+        """Message identity (message_identity.py): a message already loaded under its identity
+        loads nothing when its content is the same (`same_message`: registered, archived) and is
+        quarantined when it differs (`conflicting_redelivery`)."""
+        loads = [plan for plan in plans if plan.action == "load"]
+        if not loads:
+            return
+        decisions = message_identity.decide_chunk(
+            self.con, tables, [plan.outcome.file_id for plan in loads]
+        )
+        for plan in loads:
+            decision = decisions.get(plan.outcome.file_id)
+            if decision is None:
+                continue
+            if decision.kind == "new":
+                plan.message = decision.identity
+            elif decision.kind == "same_content":
+                plan.action = "same_message"
+                plan.outcome.rows = {}
+                plan.outcome.notes = [message_identity.same_message_note(decision)]
+                plan.entry = plan.entry._replace(rows_loaded=0)
+            else:
+                self._demote_to_quarantine(plan, mask_bsns(decision.reason))
 
     def _plan(
         self,
@@ -620,6 +658,14 @@ class _Ingestion:
                     con.execute(f"INSERT INTO raw.{name} BY NAME SELECT * FROM _ingest_rows")
             for file_id in sorted(load_ids & self.spooled.keys()):
                 self._insert_spooled(file_id, self.spooled[file_id])
+            message_identity.record_identities(
+                con,
+                [
+                    (p.outcome.file_id, p.message)
+                    for p in plans
+                    if p.action == "load" and p.message is not None
+                ],
+            )
             _test_crash_point("before-commit", self.transactions)
             registry.insert(con, [p.entry for p in entries if not p.replaces])
             registry.insert(con, [p.entry for p in entries if p.replaces], replace=True)
@@ -704,6 +750,9 @@ class _Ingestion:
             report.files_left.append((file.landed_path, _CHANGED))
         elif plan.action == "duplicate":
             report.files_skipped_duplicate += 1
+        elif plan.action == "same_message":
+            report.files_skipped_duplicate += 1
+            report.notes.extend((file.landed_path, note) for note in outcome.notes)
         elif plan.action == "load":
             report.files_ingested += 1
             rows_loaded = report.rows_loaded

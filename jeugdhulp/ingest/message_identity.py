@@ -305,6 +305,11 @@ def decide_chunk(con, tables: dict, file_ids: list[str]) -> dict[str, Decision]:
         identity = identities.get(file_id)
         if identity is None:
             continue
+        if identity in loaded:
+            # the files still holding rows under this identity (a file taken out of raw again,
+            # `jeugdhulp quarantine`, no longer counts, whatever the index says)
+            digests.update(loaded_digests(con, identity))
+            loaded[identity] = [f for f in loaded[identity] if f in digests]
         earlier = [(f, False) for f in loaded.get(identity, ())] + [
             (f, True) for f in in_chunk.get(identity, ())
         ]

@@ -128,3 +128,20 @@ def test_a_warehouse_from_before_message_identity_is_caught_up(tmp_path):
     assert (report.files_ingested, report.files_skipped_duplicate) == (0, 1)
     assert [p for p, _ in report.files_quarantined] == ["ijw/2026/c.xml"]
     assert count(settings, "ijw_invoice_lines") == 2
+
+
+def test_a_message_whose_rows_left_raw_is_free_again(tmp_path):
+    """An index entry whose file no longer has rows in raw (taken out by an operator) does not
+    hold the identity."""
+    settings = make_settings(tmp_path)
+    land(settings, "ijw", "2026/a.xml", invoice_message(1))
+    ingest_source(settings, "ijw")
+    con = duckdb.connect(str(settings.warehouse_path))
+    con.execute("DELETE FROM raw.ijw_invoice_lines")
+    con.close()
+    land(settings, "ijw", "2026/b.xml", _changed_invoice(1))
+
+    report = ingest_source(settings, "ijw")
+
+    assert (report.files_ingested, report.files_quarantined) == (1, [])
+    assert count(settings, "ijw_invoice_lines") == 3

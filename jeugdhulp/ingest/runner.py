@@ -103,8 +103,9 @@ from jeugdhulp.ingest.worker import (
     remove_spooled,
     special_reason,
 )
+from jeugdhulp.privacy.development_key import GeneratedFiles
 from jeugdhulp.privacy.mask import mask_bsns
-from jeugdhulp.settings import Settings, SettingsError
+from jeugdhulp.settings import DEVELOPMENT_PSEUDONYM_KEY, Settings, SettingsError
 
 IJW_SOURCE = "ijw"  # the landing source of iJw messages (jeugdhulp/sources.py)
 
@@ -293,6 +294,8 @@ class _Ingestion:
         self.total = 0
         self.spooled: dict[str, dict[str, str]] = {}  # of the chunk at hand
         self.options = _read_options(settings, None)
+        # under the development key: the files the generator made (privacy/development_key.py)
+        self.generated: GeneratedFiles | None = None
 
     # --- the run -------------------------------------------------------------------------------
 
@@ -319,6 +322,8 @@ class _Ingestion:
             ensure_raw_schema(con)
             if self.source == IJW_SOURCE:
                 message_identity.ensure_identity_index(con)
+            if self.key == DEVELOPMENT_PSEUDONYM_KEY:
+                self.generated = GeneratedFiles(con, self.settings.data_dir)
             self.con = con
             self.seq = registry.last_seq(con)
             self.registry_had_entries = registry.has_entries(con)
@@ -404,6 +409,10 @@ class _Ingestion:
         import duckdb
 
         ids = [o.file_id for o in result.outcomes if o.file_id]
+        if self.generated is not None:  # before anything of the chunk is stored
+            self.generated.refuse_foreign(
+                self.source, [(o.landed_path, o.file_id) for o in result.outcomes if o.file_id]
+            )
         # the files whose rows the chunk's tables hold (before planning changes any outcome)
         self.with_rows = {
             o.file_id for o in result.outcomes if o.status == "parsed" and any(o.rows.values())

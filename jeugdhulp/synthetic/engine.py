@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from jeugdhulp.privacy.development_key import merge_manifest
 from jeugdhulp.sources import SOURCES
 from jeugdhulp.synthetic.accountability import (
     DeliveryPlan,
@@ -75,7 +76,7 @@ def generate(
     tasks = _tasks(world, out, seed, as_of)
     results = _run_partitions(tasks, world, workers, progress)
 
-    sink = FileSink(out)
+    sink = FileSink(out, "reference-and-accountability")
     file_counts: Counter = Counter()
     accepted_municipality: Counter = Counter()
     accepted_provider: Counter = Counter()
@@ -120,6 +121,8 @@ def generate(
         sink, seed, world.providers, world.municipalities, world.years, ceilings, as_of.year
     )
     statuses = _write_accountability(sink, world, seed, as_of, accountability_rows, defects)
+    sink.close()
+    merge_manifest(out)
     file_counts.update(sink.counts)
 
     totals = {}

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from jeugdhulp.ijw.records import Message
+from jeugdhulp.privacy.development_key import ManifestPart
 from jeugdhulp.synthetic.ijw_writer import write_message, write_message_v30
 
 # every XLSX zip entry gets this timestamp, so a workbook's bytes depend on its content only
@@ -20,12 +21,15 @@ _CORE_DATES = re.compile(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\
 
 
 class FileSink:
-    """Writes files below `out`, creating folders once, and counts them per source and year."""
+    """Writes files below `out`, creating folders once, and counts and lists them (`part`: this
+    process's part of the list of generated files, privacy/development_key.py)."""
 
-    def __init__(self, out: Path) -> None:
+    def __init__(self, out: Path, part: str) -> None:
         self.out = out
         self.counts: Counter[tuple[str, int]] = Counter()
         self._folders: set[Path] = set()
+        # every file written is listed by SHA-256: the development key runs on these only
+        self.manifest = ManifestPart(out, part)
 
     def write(self, relative: str, data: bytes, source: str, year: int) -> str:
         path = self.out / relative
@@ -40,7 +44,12 @@ class FileSink:
         finally:
             os.close(handle)
         self.counts[(source, year)] += 1
+        self.manifest.add(relative, data)
         return relative
+
+    def close(self) -> None:
+        """Write the rest of the list of files written (merged by `merge_manifest`)."""
+        self.manifest.flush()
 
 
 def ijw_path(message: Message) -> str:

@@ -149,7 +149,7 @@ def run_partition(task: PartitionTask) -> PartitionResult:
     result.bsn_collisions = pool.collisions
     result.behaviours["youths_moved"] = sum(1 for e in world.episodes if e.moved_from is not None)
 
-    sink = FileSink(task.out)
+    sink = FileSink(task.out, f"partition-{task.partition_no:05d}")
     writer = _Writer(task, sink, result)
     history_start = date(task.first_year, 1, 1)
     for episode in world.episodes:
@@ -213,6 +213,7 @@ def run_partition(task: PartitionTask) -> PartitionResult:
             result.care_months_by_year[year] += 1
             result.youths_by_year.setdefault(year, set()).add(bsn)
     _write_personal_budgets(world, task, sink, first_month)
+    sink.close()
     result.file_counts = sink.counts
     return result
 

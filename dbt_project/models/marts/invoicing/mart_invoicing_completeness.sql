@@ -70,7 +70,7 @@ final as (
         cast(expected_care_months as bigint) as expected_care_months,
         cast(invoiced_care_months as bigint) as invoiced_care_months,
         cast(expected_care_months - invoiced_care_months as bigint) as missing_care_months,
-        cast(round(100.0 * invoiced_care_months / expected_care_months, 2) as decimal(9, 2))
+        cast(round(100.0 * invoiced_care_months / expected_care_months, 2) as decimal(18, 2))
             as completeness_pct
 
     from per_provider_month

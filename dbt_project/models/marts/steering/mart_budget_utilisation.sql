@@ -102,7 +102,7 @@ final as (
         cast(outstanding_eur as decimal(18, 2)) as outstanding_eur,
         cast(projected_eur as decimal(18, 2)) as projected_eur,
         cast(forecast_eur as decimal(18, 2)) as forecast_eur,
-        cast(utilisation_pct as decimal(9, 2)) as utilisation_pct,
+        cast(utilisation_pct as decimal(18, 2)) as utilisation_pct,
         cast(
             case
                 when budget_ceiling_eur is null then null

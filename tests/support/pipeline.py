@@ -88,3 +88,42 @@ def generate_and_run(
     result = run_cli(["run"], env)
     truth = json.loads((data_dir / "ground_truth.json").read_text())
     return PipelineRun(data_dir=data_dir, env=env, ground_truth=truth, result=result)
+
+
+def pristine_tiny_run(base: Path, dest: Path) -> PipelineRun:
+    """A copy, at `dest`, of the tiny region (seed 7, as of 2026-10-15) after one `jeugdhulp run`.
+
+    The run is made once per test session, in `base` (a folder every xdist worker of the session
+    shares), under a file lock: the first worker to ask runs it, the others wait and copy. Each
+    caller gets its own copy, so what one test does to its data dir no other test sees.
+    """
+    import fcntl
+    import shutil
+
+    cache = base / "pristine-tiny"
+    base.mkdir(parents=True, exist_ok=True)
+    with open(base / "pristine-tiny.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            outcome = cache / "outcome.json"
+            if not outcome.exists():
+                shutil.rmtree(cache, ignore_errors=True)
+                run = generate_and_run(cache / "data")
+                outcome.write_text(
+                    json.dumps(
+                        {
+                            "returncode": run.result.returncode,
+                            "stdout": run.result.stdout,
+                            "stderr": run.result.stderr,
+                        }
+                    )
+                )
+            shutil.copytree(cache / "data", dest, symlinks=True)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    recorded = json.loads(outcome.read_text())
+    result = subprocess.CompletedProcess(
+        ["jeugdhulp", "run"], recorded["returncode"], recorded["stdout"], recorded["stderr"]
+    )
+    truth = json.loads((dest / "ground_truth.json").read_text())
+    return PipelineRun(data_dir=dest, env=pipeline_env(dest), ground_truth=truth, result=result)

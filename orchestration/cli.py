@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import time
 from dataclasses import replace
 from pathlib import Path
 
+from jeugdhulp.processes import RunBusy, RunLock, wrapper_command
 from jeugdhulp.settings import (
     DEVELOPMENT_PSEUDONYM_KEY,
     PROJECT_ROOT,
@@ -110,22 +112,27 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"nothing to do: {settings.landing_dir} does not exist. Set JEUGDHULP_DATA_DIR, or "
             f"make synthetic data with `jeugdhulp generate --out {settings.data_dir}`."
         )
-    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-    home = _prepare_dagster_home(settings)
-    _say(f"running the pipeline on {settings.data_dir} as of {settings.as_of}")
+    # One run per data directory at a time; after one that was killed, its leftovers go first.
+    # Every child carries this run's token and ends with it (jeugdhulp/processes.py). The run
+    # stays in the terminal's process group, so Ctrl-C still reaches it and its children.
+    with RunLock(settings.warehouse_path.parent) as lock:
+        for line in lock.cleanup.lines():
+            _say(f"  {line}")
+        home = _prepare_dagster_home(settings)
+        _say(f"running the pipeline on {settings.data_dir} as of {settings.as_of}")
 
-    from dagster import DagsterInstance
+        from dagster import DagsterInstance
 
-    from orchestration.pipeline_run import run_pipeline
+        from orchestration.pipeline_run import run_pipeline
 
-    # The flags and environment variables become the run's config (orchestration/resources.py).
-    with DagsterInstance.from_config(str(home)) as instance:
-        summary = run_pipeline(
-            settings,
-            log_level=args.log_level,
-            allow_development_key=development_key,
-            instance=instance,
-        )
+        # The flags and environment variables become the run's config (orchestration/resources.py).
+        with DagsterInstance.from_config(str(home)) as instance:
+            summary = run_pipeline(
+                settings,
+                log_level=args.log_level,
+                allow_development_key=development_key,
+                instance=instance,
+            )
     print(summary.render())
     return 0 if summary.ok else 1
 
@@ -140,16 +147,21 @@ def cmd_ui(args: argparse.Namespace) -> int:
 
     ensure_dbt_manifest()
     dagster = Path(sys.executable).parent / "dagster"
-    command = [
-        str(dagster),
-        "dev",
-        "-w",
-        str(PROJECT_ROOT / "workspace.yaml"),
-        "--host",
-        args.host,
-        "--port",
-        str(args.port),
-    ]
+    # `dagster dev` gets SIGTERM when this process ends, however it ends (Dagster treats it as
+    # Ctrl-C and stops its webserver and daemon): no UI keeps running without its command.
+    command = wrapper_command(
+        [
+            str(dagster),
+            "dev",
+            "-w",
+            str(PROJECT_ROOT / "workspace.yaml"),
+            "--host",
+            args.host,
+            "--port",
+            str(args.port),
+        ],
+        signal.SIGTERM,
+    )
     # The UI's processes get the instance and (synthetic data only) the development key in their
     # own environment; this process's environment stays as it was.
     child_env = {**os.environ, "DAGSTER_HOME": str(home)}
@@ -186,6 +198,25 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return code
 
 
+# ---------------------------------------------------------------------------------- quarantine
+
+
+def cmd_quarantine(args: argparse.Namespace) -> int:
+    """Take an ingested file out again (jeugdhulp/ingest/takeout.py): one line on refusal."""
+    from jeugdhulp.ingest.takeout import TakeoutError, take_out
+
+    settings = load_settings()
+    try:
+        # not while a run writes the warehouse (a busy lock: exit 3, as for a second run)
+        with RunLock(settings.warehouse_path.parent):
+            done = take_out(settings, args.file, args.reason)
+    except TakeoutError as error:
+        _say(f"jeugdhulp quarantine: {error}")
+        return 1
+    print("\n".join(done.describe()))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jeugdhulp", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -220,6 +251,20 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=DEFAULT_SEED)
     demo.add_argument("--log-level", default="WARNING")
     demo.set_defaults(handler=cmd_demo)
+
+    quarantine = commands.add_parser(
+        "quarantine",
+        help="take an ingested file out again: its rows leave raw, the file moves to quarantine",
+    )
+    quarantine.add_argument(
+        "file",
+        help="the file: its SHA-256, a unique prefix of at least 12 characters, or its path "
+        "(landed or stored as raw.file_registry records it, or the archived file)",
+    )
+    quarantine.add_argument(
+        "--reason", required=True, help="why (kept in the registry and the .reason.txt)"
+    )
+    quarantine.set_defaults(handler=cmd_quarantine)
     return parser
 
 
@@ -230,6 +275,9 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         _say(f"jeugdhulp: {error}")
         return 2
+    except RunBusy as error:
+        _say(f"jeugdhulp: {error}")
+        return 3
     except KeyboardInterrupt:
         _say("jeugdhulp: interrupted")
         return 130

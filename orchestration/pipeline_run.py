@@ -11,6 +11,7 @@ from pathlib import Path
 
 from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
 
+from jeugdhulp.quality.failing_files import summary_lines
 from jeugdhulp.settings import Settings
 from orchestration.definitions import defs
 from orchestration.resources import run_config_for
@@ -62,6 +63,7 @@ class RunSummary:
     marts_built: list[str] = field(default_factory=list)
     published: bool = False
     failed_steps: list[str] = field(default_factory=list)
+    failure_reasons: dict[str, str] = field(default_factory=dict)  # step -> its root error
     log_path: Path | None = None
 
     @property
@@ -116,6 +118,10 @@ class RunSummary:
             lines.append("  blocking: what depends on these was not built or published")
             for verdict in self.blocking:
                 lines.append(f"            ✗ {verdict.name}" + _detail(verdict))
+                # the files whose rows fail it, and how to take one out (GX raw suites)
+                files = verdict.metadata.get("failing_files")
+                for line in summary_lines(getattr(files, "value", files)):
+                    lines.append(f"              {line}")
         if self.signals:
             lines.append(f"  signals:  {self.signal_headline()}  (not blocking: published anyway)")
             for verdict in self.signals[:15]:
@@ -130,8 +136,13 @@ class RunSummary:
             lines.append(f"  published: {self.settings.published_dir}")
         else:
             lines.append("  published: nothing (publishing did not run: see the failures above)")
+        said: set[str] = set()
         for step in self.failed_steps:
-            lines.append(f"  failed step: {step}")
+            reason = self.failure_reasons.get(step, "")
+            if reason and reason in said:
+                reason = "(the same)"
+            said.add(reason)
+            lines.append(f"  failed step: {step}" + (f" — {reason}" if reason else ""))
         if self.log_path:
             lines.append(f"  dbt log: {self.log_path}")
         return "\n".join(lines)
@@ -145,6 +156,19 @@ def _detail(verdict: CheckVerdict) -> str:
 def _metadata_int(metadata: dict, name: str) -> int:
     value = metadata.get(name)
     return int(getattr(value, "value", value) or 0)
+
+
+def _root_error(error) -> str:
+    """'Type: message' of what the step raised (below Dagster's own wrapping errors)."""
+    while (
+        error is not None
+        and (error.cls_name or "").startswith("Dagster")
+        and getattr(error, "cause", None) is not None
+    ):
+        error = error.cause
+    if error is None:
+        return ""
+    return " ".join((error.message or "").split())[:600]
 
 
 def _process_alive(pid: int) -> bool:
@@ -245,6 +269,9 @@ def run_pipeline(
             verdicts[name] = evaluation
         elif event.event_type == DagsterEventType.STEP_FAILURE:
             summary.failed_steps.append(event.step_key or "?")
+            reason = _root_error(getattr(event.event_specific_data, "error", None))
+            if reason:
+                summary.failure_reasons[event.step_key or "?"] = reason
     for name in sorted(verdicts):
         evaluation = verdicts[name]
         if evaluation.passed:

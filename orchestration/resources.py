@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import subprocess
@@ -16,6 +17,7 @@ from dagster import ConfigurableResource, InitResourceContext
 from dagster_dbt import DbtCliResource, DbtProject
 from pydantic import Field, PrivateAttr
 
+from jeugdhulp.processes import write_exec_wrapper
 from jeugdhulp.settings import (
     DEVELOPMENT_PSEUDONYM_KEY,
     PROJECT_ROOT,
@@ -38,6 +40,19 @@ REGION_TZ = ZoneInfo("Europe/Amsterdam")
 SETTINGS_RESOURCE_KEY = "settings"
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+
+
+def dbt_executable() -> str:
+    """DBT_EXECUTABLE behind a wrapper that ends it when the process that started it ends
+    (jeugdhulp/processes.py), so a killed run or step leaves no dbt writing the warehouse. The
+    wrapper is a script in the project's target folder, one per interpreter; where it cannot be
+    written, dbt itself."""
+    interpreter = hashlib.sha256(sys.executable.encode()).hexdigest()[:12]
+    wrapper = Path(dbt_project.manifest_path).parent / "bin" / f"dbt-{interpreter}"
+    try:
+        return str(write_exec_wrapper(wrapper, DBT_EXECUTABLE))
+    except OSError:
+        return DBT_EXECUTABLE
 
 
 class JeugdhulpSettings(ConfigurableResource):
@@ -178,7 +193,7 @@ def ensure_dbt_manifest() -> Path:
         if _manifest_is_stale(manifest):
             result = subprocess.run(
                 [
-                    DBT_EXECUTABLE,
+                    dbt_executable(),
                     "parse",
                     "--quiet",
                     "--project-dir",
@@ -198,4 +213,4 @@ def ensure_dbt_manifest() -> Path:
 
 
 def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
+    return DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())

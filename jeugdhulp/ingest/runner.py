@@ -308,6 +308,12 @@ class _Ingestion:
     ) -> IngestReport:
         import duckdb
 
+        from jeugdhulp.ingest.integrity import verify_warehouse
+
+        # a damaged warehouse stops the run here, before a file is read, committed or moved
+        verify_warehouse(
+            self.settings.warehouse_path, memory_limit=self.settings.ingest_memory_limit
+        )
         started = time.perf_counter()
         self.total = self.report.files_seen = total
         self.settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)

@@ -28,11 +28,8 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import multiprocessing
-import multiprocessing.connection
 import os
 import stat
-import threading
 import time
 import traceback
 import uuid
@@ -49,6 +46,7 @@ from jeugdhulp.ingest.raw_tables import table_columns
 from jeugdhulp.ingest.tabular import Delivery, XlsxLimits
 from jeugdhulp.ingest.tabular_sources import parse_tabular
 from jeugdhulp.privacy.mask import mask_bsns
+from jeugdhulp.processes import end_with_parent_process
 
 _OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
 
@@ -107,20 +105,13 @@ _keys: ClientKeys | None = None
 def init_worker(pseudonym_key: str) -> None:
     """Pool initializer: the pseudonymiser lives once per process (its cache is per process too).
 
-    A worker also ends when the process that started it ends: after a crash (or a kill) of the
-    ingestion it would otherwise wait for work forever. A move cut short by that is finished by
-    the rerun (see runner.py, crash safety).
+    A worker also ends when the process that started it ends (jeugdhulp/processes.py): after a
+    crash (or a kill) of the ingestion it would otherwise wait for work forever. A move cut short
+    by that is finished by the rerun (see runner.py, crash safety).
     """
     global _keys
+    end_with_parent_process()
     _keys = ClientKeys(pseudonym_key)
-    parent = multiprocessing.parent_process()
-    if parent is not None:
-        threading.Thread(target=_end_with, args=(parent.sentinel,), daemon=True).start()
-
-
-def _end_with(sentinel: int) -> None:
-    multiprocessing.connection.wait([sentinel])
-    os._exit(1)
 
 
 def _arrays(table: str, columns: tuple[str, ...], rows: list[tuple]) -> list[pa.Array]:

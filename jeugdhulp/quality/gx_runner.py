@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from jeugdhulp.processes import end_with_parent_process
 from jeugdhulp.quality.data_docs import build_data_docs, load_saved_results, save_results, site_dir
 from jeugdhulp.quality.results import SuiteResult
 from jeugdhulp.quality.suites import SUITES_DIR, load_suite
@@ -113,7 +114,11 @@ def run_suites_in_child(
     and GX keep what they took; the Dagster process would hold it while dbt runs next)."""
     context = multiprocessing.get_context("spawn")
     try:
-        with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        # the child ends with this process (jeugdhulp/processes.py): killed mid-step, it would
+        # go on validating and writing watermarks into the warehouse outside the pool
+        with ProcessPoolExecutor(
+            max_workers=1, mp_context=context, initializer=end_with_parent_process
+        ) as pool:
             future = pool.submit(
                 _run_without_gx_objects,
                 settings,

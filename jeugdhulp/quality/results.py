@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 SCOPE_TABLE = "table"  # every row of the table
 SCOPE_NEW_ROWS = "new_rows"  # rows of files registered after the suite's watermark
+
+
+FAILING_FILES_KEPT = 20  # files named per suite result (most unexpected values first)
+
+
+class FailingFile(NamedTuple):
+    """A file whose rows fail a critical expectation of the suite: what a takeout would remove."""
+
+    file_id: str
+    path: str | None  # its stored path as raw.file_registry holds it (BSNs masked); None: no entry
+    unexpected: int  # its unexpected values, summed over the failed critical expectations
 
 
 @dataclass(frozen=True)
@@ -48,6 +59,10 @@ class SuiteResult:
     validated_at: str | None = None  # UTC, ISO 8601
     # no new rows this run: this is the verdict of the rows validated last (validated_at), kept
     carried_over: bool = False
+    # the files whose validated rows fail a failed critical expectation (FAILING_FILES_KEPT of
+    # them, most unexpected values first), and how many there are in all
+    failing_files: tuple[FailingFile, ...] = ()
+    failing_files_total: int = 0
 
     @property
     def success(self) -> bool:
@@ -130,6 +145,8 @@ class SuiteResult:
             "batches": self.batches,
             "validated_at": self.validated_at,
             "carried_over": self.carried_over,
+            "failing_files": [f._asdict() for f in self.failing_files],
+            "failing_files_total": self.failing_files_total,
         }
 
     @classmethod
@@ -152,6 +169,8 @@ class SuiteResult:
             batches=document.get("batches", 0),
             validated_at=document.get("validated_at"),
             carried_over=document.get("carried_over", False),
+            failing_files=tuple(FailingFile(**f) for f in document.get("failing_files") or ()),
+            failing_files_total=document.get("failing_files_total", 0),
         )
 
 

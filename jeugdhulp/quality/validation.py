@@ -12,12 +12,18 @@ pandas data source. A table is never read into pandas whole:
   duplicate across batches, or of an older row, is found.
 
 Raw suites validate only the rows that arrived since their watermark (watermarks.py).
+
+When a critical expectation fails, the result names the files whose rows fail it (`file_id`, its
+stored path from raw.file_registry, its unexpected values): a batch with unexpected values of a
+critical expectation is validated once more for those expectations with GX's COMPLETE format and
+`file_id` as index column (a second look at failing batches only), and uniqueness collects the
+`file_id` of its flagged rows in the same SQL.
 """
 
 from __future__ import annotations
 
 import os
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -29,7 +35,13 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from jeugdhulp.quality.results import SCOPE_NEW_ROWS, ExpectationOutcome, SuiteResult
+from jeugdhulp.quality.results import (
+    FAILING_FILES_KEPT,
+    SCOPE_NEW_ROWS,
+    ExpectationOutcome,
+    FailingFile,
+    SuiteResult,
+)
 from jeugdhulp.quality.suites import SUITES_DIR, TABLE_WIDE_TYPES, SuiteDefinition, load_suite
 from jeugdhulp.quality.watermarks import Scope, rows_to_validate
 
@@ -38,6 +50,14 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
 RESULT_FORMAT = "SUMMARY"  # counts plus up to 20 example values per expectation
 PARTIAL_UNEXPECTED = 20  # how many unexpected values GX's SUMMARY format keeps
+LINEAGE = "file_id"  # the column naming the file of a raw row (raw_tables.py)
+# every unexpected row with its file: only for the critical expectations failing in a batch
+FILES_FORMAT = {
+    "result_format": "COMPLETE",
+    "unexpected_index_column_names": [LINEAGE],
+    "return_unexpected_index_query": False,
+    "partial_unexpected_count": 0,
+}
 
 BATCH_ROWS_ENV = "JEUGDHULP_GX_BATCH_ROWS"
 DEFAULT_BATCH_ROWS = 250_000
@@ -127,9 +147,9 @@ class _SuiteValidator:
     def expectation_ids(self) -> list[str]:
         return [expectation.id for expectation in self.suite.expectations]
 
-    def validate(self, frame: pd.DataFrame):
+    def validate(self, frame: pd.DataFrame, result_format: Any = RESULT_FORMAT):
         batch = self.batch_definition.get_batch(batch_parameters={"dataframe": frame})
-        return batch.validate(self.suite, result_format=RESULT_FORMAT)
+        return batch.validate(self.suite, result_format=result_format)
 
 
 def _outcome(result) -> ExpectationOutcome:
@@ -464,8 +484,11 @@ def _validate(
     validations = []
     batches = 0
     row_expectations = definition.row_expectations
+    # expectation index -> file_id -> unexpected values (critical expectations only)
+    files_of: dict[int, Counter] = defaultdict(Counter)
     if row_expectations:
         validator = _SuiteValidator(definition, row_expectations)
+        files = _FilesOfFailures(definition, row_expectations)
         parts: list[list[Any]] = [[] for _ in row_expectations]
         offsets: list[int] = []
         position = {
@@ -474,8 +497,13 @@ def _validate(
         start = 0
         for frame in _frames(connection, plan, batch_rows):
             validation = validator.validate(frame)
+            failing = []
             for result in validation.results:
-                parts[position[result.expectation_config.id]].append(result)
+                index = position[result.expectation_config.id]
+                parts[index].append(result)
+                if (result.result or {}).get("unexpected_count"):
+                    failing.append(index)
+            files.collect(frame, failing, files_of)
             offsets.append(start)
             start += len(frame)
             batches += 1
@@ -488,8 +516,9 @@ def _validate(
     table_configs = ExpectationSuite(
         **definition.to_gx_dict(definition.table_expectations)
     ).expectations
-    table_results = [
-        _table_wide_result(
+    table_results, table_files = [], []
+    for expectation, config in zip(definition.table_expectations, table_configs):
+        result, flagged = _table_wide_result(
             connection,
             definition,
             present,
@@ -498,8 +527,9 @@ def _validate(
             config.configuration,
             ExpectationValidationResult,
         )
-        for expectation, config in zip(definition.table_expectations, table_configs)
-    ]
+        table_results.append(result)
+        if expectation.get("severity", "critical") == "critical" and not result.success:
+            table_files.append(flagged)
 
     # back in the suite file's order
     row_iter, table_iter = iter(range(len(row_expectations))), iter(table_results)
@@ -532,13 +562,78 @@ def _validate(
         meta=meta,
         batch_id=first.batch_id if first is not None else None,
     )
+    # the files of the failed critical expectations' unexpected values
+    unexpected_by_file: Counter = Counter()
+    for index, counted in files_of.items():
+        if row_expectations[index].get("severity", "critical") == "critical":
+            if not combined[index].success:
+                unexpected_by_file.update(counted)
+    for flagged in table_files:
+        unexpected_by_file.update(flagged)
+    failing_files = _failing_files(connection, unexpected_by_file)
     return SuiteResult(
         row_count=plan.rows,
         outcomes=tuple(_outcome(r) for r in results),
         gx_result=gx_result,
         batches=batches,
+        failing_files=failing_files,
+        failing_files_total=len(unexpected_by_file),
         **summary,
     )
+
+
+class _FilesOfFailures:
+    """Which files a batch's unexpected values of critical expectations come from: those
+    expectations validated again on the batch with GX's COMPLETE format, `file_id` as index
+    column. Only batches with such values pay for it; the validator is made at the first."""
+
+    def __init__(self, definition: SuiteDefinition, expectations: Sequence[dict[str, Any]]):
+        self.definition = definition
+        self.critical = [
+            index
+            for index, expectation in enumerate(expectations)
+            if expectation.get("severity", "critical") == "critical"
+        ]
+        self.expectations = expectations
+        self.validator: _SuiteValidator | None = None
+        self.position: dict[str, int] = {}
+
+    def collect(self, frame: pd.DataFrame, failing: list[int], into: dict[int, Counter]) -> None:
+        wanted = set(failing).intersection(self.critical)
+        if not wanted or LINEAGE not in frame.columns:
+            return
+        if self.validator is None:
+            self.validator = _SuiteValidator(
+                self.definition, [self.expectations[i] for i in self.critical]
+            )
+            self.position = dict(zip(self.validator.expectation_ids, self.critical))
+        validation = self.validator.validate(frame, FILES_FORMAT)
+        for result in validation.results:
+            index = self.position[result.expectation_config.id]
+            if index not in wanted:
+                continue
+            for row in (result.result or {}).get("unexpected_index_list") or []:
+                if isinstance(row, dict) and row.get(LINEAGE) is not None:
+                    into[index][str(row[LINEAGE])] += 1
+
+
+def _failing_files(connection, unexpected: Counter) -> tuple[FailingFile, ...]:
+    """The FAILING_FILES_KEPT files with the most unexpected values, with their stored path."""
+    if not unexpected:
+        return ()
+    ordered = sorted(unexpected.items(), key=lambda item: (-item[1], item[0]))[:FAILING_FILES_KEPT]
+    ids = [file_id for file_id, _ in ordered]
+    try:
+        paths = dict(
+            connection.execute(
+                "select file_id, coalesce(stored_path, landed_path) from raw.file_registry "
+                f"where file_id in ({', '.join('?' * len(ids))})",
+                ids,
+            ).fetchall()
+        )
+    except duckdb.CatalogException:  # no registry: the files are named by their id only
+        paths = {}
+    return tuple(FailingFile(file_id, paths.get(file_id), count) for file_id, count in ordered)
 
 
 def _raised(info: dict | None) -> bool:
@@ -646,8 +741,9 @@ def _table_wide_result(
 ) -> Any:
     kwargs = expectation["kwargs"]
     kind = expectation["type"]
+    flagged: Counter = Counter()
     try:
-        result, success = _uniqueness(connection, definition, present, scope, kind, kwargs)
+        result, success, flagged = _uniqueness(connection, definition, present, scope, kind, kwargs)
         info = {"raised_exception": False, "exception_traceback": None, "exception_message": None}
     except (duckdb.Error, _ColumnMissing) as exc:
         result, success = {}, False
@@ -656,9 +752,10 @@ def _table_wide_result(
             "exception_traceback": None,
             "exception_message": str(exc),
         }
-    return result_class(
+    outcome = result_class(
         success=success, expectation_config=config, result=result, exception_info=info
     )
+    return outcome, flagged
 
 
 class _ColumnMissing(ValueError):
@@ -672,8 +769,9 @@ def _uniqueness(
     scope: Scope,
     kind: str,
     kwargs: dict,
-) -> tuple[dict, bool]:
-    """GX's uniqueness on the validated rows, with duplicates sought in the whole table.
+) -> tuple[dict, bool, Counter]:
+    """GX's uniqueness on the validated rows, with duplicates sought in the whole table, and the
+    files of the flagged rows (file_id -> rows; empty without lineage).
 
     As in GX on one frame: rows with a missing key are left out (`expect_column_values_to_be_unique`:
     a NULL value; compound: `ignore_row_if`, default all values missing) and counted as missing;
@@ -713,7 +811,8 @@ def _uniqueness(
     same = " and ".join(f"a.{k} is not distinct from b.{k}" for k in keys)
     in_scope = scope.where or "true"
     every_row = f"(select {select_keys} from {table})"
-    validated = f"(select {select_keys}, rowid as _rid from {table} where {in_scope})"
+    lineage = f", {_quote(LINEAGE)} as _file" if LINEAGE in present else ""
+    validated = f"(select {select_keys}, rowid as _rid{lineage} from {table} where {in_scope})"
     element, considered = connection.execute(
         f"select count(*), count(*) filter (where {keep()}) from {validated}"
     ).fetchall()[0]
@@ -728,7 +827,7 @@ def _uniqueness(
         f"where {keep()}{of_validated} group by h having count(*) > 1"
     )
     try:
-        unexpected, examples = 0, []
+        unexpected, examples, flagged_files = 0, [], Counter()
         if connection.execute("select count(*) from _gx_candidates").fetchall()[0][0]:
             connection.execute(
                 f"create or replace temp table _gx_duplicated as select {key_list} from {every_row} "
@@ -742,6 +841,15 @@ def _uniqueness(
                 f"select {', '.join(f'a.{k}' for k in keys)} {flagged} "
                 f"order by a._rid limit {PARTIAL_UNEXPECTED}"
             ).fetchall()
+            if lineage and unexpected:
+                flagged_files = Counter(
+                    dict(
+                        connection.execute(
+                            f"select a._file, count(*) {flagged} and a._file is not null "
+                            "group by a._file"
+                        ).fetchall()
+                    )
+                )
     finally:
         connection.execute("drop table if exists _gx_candidates")
         connection.execute("drop table if exists _gx_duplicated")
@@ -770,4 +878,4 @@ def _uniqueness(
         or unexpected == 0
         or (mostly < 1 and (considered - unexpected) / considered >= mostly)
     )
-    return result, success
+    return result, success, flagged_files

@@ -29,6 +29,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from jeugdhulp.ingest.takeout import full_refresh_done, pending_full_refresh
 from jeugdhulp.settings import Settings
 from orchestration.resources import (
     WAREHOUSE_POOL,
@@ -212,14 +213,60 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, settings: Je
     """`dbt build`: seeds, models and their tests in dependency order."""
     run_settings = settings.get()
     context.log.info(f"dbt build as of {run_settings.as_of} on {run_settings.warehouse_path}")
+    # A file taken out of raw (`jeugdhulp quarantine`) may have rows in the incremental models:
+    # they are built from raw again until a build has rebuilt every one of them.
+    takeout = pending_full_refresh(run_settings.warehouse_path)
+    full_refresh = ["--full-refresh"] if takeout is not None else []
+    if full_refresh:
+        context.log.info(
+            "a file was taken out of raw since the last full build: dbt build --full-refresh"
+        )
     # A per-data-dir target keeps concurrent pipelines (tests, UI runs) from sharing run state.
     # Unit tests pin the SQL on fixed inputs, not on today's data: the test suite runs them.
     # The run's parameters travel as --vars, never through this process's environment.
     invocation = dbt.cli(
-        ["build", "--exclude-resource-type", "unit_test", *dbt_vars_arg(run_settings)],
+        [
+            "build",
+            "--exclude-resource-type",
+            "unit_test",
+            *full_refresh,
+            *dbt_vars_arg(run_settings),
+        ],
         context=context,
         target_path=run_settings.data_dir / "dbt_target",
     )
-    yield from with_table_metadata(
-        invocation.stream(), invocation.manifest, run_settings, context.log
+    try:
+        yield from with_table_metadata(
+            invocation.stream(), invocation.manifest, run_settings, context.log
+        )
+    finally:
+        if takeout is not None:
+            _record_full_refresh(invocation, run_settings, takeout, context.log)
+
+
+def incremental_models_rebuilt(manifest: Mapping[str, Any], run_results: Any) -> bool:
+    """Whether a build (its run_results.json) rebuilt every incremental model of the manifest:
+    a failed, skipped or unselected one still holds rows of files taken out."""
+    if not isinstance(run_results, Mapping):
+        return False
+    status = {r.get("unique_id"): r.get("status") for r in run_results.get("results", [])}
+    return all(
+        status.get(unique_id) == "success"
+        for unique_id, node in manifest.get("nodes", {}).items()
+        if node.get("resource_type") == "model"
+        and (node.get("config") or {}).get("materialized") == "incremental"
     )
+
+
+def _record_full_refresh(invocation, run_settings: Settings, takeout: int, log) -> None:
+    try:
+        run_results = invocation.get_artifact("run_results.json")
+    except Exception:  # no artefact (dbt did not get that far): the next build refreshes again
+        run_results = None
+    if not incremental_models_rebuilt(invocation.manifest, run_results):
+        log.warning("not every incremental model was rebuilt: the next build refreshes again")
+        return
+    try:
+        full_refresh_done(run_settings.warehouse_path, takeout)
+    except duckdb.Error as exc:  # costs a second full build, nothing else
+        log.warning(f"full refresh not recorded, the next build refreshes again: {exc}")

@@ -34,6 +34,7 @@ from dagster import (
 )
 
 from jeugdhulp.quality.check_summary import CheckSummary, summarise_check_results
+from jeugdhulp.quality.failing_files import as_metadata, files_markdown, takeout_command
 from jeugdhulp.quality.suites import list_suites, load_suite
 from orchestration.resources import WAREHOUSE_POOL, JeugdhulpSettings
 
@@ -149,9 +150,11 @@ def _suite_description(name: str, definition) -> str:
         "ranges, formats, cross-field rules, record identity) on the rows of newly ingested "
         "files. Critical failure (ERROR, blocks dbt): the metadata's expectations_table and the "
         "Data Docs (published/regio/kwaliteit/index.html) name the expectation, example values "
-        "and the ingested_seq range; find that delivery in raw.file_registry, remove its rows and "
-        "fix what let them in, or deliberately move gx_state.watermarks past it "
-        "(docs/data_quality.md). Warning (WARN, not blocking): a provider's data defect, also a "
+        "and the ingested_seq range, and the metadata's failing_files_table the files whose rows "
+        "fail it; take such a delivery out (its rows leave raw, the file moves to quarantine: "
+        '`jeugdhulp quarantine <sha256 prefix> --reason "…"`, docs/contract.md §1) and fix what '
+        "let it in; or remove its rows otherwise, or deliberately move gx_state.watermarks past "
+        "it (docs/data_quality.md). Warning (WARN, not blocking): a provider's data defect, also a "
         "row of marts.dq_findings; ask the provider to correct and resend."
     )
 
@@ -174,6 +177,12 @@ def _gx_metadata(result, report) -> dict:
         metadata["expectations_table"] = MetadataValue.md(result.summary_markdown())
     if result.unexpected_counts:
         metadata["unexpected_counts"] = MetadataValue.json(result.unexpected_counts)
+    if result.failing_files:  # the files whose rows fail a critical expectation
+        metadata["failing_files_total"] = result.failing_files_total
+        metadata["failing_files"] = MetadataValue.json(as_metadata(result))
+        metadata["failing_files_table"] = MetadataValue.md(
+            files_markdown(result.failing_files, result.failing_files_total)
+        )
     if report.docs_path is not None:
         metadata["data_docs"] = MetadataValue.path(str(report.docs_path))
     if report.peak_memory_mb is not None:
@@ -204,6 +213,14 @@ def _verdict(result) -> str:
         if result.severity == "error" and result.seq_through is not None
         else ""
     )
+    if result.failing_files:
+        first = result.failing_files[0]
+        others = result.failing_files_total - 1
+        kept += (
+            f"; rows of {first.path or first.file_id}"
+            + (f" and {others} more file{'s' if others != 1 else ''}" if others else "")
+            + f" fail it: {takeout_command(first.file_id)} takes one out"
+        )
     return f"{len(result.failed)} of {len(result.outcomes)} expectations failed: {failed}{more}{scope}{kept}"
 
 

@@ -7,7 +7,9 @@
     file_wrong_version  an iJw message of another release than 3.2
     csv_dialect         a CSV or XLSX outside the accepted dialects (not UTF-8, CSV syntax,
                         legacy .xls, unreadable workbook)
-    file_quarantined    any other reason (unknown message or file, internal error)
+    file_quarantined    any other reason (unknown message or file, a conflicting re-delivery,
+                        internal error), and a file an operator took out again after it was
+                        loaded (`jeugdhulp quarantine`, reason `operator: ...`)
     All are errors: the file's records are not in the warehouse until it is delivered again.
 
     invalid_bsn: an iJw record whose delivered BSN fails the 11-proef (loaded under the
@@ -61,8 +63,14 @@ file_findings as (
         cast(null as varchar) as municipality_code,
         landed_path as source_file,
         file_id as record_ref,
-        'Bestand niet ingelezen en in quarantaine gezet: ' || coalesce(quarantine_reason, 'reden onbekend')
-            as message
+        case
+            -- taken out again after it was loaded (`jeugdhulp quarantine`, reason `operator: ...`)
+            when reason_code = 'operator'
+                then 'Bestand na inlezen door een beheerder uit het warehouse gehaald: '
+                    || trim(substr(quarantine_reason, strpos(quarantine_reason, ':') + 1))
+            else 'Bestand niet ingelezen en in quarantaine gezet: '
+                || coalesce(quarantine_reason, 'reden onbekend')
+        end as message
 
     from quarantined
 

@@ -13,6 +13,8 @@ __all__ = [
     "FAILING_FILES_KEPT",
     "as_metadata",
     "files_markdown",
+    "files_metadata",
+    "files_of_failing_rows",
     "summary_lines",
     "takeout_command",
 ]
@@ -40,6 +42,32 @@ def as_metadata(result: SuiteResult) -> dict[str, Any]:
         "total": result.failing_files_total,
         "files": [f._asdict() for f in result.failing_files],
     }
+
+
+def files_of_failing_rows(connection, relation: str) -> tuple[tuple[FailingFile, ...], int]:
+    """The files whose rows a failed dbt test stored (`store_failures_as: view`, dbt_project.yml):
+    the FAILING_FILES_KEPT with the most failing rows, and how many files in all; nothing when
+    the stored rows carry no file_id (a test that returns values, not rows)."""
+    from collections import Counter
+
+    from jeugdhulp.quality.validation import failing_files_with_paths
+
+    columns = [d[0] for d in connection.execute(f"select * from {relation} limit 0").description]
+    if "file_id" not in columns:
+        return (), 0
+    counts = Counter(
+        dict(
+            connection.execute(
+                f"select file_id, count(*) from {relation} where file_id is not null group by 1"
+            ).fetchall()
+        )
+    )
+    return failing_files_with_paths(connection, counts), len(counts)
+
+
+def files_metadata(files: Sequence[FailingFile], total: int) -> dict[str, Any]:
+    """As `as_metadata`, for files found otherwise than by a GX suite."""
+    return {"total": total, "files": [f._asdict() for f in files]}
 
 
 def files_markdown(files: Sequence[FailingFile], total: int) -> str:

@@ -570,7 +570,7 @@ def _validate(
                 unexpected_by_file.update(counted)
     for flagged in table_files:
         unexpected_by_file.update(flagged)
-    failing_files = _failing_files(connection, unexpected_by_file)
+    failing_files = failing_files_with_paths(connection, unexpected_by_file)
     return SuiteResult(
         row_count=plan.rows,
         outcomes=tuple(_outcome(r) for r in results),
@@ -617,7 +617,7 @@ class _FilesOfFailures:
                     into[index][str(row[LINEAGE])] += 1
 
 
-def _failing_files(connection, unexpected: Counter) -> tuple[FailingFile, ...]:
+def failing_files_with_paths(connection, unexpected: Counter) -> tuple[FailingFile, ...]:
     """The FAILING_FILES_KEPT files with the most unexpected values, with their stored path."""
     if not unexpected:
         return ()

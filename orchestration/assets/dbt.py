@@ -13,10 +13,12 @@ from typing import Any
 
 import duckdb
 from dagster import (
+    AssetCheckResult,
     AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
     AssetMaterialization,
+    MetadataValue,
     Output,
     TableColumn,
     TableSchema,
@@ -30,6 +32,7 @@ from dagster_dbt import (
 )
 
 from jeugdhulp.ingest.takeout import full_refresh_done, pending_full_refresh
+from jeugdhulp.quality.failing_files import files_markdown, files_metadata, files_of_failing_rows
 from jeugdhulp.settings import Settings
 from orchestration.resources import (
     WAREHOUSE_POOL,
@@ -194,12 +197,41 @@ def with_table_metadata(
                         extra = {}
                     if extra:
                         event = event.with_metadata({**event.metadata, **extra})
+            elif (
+                connection is not None and isinstance(event, AssetCheckResult) and not event.passed
+            ):
+                extra = _failing_files_metadata(connection, event, nodes, log)
+                if extra:
+                    event = event.with_metadata({**event.metadata, **extra})
             yield event
     finally:
         if connection is not None:
             connection.close()
     if error is not None:
         raise error
+
+
+def _failing_files_metadata(
+    connection, event: AssetCheckResult, nodes: Mapping[str, Any], log
+) -> dict[str, Any]:
+    """The files whose rows a failed test stored (tests on models with file lineage keep their
+    failing rows as a view, dbt_project.yml), as the GX raw checks name them."""
+    unique_id = getattr(event.metadata.get("unique_id"), "value", None)
+    relation = (nodes.get(unique_id) or {}).get("relation_name")
+    if not relation:
+        return {}
+    try:
+        files, total = files_of_failing_rows(connection, relation)
+    except duckdb.Error as exc:
+        log.warning(f"the files failing {unique_id} not found: {exc}")
+        return {}
+    if not files:
+        return {}
+    return {
+        "failing_files_total": total,
+        "failing_files": MetadataValue.json(files_metadata(files, total)),
+        "failing_files_table": MetadataValue.md(files_markdown(files, total)),
+    }
 
 
 @dbt_assets(

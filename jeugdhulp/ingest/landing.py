@@ -57,7 +57,10 @@ def path_text(path: str) -> str:
     """A path as text fit to keep and show (see the module docstring), BSNs masked."""
     if path.isascii() and path.isprintable() and "\\" not in path:
         return mask_bsns(path)  # nearly always: one regex search
-    text = os.fsencode(path).replace(b"\\", b"\\\\").decode("utf-8", "backslashreplace")
+    # masked before escaping too: an escaped byte's hex digits (`\\x93` of a Windows-1252 quote)
+    # would join the digits after it and hide a BSN from the mask
+    masked = mask_bsns(path)
+    text = os.fsencode(masked).replace(b"\\", b"\\\\").decode("utf-8", "backslashreplace")
     return mask_bsns(_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text))
 
 

@@ -97,3 +97,39 @@ def test_no_bsn_name_or_birth_date_in_any_raw_table(tmp_path):
                 assert BIRTH_DATE not in values, f"raw.{table}.{column} holds the birth date"
     con.close()
     assert rows(settings, "SELECT DISTINCT birth_year FROM raw.ijw_starts") == [(2012,)]
+
+
+def test_a_bsn_beside_an_escaped_byte_in_a_file_name_is_masked(tmp_path):
+    """Windows-1252 names: curly quotes (0x93/0x94), an en dash (0x96) or a tab right before a BSN.
+    Escaped as `\\x93`, the byte's hex digits must not hide the BSN from the mask."""
+    import os
+
+    from jeugdhulp.ingest.landing import path_text
+    from jeugdhulp.ingest.runner import ingest_source
+
+    for raw in (
+        b"Dossier \x93999900006\x94.xml",
+        b"Jansen\x96999900018.xml",
+        b"tab\t999900031.xml",
+    ):
+        text = path_text(os.fsdecode(raw))
+        assert not re.search(r"999900006|999900018|999900031", text), text
+        assert "BSN-masked" in text
+    settings = make_settings(tmp_path)
+    folder = settings.landing_dir / "ijw"
+    folder.mkdir(parents=True)
+    (folder / os.fsdecode(b"Dossier \x93999900006\x94.xml")).write_bytes(b"<not xml")
+    (folder / os.fsdecode(b"Jansen\x96999900018.xml")).write_bytes(allocation_message(1))
+    report = ingest_source(settings, "ijw")
+    assert report.files_ingested == 1 and len(report.files_quarantined) == 1
+    stored = (
+        duckdb.connect(str(settings.warehouse_path), read_only=True)
+        .execute(
+            "select landed_path || coalesce(stored_path, '') || coalesce(reason, '') "
+            "from raw.file_registry"
+        )
+        .fetchall()
+    )
+    text = " ".join(s for (s,) in stored) + " ".join(p + r for p, r in report.files_quarantined)
+    text += " " + next((settings.quarantine_dir / "ijw").rglob("*.reason.txt")).read_text()
+    assert not re.search(r"999900006|999900018", text), text

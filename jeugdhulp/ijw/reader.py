@@ -11,6 +11,10 @@ Safety: a file with a DOCTYPE is refused (`ForbiddenDtdError`) before any record
 are never expanded, nothing is fetched (no network, a resolver that refuses every URL), and
 libxml2's size limits stay on (no huge_tree).
 
+Which element fills which field, and how its text is read, is declared once, in the field table
+of `fields.py`; both readers below follow it (`_plan`, `_flat_plan`), and the record types of
+`records.py` carry what they read.
+
 What is checked: well-formedness, that the root is an iJw 3.2 message we read (from its namespace),
 that BerichtCode/BerichtVersie/BerichtSubversie agree with it, that every element the XSD requires
 and a record field maps to is present and non-empty, that dates are real `YYYY-MM-DD` dates
@@ -34,10 +38,12 @@ exactly what `read_messages` would.
 
 from __future__ import annotations
 
+import dataclasses
+import operator
 import os
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -53,11 +59,11 @@ from jeugdhulp.ijw.errors import (
     UnknownMessageError,
     WrongVersionError,
 )
+from jeugdhulp.ijw.fields import TABLES, MessageTable, Read
 from jeugdhulp.ijw.records import (
     MESSAGE_CODES,
-    Allocation,
-    CareStart,
-    CareStop,
+    NAMESPACE_TEMPLATE,
+    RECORD_TYPES,
     Client,
     Declaration,
     DeclarationAnswer,
@@ -65,7 +71,6 @@ from jeugdhulp.ijw.records import (
     InvoiceLine,
     ReadItem,
     Record,
-    ReferralRequest,
     RejectedLine,
 )
 
@@ -83,14 +88,7 @@ _DATES: dict[str, date] = {}
 _DATE_CACHE_SIZE = 20_000
 
 # per message type: the repeated record element and the containers above it, root first
-_RECORD_PATHS: dict[str, tuple[str, ...]] = {
-    "JW315": ("Client", "AangevraagdeProducten", "AangevraagdProduct"),
-    "JW301": ("Client", "ToegewezenProducten", "ToegewezenProduct"),
-    "JW305": ("Client", "StartProducten", "StartProduct"),
-    "JW307": ("Client", "StopProducten", "StopProduct"),
-    "JW323": ("Declaratie", "Clienten", "Client", "Prestaties", "Prestatie"),
-    "JW325": ("DeclaratieAntwoord", "Clienten", "Client", "Prestaties", "Prestatie"),
-}
+_RECORD_PATHS: dict[str, tuple[str, ...]] = {code: t.record_path for code, t in TABLES.items()}
 
 
 def read_messages(source: Source) -> Iterator[ReadItem]:
@@ -369,6 +367,7 @@ class _MessageReader:
         self.message_type = ""
         self.m = ""  # "{namespace}" of the message's own elements
         self.record_path = ""
+        self.plan: _Plan | None = None  # how to read this message type's fields
         self.header: Header | None = None
         self.declaration: Declaration | None = None
         self.parent: etree._Element | None = None  # the container of the last record read
@@ -396,10 +395,10 @@ class _MessageReader:
         answer = self.message_type == "JW325"
         record_tag = m + _RECORD_PATHS[self.message_type][-1]
         header_tag = m + "Header"
-        bsn_tag = m + "Bsn" if invoice else None
+        bsn_tag = self.plan.bsn_tag if invoice else None
         client_tag = m + "Client" if invoice else None
         answer_tag = m + "DeclaratieAntwoord" if answer else None
-        code_tag = m + "RetourCode" if answer else None
+        code_tag = self.plan.codes[0] if answer else None
         scope: dict[str, etree._Element] | None = None  # everything inside the current record
         codes: list[etree._Element] = []
         # JW325 lines wait for the answer's codes: (record, line, position)
@@ -450,6 +449,7 @@ class _MessageReader:
         self.message_type = message_type
         self.m = f"{{http://www.istandaarden.nl/ijw/3_2/{message_type.lower()}/schema}}"
         self.record_path = "Bericht/" + "/".join(_RECORD_PATHS[message_type])
+        self.plan = _PLANS[message_type]
 
     def _finish(self) -> None:
         if self.header is None:
@@ -492,14 +492,7 @@ class _MessageReader:
                 path="Bericht/Header/BerichtVersie",
                 line=line,
             )
-        identification = fields.group(m + "BerichtIdentificatie")
-        return Header(
-            message_type=self.message_type,
-            sender=fields.text(m + "Afzender"),
-            receiver=fields.text(m + "Ontvanger"),
-            message_id=identification.text(_BASE + "Identificatie"),
-            message_date=identification.date(_BASE + "Dagtekening"),
-        )
+        return Header(message_type=self.message_type, **_nested(fields, self.plan.header))
 
     # records -----------------------------------------------------------------------------------
 
@@ -518,14 +511,16 @@ class _MessageReader:
         if parent is not self.parent:
             self._enter_container(element, parent)
         fields = _Fields(scope, self.record_path, line)
+        plan = self.plan
         if self.message_type == "JW323":
-            return self._invoice_line(fields)
+            return InvoiceLine(self._bsn(fields), *plan.in_order(_values(fields, plan.record)))
         if self.message_type == "JW325":
+            code_tag, under = plan.codes
             return RejectedLine(
-                line=self._invoice_line(fields),
-                return_codes=_codes(codes, fields, "RetourCodes/"),
+                line=InvoiceLine(self._bsn(fields), *plan.in_order(_values(fields, plan.record))),
+                return_codes=_codes(codes, fields, under, code_tag),
             )
-        return _RECORD_PARSERS[self.message_type](self, fields)
+        return plan.record_type(self.client, *plan.in_order(_values(fields, plan.record)))
 
     def _enter_container(self, element: etree._Element, parent: etree._Element | None) -> None:
         """First record of a new container: check where it sits, read the context above it."""
@@ -544,111 +539,17 @@ class _MessageReader:
             chain.append(ancestor)
             ancestor = ancestor.getparent()
         top = chain[-1]
+        path = f"Bericht/{names[0]}"
         self.parent = parent
         if self.message_type == "JW323":
             if self.declaration is None:
-                self.declaration = self._declaration(_Fields.of_children(top, "Bericht/Declaratie"))
+                top_fields = _Fields.of_children(top, path)
+                self.declaration = Declaration(**_nested(top_fields, self.plan.context))
         elif self.message_type == "JW325":
-            # fail on the first line rather than after all of them when the number is missing
-            _Fields.of_children(top, "Bericht/DeclaratieAntwoord").text(self.m + "DeclaratieNummer")
+            # fail on the first line rather than after all of them when what lands is missing
+            _nested(_Fields.of_children(top, path), self.plan.context_stored)
         else:
-            self.client = self._client(_Fields.of_children(top, "Bericht/Client"))
-
-    def _client(self, fields: _Fields) -> Client:
-        m = self.m
-        birth = fields.group(m + "Geboortedatum")
-        surname = fields.group(m + "Naam").group(_BASE + "Geslachtsnaam")
-        return Client(
-            bsn=fields.text(m + "Bsn"),
-            birth_date=birth.date(_BASE + "Datum"),
-            gender=fields.text(m + "Geslacht"),
-            surname=surname.text(_BASE + "Achternaam"),
-        )
-
-    def _product(self, fields: _Fields) -> tuple[str | None, str | None]:
-        if not fields.has(self.m + "Product"):
-            return None, None
-        return (
-            fields.text(_BASE + "Categorie", under="Product/"),
-            fields.optional_text(_BASE + "Code", under="Product/"),
-        )
-
-    def _omvang(self, fields: _Fields) -> tuple[int | None, str | None, str | None]:
-        if not fields.has(self.m + "Omvang"):
-            return None, None, None
-        return (
-            fields.integer(_BASE + "Volume", under="Omvang/"),
-            fields.text(_BASE + "Eenheid", under="Omvang/"),
-            fields.text(_BASE + "Frequentie", under="Omvang/"),
-        )
-
-    def _allocation(self, fields: _Fields) -> Allocation:
-        m = self.m
-        category, code = self._product(fields)
-        volume, unit, frequency = self._omvang(fields)
-        return Allocation(
-            client=self.client,
-            allocation_number=fields.text(m + "ToewijzingNummer"),
-            provider_reference=fields.optional_text(m + "ReferentieAanbieder"),
-            product_category=category,
-            product_code=code,
-            allocation_date=fields.date(m + "Toewijzingsdatum"),
-            start_date=fields.date(m + "Ingangsdatum"),
-            end_date=fields.optional_date(m + "Einddatum"),
-            change_reason=fields.optional_text(m + "RedenWijziging"),
-            volume=volume,
-            unit=unit,
-            frequency=frequency,
-            budget_cents=fields.optional_integer(m + "Budget"),
-            allocation_time=fields.text(m + "Toewijzingstijd"),
-        )
-
-    def _care_start(self, fields: _Fields) -> CareStart:
-        m = self.m
-        category, code = self._product(fields)
-        return CareStart(
-            client=self.client,
-            allocation_number=fields.optional_text(m + "ToewijzingNummer"),
-            product_category=category,
-            product_code=code,
-            allocation_start_date=fields.optional_date(m + "ToewijzingIngangsdatum"),
-            start_date=fields.date(m + "Begindatum"),
-            delivery_status=fields.text(m + "StatusAanlevering"),
-        )
-
-    def _care_stop(self, fields: _Fields) -> CareStop:
-        m = self.m
-        category, code = self._product(fields)
-        return CareStop(
-            client=self.client,
-            allocation_number=fields.optional_text(m + "ToewijzingNummer"),
-            product_category=category,
-            product_code=code,
-            allocation_start_date=fields.optional_date(m + "ToewijzingIngangsdatum"),
-            start_date=fields.date(m + "Begindatum"),
-            end_reason=fields.text(m + "RedenBeeindiging"),
-            end_date=fields.date(m + "Einddatum"),
-            delivery_status=fields.text(m + "StatusAanlevering"),
-        )
-
-    def _referral_request(self, fields: _Fields) -> ReferralRequest:
-        m = self.m
-        category, code = self._product(fields)
-        volume, unit, frequency = self._omvang(fields)
-        return ReferralRequest(
-            client=self.client,
-            provider_reference=fields.text(m + "ReferentieAanbieder"),
-            product_category=category,
-            product_code=code,
-            requested_start_date=fields.date(m + "ToewijzingIngangsdatum"),
-            requested_end_date=fields.optional_date(m + "ToewijzingEinddatum"),
-            referrer_type=fields.text(_BASE + "Type", under="Verwijzer/"),
-            volume=volume,
-            unit=unit,
-            frequency=frequency,
-            referrer_name=fields.optional_text(_BASE + "Naam", under="Verwijzer/"),
-            referrer_agb=fields.optional_text(_BASE + "ZorgverlenerCode", under="Verwijzer/"),
-        )
+            self.client = Client(**_nested(_Fields.of_children(top, path), self.plan.client))
 
     # JW323 / JW325 -----------------------------------------------------------------------------
 
@@ -656,7 +557,7 @@ class _MessageReader:
         element = self.bsn_element
         value = None if element is None or element.text is None else element.text.strip()
         if not value:
-            path = self.record_path.replace("/Prestaties/Prestatie", "/Bsn")
+            path = self.plan.bsn_path
             raise InvalidMessageError(
                 f"required element {path} is {'missing' if element is None else 'empty'} "
                 f"(for the Prestatie at line {fields.line})",
@@ -666,58 +567,16 @@ class _MessageReader:
             )
         return value
 
-    def _invoice_line(self, fields: _Fields) -> InvoiceLine:
-        m = self.m
-        return InvoiceLine(
-            bsn=self._bsn(fields),
-            reference_number=fields.text(_BASE + "ReferentieNummer", under="ProductReferentie/"),
-            previous_reference_number=fields.optional_text(
-                _BASE + "VorigReferentieNummer", under="ProductReferentie/"
-            ),
-            allocation_number=fields.text(m + "ToewijzingNummer"),
-            product_category=fields.text(m + "ProductCategorie"),
-            product_code=fields.text(m + "ProductCode"),
-            period_start=fields.date(_BASE + "Begindatum", under="ProductPeriode/"),
-            period_end=fields.date(_BASE + "Einddatum", under="ProductPeriode/"),
-            volume=fields.integer(m + "GeleverdVolume"),
-            unit=fields.text(m + "Eenheid"),
-            tariff_cents=fields.optional_integer(m + "ProductTarief"),
-            amount_cents=fields.integer(_BASE + "Bedrag", under="IngediendBedrag/"),
-            debit_credit=fields.debit_credit(_BASE + "DebetCredit", under="IngediendBedrag/"),
-        )
-
-    def _declaration(self, fields: _Fields) -> Declaration:
-        m = self.m
-        period = fields.group(m + "DeclaratiePeriode")
-        return Declaration(
-            declaration_number=fields.text(m + "DeclaratieNummer"),
-            period_start=period.date(_BASE + "Begindatum"),
-            period_end=period.date(_BASE + "Einddatum"),
-            declaration_date=fields.date(m + "DeclaratieDagtekening"),
-        )
-
     def _answer(self, element: etree._Element) -> DeclarationAnswer:
-        m = self.m
         fields = _Fields.of_children(element, "Bericht/DeclaratieAntwoord")
-        submitted = fields.group(m + "TotaalIngediendBedrag")
-        granted = fields.group(m + "TotaalToegekendBedrag")
-        holder = fields.group(m + "RetourCodes")
-        codes = list(fields.elements[m + "RetourCodes"].iterchildren(m + "RetourCode"))
-        return DeclarationAnswer(
-            declaration_number=fields.text(m + "DeclaratieNummer"),
-            submitted_cents=submitted.integer(_BASE + "TotaalBedrag"),
-            submitted_debit_credit=submitted.debit_credit(_BASE + "DebetCredit"),
-            granted_cents=granted.integer(_BASE + "TotaalBedrag"),
-            granted_debit_credit=granted.debit_credit(_BASE + "DebetCredit"),
-            return_codes=_codes(codes, holder, ""),
-        )
+        return DeclarationAnswer(**_nested(fields, self.plan.context))
 
 
-def _codes(codes: list[etree._Element], fields: _Fields, under: str) -> tuple[str, ...]:
+def _codes(codes: list[etree._Element], fields: _Fields, under: str, tag: str) -> tuple[str, ...]:
     """The RetourCode values; at least one is required wherever RetourCodes appear."""
     values = tuple(value for element in codes if (value := (element.text or "").strip()))
     if not values:
-        raise fields.missing("RetourCode", under, "is missing")
+        raise fields.missing(tag, under, "is missing")
     return values
 
 
@@ -730,54 +589,142 @@ def _release(element: etree._Element) -> None:
             del parent[0]
 
 
-_RECORD_PARSERS = {
-    "JW315": _MessageReader._referral_request,
-    "JW301": _MessageReader._allocation,
-    "JW305": _MessageReader._care_start,
-    "JW307": _MessageReader._care_stop,
+# --- the field table, as the streaming reader reads it ---------------------------------------
+
+# _Fields getters by (read, required); a code is read as text, cents as an integer
+_READ_AS = {"code": "text", "cents": "integer"}
+_GETTERS = {
+    ("text", True): _Fields.text,
+    ("text", False): _Fields.optional_text,
+    ("date", True): _Fields.date,
+    ("date", False): _Fields.optional_date,
+    ("integer", True): _Fields.integer,
+    ("integer", False): _Fields.optional_integer,
+    ("debit_credit", True): _Fields.debit_credit,
 }
+
+
+def _values(fields: _Fields, reads: tuple) -> list:
+    """A record's fields in the table's order; inside a record elements are found by tag (see
+    _Fields)."""
+    elements = fields.elements
+    return [
+        None if group is not None and group not in elements else get(fields, tag, under)
+        for group, get, tag, under in reads
+    ]
+
+
+def _nested(fields: _Fields, reads: tuple) -> dict:
+    """Fields below one element (header, client, declaration, answer), group by group."""
+    values = {}
+    holder = fields
+    at: tuple | None = None
+    for attribute, groups, get, tag in reads:
+        if groups != at:  # the fields of one group follow each other: read it once
+            holder = fields
+            for group in groups:
+                holder = holder.group(group)
+            at = groups
+        values[attribute] = get(holder, tag)
+    return values
+
+
+def _codes_getter(code_tag: str) -> Callable[[_Fields, str], tuple[str, ...]]:
+    """Reads the repeated `code_tag` of the group `tag` below `fields` (JW325 RetourCodes)."""
+
+    def get(fields: _Fields, tag: str) -> tuple[str, ...]:
+        holder = fields.group(tag)
+        return _codes(list(fields.elements[tag].iterchildren(code_tag)), holder, "", code_tag)
+
+    return get
+
+
+def _tags(read: Read, m: str) -> list[str]:
+    """The Clark names of the elements of a read's path, in message `m` ("{namespace}")."""
+    return [(_BASE if base else m) + name for name, base in read.elements]
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """One message type's fields as the streaming reader reads them (see fields.py)."""
+
+    record_type: type
+    header: tuple  # (attribute, group tags, getter, tag): _nested
+    context: tuple  # JW323 declaration, JW325 answer: _nested
+    context_stored: tuple  # the context's fields that land
+    client: tuple  # JW301/305/307/315 Client: _nested
+    record: tuple  # (optional group tag or None, getter, tag, under): _values
+    # the record's values in the order of its records.py fields (after its client or BSN)
+    in_order: Callable[[list], tuple]
+    codes: tuple[str, str] | None  # JW325 line RetourCode: (tag, under)
+    bsn_tag: str | None  # JW323/325: the Client's Bsn
+    bsn_path: str
+
+
+def _nested_reads(reads: tuple[Read, ...], m: str) -> tuple:
+    out = []
+    for read in reads:
+        if read.read == "codes":  # read from the group that holds the repeated element
+            *groups, tag, code_tag = _tags(read, m)
+            get = _codes_getter(code_tag)
+        else:
+            *groups, tag = _tags(read, m)
+            get = _GETTERS[_READ_AS.get(read.read, read.read), read.required]
+        out.append((read.attribute, tuple(groups), get, tag))
+    return tuple(out)
+
+
+def _plan(table: MessageTable) -> _Plan:
+    m = "{" + NAMESPACE_TEMPLATE.format(code=table.message_type.lower()) + "}"
+    optional = {m + group for group in table.optional_groups}
+    record, attributes, codes = [], [], None
+    for read in table.part_reads("record"):
+        *groups, tag = _tags(read, m)
+        under = "".join(name + "/" for name, _ in read.elements[:-1])
+        if read.read == "codes":
+            codes = (tag, under)
+            continue
+        get = _GETTERS[_READ_AS.get(read.read, read.read), read.required]
+        group = groups[0] if groups and groups[0] in optional else None
+        record.append((group, get, tag, under))
+        attributes.append(read.attribute)
+    # the records.py type the values make, and its fields after the client (or the line's BSN)
+    record_type = RECORD_TYPES[table.message_type]
+    made = InvoiceLine if table.message_type in ("JW323", "JW325") else record_type
+    names = [f.name for f in dataclasses.fields(made)][1:]
+    if sorted(names) != sorted(attributes):
+        raise AssertionError(
+            f"{table.message_type}: records.py {made.__name__} and fields.py differ in fields"
+        )
+    context = table.part_reads("declaration") + table.part_reads("answer")
+    client = table.part_reads("client")
+    containers = "/".join(table.record_path[:-2])
+    return _Plan(
+        record_type=record_type,
+        header=_nested_reads(table.part_reads("header"), m),
+        context=_nested_reads(context, m),
+        context_stored=_nested_reads(tuple(r for r in context if r.columns), m),
+        client=_nested_reads(client, m),
+        record=tuple(record),
+        in_order=operator.itemgetter(*(attributes.index(name) for name in names)),
+        codes=codes,
+        bsn_tag=_tags(client[0], m)[-1],
+        bsn_path=f"Bericht/{containers}/{client[0].path}",
+    )
+
+
+_PLANS = {code: _plan(table) for code, table in TABLES.items()}
 
 
 # --- the rows-only fast path (ingestion) ------------------------------------------------------
 
-_HEAD_FIELDS = ("position", "message_id", "message_date", "sender", "receiver")
-_LINE_FIELDS = (
-    "reference_number", "previous_reference_number", "allocation_number", "product_category",
-    "product_code", "period_start", "period_end", "volume", "unit", "tariff_cents",
-    "amount_cents", "debit_credit",
-)  # fmt: skip
-
-# What each tuple of `FlatMessage.records` holds, by position: the record's ordinal in the
-# message (ReadItem.position), the header fields, then the record's fields, named as the records.py fields they equal.
-# `bsn` is the client's (Client/Bsn), `birth_date` is Client/Geboortedatum/Datum,
-# `declaration_*` come from the JW323 Declaratie, JW325 `declaration_number` from the
-# DeclaratieAntwoord, `return_codes` is the tuple of the line's RetourCodes; last, `line`, the
-# line of the record's start tag (ReadItem.line, diagnostics only).
+# What each tuple of `FlatMessage.records` holds, by position (fields.MessageTable.flat_reads):
+# per value read that lands, in the raw table's column order, the value as read: where the row
+# holds client_key and bsn_valid the tuple holds `bsn` (Client/Bsn), where it holds birth_year
+# `birth_date`, where it holds the comma-joined return_codes the tuple of the line's RetourCodes.
 FLAT_FIELDS: dict[str, tuple[str, ...]] = {
-    "JW315": _HEAD_FIELDS + ("bsn", "birth_date") + (
-        "provider_reference", "product_category", "product_code", "requested_start_date",
-        "requested_end_date", "volume", "unit", "frequency", "referrer_type", "line",
-    ),
-    "JW301": _HEAD_FIELDS + ("bsn", "birth_date") + (
-        "allocation_number", "provider_reference", "product_category", "product_code",
-        "allocation_date", "allocation_time", "start_date", "end_date", "change_reason",
-        "volume", "unit", "frequency", "budget_cents", "line",
-    ),
-    "JW305": _HEAD_FIELDS + ("bsn", "birth_date") + (
-        "allocation_number", "product_category", "product_code", "allocation_start_date",
-        "start_date", "delivery_status", "line",
-    ),
-    "JW307": _HEAD_FIELDS + ("bsn", "birth_date") + (
-        "allocation_number", "product_category", "product_code", "allocation_start_date",
-        "start_date", "end_reason", "end_date", "delivery_status", "line",
-    ),
-    "JW323": _HEAD_FIELDS + (
-        "declaration_number", "declaration_period_start", "declaration_period_end",
-        "declaration_date", "bsn",
-    ) + _LINE_FIELDS + ("line",),
-    "JW325": _HEAD_FIELDS + ("declaration_number", "bsn") + _LINE_FIELDS
-    + ("return_codes", "line"),
-}  # fmt: skip
+    code: tuple(read.label for read in table.flat_reads) for code, table in TABLES.items()
+}
 
 # Larger files take the streaming reader: a whole-file tree of them would not be small.
 FLAT_MAX_BYTES = 1 << 20
@@ -846,11 +793,6 @@ def _required(fields: dict, tag: str) -> str:
     return text
 
 
-def _optional(fields: dict, tag: str) -> str | None:
-    text = fields.get(tag)
-    return (text.strip() or None) if text is not None else None
-
-
 def _flat_date(value: str) -> date:
     known = _DATES.get(value)
     if known is not None:
@@ -865,36 +807,15 @@ def _flat_date(value: str) -> date:
     return parsed
 
 
-def _flat_optional_date(fields: dict, tag: str) -> date | None:
-    value = _optional(fields, tag)
-    return None if value is None else _flat_date(value)
-
-
 def _flat_integer(value: str) -> int:
     if _DIGITS.fullmatch(value) is None:
         raise _NotFlat(value)
     return int(value)
 
 
-def _flat_optional_integer(fields: dict, tag: str) -> int | None:
-    value = _optional(fields, tag)
-    return None if value is None else _flat_integer(value)
-
-
-def _texts(element: etree._Element) -> dict:
-    """Tag -> text of an element's children; a tag that repeats keeps its last, as _Fields does."""
-    return {child.tag: child.text for child in element}
-
-
-def _group(children: dict[str, etree._Element], tag: str) -> dict:
-    child = children.get(tag)
-    if child is None:
-        raise _NotFlat(tag)
-    return _texts(child)
-
-
 def _flat_message(root: etree._Element, message_type: str) -> FlatMessage:
-    m = f"{{http://www.istandaarden.nl/ijw/3_2/{message_type.lower()}/schema}}"
+    plan = _FLAT_PLANS[message_type]
+    m = plan.m
     names = _RECORD_PATHS[message_type]
     record_tag = m + names[-1]
     header_tag = m + "Header"
@@ -903,23 +824,23 @@ def _flat_message(root: etree._Element, message_type: str) -> FlatMessage:
     # read_messages would take for a header or a record anywhere else (checked by counting below)
     if len(content) != 2 or content[0].tag != header_tag or content[1].tag != m + names[0]:
         raise _NotFlat("layout")
-    header = _flat_header(content[0], m, message_type)
-    head = (header.message_id, header.message_date, header.sender, header.receiver)
+    header, head = _flat_header(content[0], plan, message_type)
     top = content[1]
     if message_type == "JW323" or message_type == "JW325":
-        records, clients = _flat_invoice_records(top, m, message_type, record_tag, head)
-        specials = (header_tag, record_tag, m + "Bsn", m + "Client")
+        records, clients = _flat_invoice_records(top, plan, message_type, record_tag, head)
+        bsn_tag = plan.bsn_tag
+        specials = (header_tag, record_tag, bsn_tag, m + "Client")
         expected = {
             header_tag: 1,
             record_tag: len(records),
-            m + "Bsn": clients,
+            bsn_tag: clients,
             m + "Client": clients,
         }
         if message_type == "JW325":
             specials += (m + "DeclaratieAntwoord",)
             expected[m + "DeclaratieAntwoord"] = 1
     else:
-        records = _flat_client_records(top, m, message_type, names, record_tag, head)
+        records = _flat_client_records(top, plan, names, record_tag, head)
         specials = (header_tag, record_tag)
         expected = {header_tag: 1, record_tag: len(records)}
     found: dict[str, int] = {}
@@ -930,7 +851,11 @@ def _flat_message(root: etree._Element, message_type: str) -> FlatMessage:
     return FlatMessage(message_type, header, records)
 
 
-def _flat_header(element: etree._Element, m: str, message_type: str) -> Header:
+def _flat_header(
+    element: etree._Element, plan: _FlatPlan, message_type: str
+) -> tuple[Header, tuple]:
+    """The Header, and its fields that land in the order of the columns."""
+    m = plan.m
     children = {child.tag: child for child in element}
     fields = {tag: child.text for tag, child in children.items()}
     if (
@@ -939,14 +864,8 @@ def _flat_header(element: etree._Element, m: str, message_type: str) -> Header:
         != _EXPECTED_RELEASE
     ):
         raise _NotFlat("header")
-    identification = _group(children, m + "BerichtIdentificatie")
-    return Header(
-        message_type=message_type,
-        sender=_required(fields, m + "Afzender"),
-        receiver=_required(fields, m + "Ontvanger"),
-        message_id=_required(identification, _BASE + "Identificatie"),
-        message_date=_flat_date(_required(identification, _BASE + "Dagtekening")),
-    )
+    head = tuple(_flat_nested(children, plan.header))
+    return Header(message_type, *[head[i] for i in plan.header_order]), head
 
 
 def _record_fields(record: etree._Element) -> dict:
@@ -960,132 +879,34 @@ def _record_fields(record: etree._Element) -> dict:
 
 
 def _flat_client_records(
-    client: etree._Element,
-    m: str,
-    message_type: str,
-    names: tuple[str, ...],
-    record_tag: str,
-    head: tuple,
+    client: etree._Element, plan: _FlatPlan, names: tuple[str, ...], record_tag: str, head: tuple
 ) -> list[tuple]:
     """JW301/305/307/315: Bericht/Client/<container>/<record>..."""
     children = list(client)
-    container_tag = m + names[1]
+    container_tag = plan.m + names[1]
     # read_messages reads the client when the first record ends: only what precedes the
     # container exists then, so the container must be the client's last (and only) one
     if not children or children[-1].tag != container_tag:
         raise _NotFlat("container")
     if any(child.tag == container_tag for child in children[:-1]):
         raise _NotFlat("second container")
-    by_tag = {child.tag: child for child in children}
-    fields = {tag: child.text for tag, child in by_tag.items()}
-    bsn = _required(fields, m + "Bsn")
-    birth_date = _flat_date(_required(_group(by_tag, m + "Geboortedatum"), _BASE + "Datum"))
-    _required(fields, m + "Geslacht")
-    surname = by_tag.get(m + "Naam")
-    if surname is None:
-        raise _NotFlat("Naam")
-    _required(_group({c.tag: c for c in surname}, _BASE + "Geslachtsnaam"), _BASE + "Achternaam")
-    values = _FLAT_VALUES[message_type]
+    head += tuple(_flat_nested({child.tag: child for child in children}, plan.client))
     records = []
     for record in children[-1]:
         if record.tag == record_tag:
-            records.append(
-                (
-                    len(records) + 1, *head, bsn, birth_date,
-                    *values(_record_fields(record), m), record.sourceline,
-                )
-            )  # fmt: skip
+            values = _flat_values(_record_fields(record), plan)
+            records.append((len(records) + 1, *head, *values, record.sourceline))
     if not records:
         raise _NotFlat("no record")
     return records
 
 
-def _flat_product(f: dict, m: str) -> tuple[str | None, str | None]:
-    if m + "Product" not in f:
-        return None, None
-    return _required(f, _BASE + "Categorie"), _optional(f, _BASE + "Code")
-
-
-def _flat_omvang(f: dict, m: str) -> tuple[int | None, str | None, str | None]:
-    if m + "Omvang" not in f:
-        return None, None, None
-    return (
-        _flat_integer(_required(f, _BASE + "Volume")),
-        _required(f, _BASE + "Eenheid"),
-        _required(f, _BASE + "Frequentie"),
-    )
-
-
-def _flat_allocation(f: dict, m: str) -> tuple:
-    category, code = _flat_product(f, m)
-    volume, unit, frequency = _flat_omvang(f, m)
-    return (
-        _required(f, m + "ToewijzingNummer"), _optional(f, m + "ReferentieAanbieder"), category,
-        code, _flat_date(_required(f, m + "Toewijzingsdatum")), _required(f, m + "Toewijzingstijd"),
-        _flat_date(_required(f, m + "Ingangsdatum")), _flat_optional_date(f, m + "Einddatum"),
-        _optional(f, m + "RedenWijziging"), volume, unit, frequency,
-        _flat_optional_integer(f, m + "Budget"),
-    )  # fmt: skip
-
-
-def _flat_care_start(f: dict, m: str) -> tuple:
-    category, code = _flat_product(f, m)
-    return (
-        _optional(f, m + "ToewijzingNummer"), category, code,
-        _flat_optional_date(f, m + "ToewijzingIngangsdatum"),
-        _flat_date(_required(f, m + "Begindatum")), _required(f, m + "StatusAanlevering"),
-    )  # fmt: skip
-
-
-def _flat_care_stop(f: dict, m: str) -> tuple:
-    category, code = _flat_product(f, m)
-    return (
-        _optional(f, m + "ToewijzingNummer"), category, code,
-        _flat_optional_date(f, m + "ToewijzingIngangsdatum"),
-        _flat_date(_required(f, m + "Begindatum")), _required(f, m + "RedenBeeindiging"),
-        _flat_date(_required(f, m + "Einddatum")), _required(f, m + "StatusAanlevering"),
-    )  # fmt: skip
-
-
-def _flat_referral_request(f: dict, m: str) -> tuple:
-    category, code = _flat_product(f, m)
-    volume, unit, frequency = _flat_omvang(f, m)
-    return (
-        _required(f, m + "ReferentieAanbieder"), category, code,
-        _flat_date(_required(f, m + "ToewijzingIngangsdatum")),
-        _flat_optional_date(f, m + "ToewijzingEinddatum"), volume, unit, frequency,
-        _required(f, _BASE + "Type"),
-    )  # fmt: skip
-
-
-def _flat_line(f: dict, m: str) -> tuple:
-    debit_credit = _required(f, _BASE + "DebetCredit")
-    if debit_credit != "D" and debit_credit != "C":
-        raise _NotFlat("DebetCredit")
-    return (
-        _required(f, _BASE + "ReferentieNummer"), _optional(f, _BASE + "VorigReferentieNummer"),
-        _required(f, m + "ToewijzingNummer"), _required(f, m + "ProductCategorie"),
-        _required(f, m + "ProductCode"), _flat_date(_required(f, _BASE + "Begindatum")),
-        _flat_date(_required(f, _BASE + "Einddatum")),
-        _flat_integer(_required(f, m + "GeleverdVolume")), _required(f, m + "Eenheid"),
-        _flat_optional_integer(f, m + "ProductTarief"),
-        _flat_integer(_required(f, _BASE + "Bedrag")), debit_credit,
-    )  # fmt: skip
-
-
-_FLAT_VALUES = {
-    "JW315": _flat_referral_request,
-    "JW301": _flat_allocation,
-    "JW305": _flat_care_start,
-    "JW307": _flat_care_stop,
-}
-
-
 def _flat_invoice_records(
-    top: etree._Element, m: str, message_type: str, record_tag: str, head: tuple
+    top: etree._Element, plan: _FlatPlan, message_type: str, record_tag: str, head: tuple
 ) -> tuple[list[tuple], int]:
     """JW323 Bericht/Declaratie/Clienten/Client/Prestaties/Prestatie..., JW325 the same under
     DeclaratieAntwoord; (records, number of clients)."""
+    m = plan.m
     children = list(top)
     clienten_tag = m + "Clienten"
     by_tag = {child.tag: child for child in children}
@@ -1093,55 +914,55 @@ def _flat_invoice_records(
         raise _NotFlat("repeated element")
     clienten = by_tag.get(clienten_tag)
     answer = message_type == "JW325"
+    head += tuple(_flat_nested(by_tag, plan.context))
     if answer:
-        context = _flat_answer(by_tag, m)
-        number_at = children.index(by_tag[m + "DeclaratieNummer"])
-        if clienten is not None and number_at > children.index(clienten):
+        # read_messages reads what lands of the answer when the first line ends
+        if clienten is not None and any(
+            children.index(by_tag[tag]) > children.index(clienten) for tag in plan.context_tops
+        ):
             raise _NotFlat("DeclaratieNummer after the lines")
-    else:
-        # read_messages reads the declaration when the first line ends: only what precedes
-        # Clienten exists then
-        if clienten is None or children[-1] is not clienten:
-            raise _NotFlat("Clienten")
-        fields = {tag: child.text for tag, child in by_tag.items()}
-        period = _group(by_tag, m + "DeclaratiePeriode")
-        context = (
-            _required(fields, m + "DeclaratieNummer"),
-            _flat_date(_required(period, _BASE + "Begindatum")),
-            _flat_date(_required(period, _BASE + "Einddatum")),
-            _flat_date(_required(fields, m + "DeclaratieDagtekening")),
-        )
+    # read_messages reads the declaration when the first line ends: only what precedes
+    # Clienten exists then
+    elif clienten is None or children[-1] is not clienten:
+        raise _NotFlat("Clienten")
     records: list[tuple] = []
     clients = 0
-    code_tag = m + "RetourCode"
+    bsn_tag, lines_tag = plan.bsn_tag, m + "Prestaties"
+    code_tag = plan.code_tag
     for client in clienten if clienten is not None else ():
         if client.tag != m + "Client":
             raise _NotFlat("not a Client")
         clients += 1
         tags = [child.tag for child in client]
-        if tags.count(m + "Bsn") != 1 or tags.count(m + "Prestaties") > 1:
+        if tags.count(bsn_tag) != 1 or tags.count(lines_tag) > 1:
             raise _NotFlat("Bsn")
-        if m + "Prestaties" not in tags:
+        if lines_tag not in tags:
             continue
-        if tags.index(m + "Bsn") > tags.index(m + "Prestaties"):
+        if tags.index(bsn_tag) > tags.index(lines_tag):
             raise _NotFlat("Bsn after the lines")
-        lines = client[tags.index(m + "Prestaties")]
-        bsn = _required({m + "Bsn": client[tags.index(m + "Bsn")].text}, m + "Bsn")
+        lines = client[tags.index(lines_tag)]
+        bsn = _required({bsn_tag: client[tags.index(bsn_tag)].text}, bsn_tag)
         for record in lines:
             if record.tag != record_tag:
                 continue
             f = _record_fields_with_codes(record, code_tag) if answer else _record_fields(record)
-            line = _flat_line(f, m)
-            if answer:
-                codes = f[code_tag]
-                position = len(records) + 1
-                records.append((position, *head, context[0], bsn, *line, codes, record.sourceline))
-            else:
-                position = len(records) + 1
-                records.append((position, *head, *context, bsn, *line, record.sourceline))
+            values = _flat_values(f, plan)
+            records.append((len(records) + 1, *head, bsn, *values, record.sourceline))
     if not records and not answer:
         raise _NotFlat("no record")
     return records, clients
+
+
+def _flat_values(f: dict, plan: _FlatPlan) -> list:
+    """A record's values that land, in column order, from its fields by tag (`_record_fields`);
+    what is read but never stored is checked all the same."""
+    for tag, group, convert in plan.record_checks:
+        if group is None or group in f:
+            convert(f.get(tag))
+    return [
+        convert(f.get(tag)) if group is None or group in f else None
+        for tag, group, convert in plan.record
+    ]
 
 
 def _record_fields_with_codes(record: etree._Element, code_tag: str) -> dict:
@@ -1165,18 +986,153 @@ def _record_fields_with_codes(record: etree._Element, code_tag: str) -> dict:
     return fields
 
 
-def _flat_answer(by_tag: dict[str, etree._Element], m: str) -> tuple[str]:
-    """Checks the DeclaratieAntwoord as read_messages does; (its DeclaratieNummer,)."""
-    fields = {tag: child.text for tag, child in by_tag.items()}
-    number = _required(fields, m + "DeclaratieNummer")
-    for total in ("TotaalIngediendBedrag", "TotaalToegekendBedrag"):
-        amounts = _group(by_tag, m + total)
-        _flat_integer(_required(amounts, _BASE + "TotaalBedrag"))
-        if _required(amounts, _BASE + "DebetCredit") not in ("D", "C"):
-            raise _NotFlat("DebetCredit")
-    holder = by_tag.get(m + "RetourCodes")
-    if holder is None or not any(
-        (code.text or "").strip() for code in holder.iterchildren(m + "RetourCode")
-    ):
-        raise _NotFlat("RetourCodes")
-    return (number,)
+# --- the field table, as the fast path reads it ------------------------------------------------
+
+
+def _flat_nested(children: dict[str, etree._Element], reads: tuple) -> list:
+    """The values that land of the fields below one element (header, client, declaration,
+    answer), all of them checked as read_messages reads them; `children` by tag."""
+    values = []
+    holder = children
+    at: tuple | None = None
+    for groups, tag, convert, keep, code_tag in reads:
+        if groups != at:  # the fields of one group follow each other: read it once
+            holder = children
+            for group in groups:
+                element = holder.get(group)
+                if element is None:
+                    raise _NotFlat(group)
+                holder = {child.tag: child for child in element}
+            at = groups
+        element = holder.get(tag)
+        if code_tag is None:
+            value = convert(None if element is None else element.text)
+        else:  # `element` holds the repeated `code_tag`: at least one code
+            value = () if element is None else _codes_in(element, code_tag)
+            if not value:
+                raise _NotFlat("RetourCodes")
+        if keep:
+            values.append(value)
+    return values
+
+
+def _codes_in(holder: etree._Element, code_tag: str) -> tuple[str, ...]:
+    return tuple(
+        value for code in holder.iterchildren(code_tag) if (value := (code.text or "").strip())
+    )
+
+
+def _text_required(text: str | None) -> str:
+    if text is None or not (text := text.strip()):
+        raise _NotFlat("missing")
+    return text
+
+
+def _text_optional(text: str | None) -> str | None:
+    return (text.strip() or None) if text is not None else None
+
+
+def _date_required(text: str | None) -> date:
+    return _flat_date(_text_required(text))
+
+
+def _date_optional(text: str | None) -> date | None:
+    value = _text_optional(text)
+    return None if value is None else _flat_date(value)
+
+
+def _integer_required(text: str | None) -> int:
+    return _flat_integer(_text_required(text))
+
+
+def _integer_optional(text: str | None) -> int | None:
+    value = _text_optional(text)
+    return None if value is None else _flat_integer(value)
+
+
+def _debit_credit(text: str | None) -> str:
+    value = _text_required(text)
+    if value != "D" and value != "C":
+        raise _NotFlat("DebetCredit")
+    return value
+
+
+def _codes_as_read(codes: tuple[str, ...]) -> tuple[str, ...]:
+    return codes  # _record_fields_with_codes collected them
+
+
+# converters of an element's text, by (read, required), as the _GETTERS of read_messages
+_CONVERTERS = {
+    ("text", True): _text_required,
+    ("text", False): _text_optional,
+    ("date", True): _date_required,
+    ("date", False): _date_optional,
+    ("integer", True): _integer_required,
+    ("integer", False): _integer_optional,
+    ("debit_credit", True): _debit_credit,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _FlatPlan:
+    """One message type's fields as the fast path reads them (see fields.py)."""
+
+    m: str  # "{namespace}" of the message's own elements
+    # (group tags, tag, converter of the text, whether it lands, tag of repeated codes or None)
+    header: tuple  # _flat_nested
+    header_order: tuple[int, ...]  # where Header's fields after message_type are in `header`
+    context: tuple  # JW323 declaration, JW325 answer
+    context_tops: tuple[str, ...]  # JW325: the answer's elements read at the first line
+    client: tuple  # JW301/305/307/315
+    record: tuple  # (tag, optional group tag or None, converter of the text): what lands
+    record_checks: tuple  # the same, for what is read (it may fail) but never lands
+    bsn_tag: str  # JW323/325: the Client's Bsn
+    code_tag: str | None  # JW325: the line's RetourCode
+
+
+def _flat_nested_reads(reads: tuple[Read, ...], m: str) -> tuple:
+    out = []
+    for read in reads:
+        tags = _tags(read, m)
+        if read.read == "codes":  # read from the group holding the repeated element
+            *groups, tag, code_tag = tags
+            out.append((tuple(groups), tag, None, bool(read.columns), code_tag))
+        else:
+            convert = _CONVERTERS[_READ_AS.get(read.read, read.read), read.required]
+            out.append((tuple(tags[:-1]), tags[-1], convert, bool(read.columns), None))
+    return tuple(out)
+
+
+def _flat_plan(table: MessageTable) -> _FlatPlan:
+    m = "{" + NAMESPACE_TEMPLATE.format(code=table.message_type.lower()) + "}"
+    optional = {m + group for group in table.optional_groups}
+    record, checks, code_tag = [], [], None
+    for read in table.part_reads("record"):
+        *groups, tag = _tags(read, m)
+        if read.read == "codes":
+            code_tag, convert = tag, _codes_as_read
+        else:
+            convert = _CONVERTERS[_READ_AS.get(read.read, read.read), read.required]
+        group = groups[0] if groups and groups[0] in optional else None
+        if read.columns:
+            record.append((tag, group, convert))
+        elif read.required or read.read not in ("text", "code"):  # an optional text cannot fail
+            checks.append((tag, group, convert))
+    context = table.part_reads("declaration") + table.part_reads("answer")
+    client = table.part_reads("client")
+    header = [read.attribute for read in table.part_reads("header") if read.columns]
+    return _FlatPlan(
+        m=m,
+        header=_flat_nested_reads(table.part_reads("header"), m),
+        header_order=tuple(header.index(f.name) for f in dataclasses.fields(Header)[1:]),
+        context=_flat_nested_reads(context, m),
+        context_tops=tuple(_tags(read, m)[0] for read in context if read.columns),
+        client=_flat_nested_reads(client, m),
+        record=tuple(record),
+        record_checks=tuple(checks),
+        bsn_tag=_tags(client[0], m)[-1],
+        code_tag=code_tag,
+    )
+
+
+_FLAT_PLANS = {code: _flat_plan(table) for code, table in TABLES.items()}

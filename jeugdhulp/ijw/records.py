@@ -3,7 +3,9 @@
 A message is a `Header` plus flat records, one per repeated product element (ToegewezenProduct,
 StartProduct, StopProduct, AangevraagdProduct, Prestatie). The writer groups records by client
 again; the reader yields them one at a time with the header and the line they came from. Field
-names are English; the iJw element each one maps to is named in the comment beside it.
+names are English; the iJw element each one is read from, and what it means, is declared once in
+the field table of `fields.py` (the readers fill these attributes by its names, and
+tests/ijw/test_fields.py checks that every field there has its attribute here).
 
 Amounts are whole eurocents with a separate debit/credit sign, exactly as iJw carries them.
 """
@@ -30,20 +32,20 @@ MESSAGE_CODES: dict[str, str] = {
 @dataclass(frozen=True, slots=True)
 class Header:
     message_type: str  # "JW301" ... (from the root namespace)
-    sender: str  # Afzender: AGB code (8 digits) or CBS municipality code (4 digits)
-    receiver: str  # Ontvanger
-    message_id: str  # BerichtIdentificatie/Identificatie
-    message_date: date  # BerichtIdentificatie/Dagtekening
+    sender: str  # an AGB code (8 digits) or a CBS municipality code (4 digits)
+    receiver: str
+    message_id: str
+    message_date: date
 
 
 @dataclass(frozen=True, slots=True)
 class Client:
     """The client block of JW301/305/307/315. Names are needed by the schema, never stored."""
 
-    bsn: str  # Bsn
-    birth_date: date  # Geboortedatum/Datum
-    gender: str = "0"  # Geslacht: 0 unknown, 1 male, 2 female
-    surname: str = "Onbekend"  # Naam/Geslachtsnaam/Achternaam
+    bsn: str
+    birth_date: date
+    gender: str = "0"  # 0 unknown, 1 male, 2 female
+    surname: str = "Onbekend"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,17 +53,17 @@ class ReferralRequest:
     """JW315 AangevraagdProduct: a provider asks for an allocation and names the referrer."""
 
     client: Client
-    provider_reference: str  # ReferentieAanbieder
-    product_category: str | None  # Product/Categorie
-    product_code: str | None  # Product/Code
-    requested_start_date: date  # ToewijzingIngangsdatum
-    requested_end_date: date | None  # ToewijzingEinddatum
-    referrer_type: str  # Verwijzer/Type (COD327)
-    volume: int | None = None  # Omvang/Volume
-    unit: str | None = None  # Omvang/Eenheid
-    frequency: str | None = None  # Omvang/Frequentie
-    referrer_name: str | None = None  # Verwijzer/Naam
-    referrer_agb: str | None = None  # Verwijzer/ZorgverlenerCode
+    provider_reference: str
+    product_category: str | None
+    product_code: str | None
+    requested_start_date: date
+    requested_end_date: date | None
+    referrer_type: str
+    volume: int | None = None
+    unit: str | None = None
+    frequency: str | None = None
+    referrer_name: str | None = None
+    referrer_agb: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,19 +71,19 @@ class Allocation:
     """JW301 ToegewezenProduct: one allocation version; a later one with the same number wins."""
 
     client: Client
-    allocation_number: str  # ToewijzingNummer
-    provider_reference: str | None  # ReferentieAanbieder
-    product_category: str | None  # Product/Categorie
-    product_code: str | None  # Product/Code
-    allocation_date: date  # Toewijzingsdatum
-    start_date: date  # Ingangsdatum
-    end_date: date | None  # Einddatum
-    change_reason: str | None = None  # RedenWijziging (13 = deleted)
-    volume: int | None = None  # Omvang/Volume
-    unit: str | None = None  # Omvang/Eenheid
-    frequency: str | None = None  # Omvang/Frequentie
-    budget_cents: int | None = None  # Budget
-    allocation_time: str = "12:00:00"  # Toewijzingstijd
+    allocation_number: str
+    provider_reference: str | None
+    product_category: str | None
+    product_code: str | None
+    allocation_date: date
+    start_date: date
+    end_date: date | None
+    change_reason: str | None = None  # 13 = deleted
+    volume: int | None = None
+    unit: str | None = None
+    frequency: str | None = None
+    budget_cents: int | None = None
+    allocation_time: str = "12:00:00"
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,12 +91,12 @@ class CareStart:
     """JW305 StartProduct: the provider reports the actual start of care."""
 
     client: Client
-    allocation_number: str | None  # ToewijzingNummer
-    product_category: str | None  # Product/Categorie
-    product_code: str | None  # Product/Code
-    allocation_start_date: date | None  # ToewijzingIngangsdatum
-    start_date: date  # Begindatum
-    delivery_status: str = "1"  # StatusAanlevering: 1 new, 3 delete earlier
+    allocation_number: str | None
+    product_category: str | None
+    product_code: str | None
+    allocation_start_date: date | None
+    start_date: date
+    delivery_status: str = "1"  # 1 new, 3 delete earlier
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,55 +104,55 @@ class CareStop:
     """JW307 StopProduct: the provider reports the actual end of care."""
 
     client: Client
-    allocation_number: str | None  # ToewijzingNummer
-    product_category: str | None  # Product/Categorie
-    product_code: str | None  # Product/Code
-    allocation_start_date: date | None  # ToewijzingIngangsdatum
-    start_date: date  # Begindatum
-    end_reason: str  # RedenBeeindiging (JZ588; 20 = temporary stop)
-    end_date: date  # Einddatum
-    delivery_status: str = "1"  # StatusAanlevering
+    allocation_number: str | None
+    product_category: str | None
+    product_code: str | None
+    allocation_start_date: date | None
+    start_date: date
+    end_reason: str  # JZ588; 20 = temporary stop
+    end_date: date
+    delivery_status: str = "1"  # 1 new, 3 delete earlier
 
 
 @dataclass(frozen=True, slots=True)
 class Declaration:
     """JW323 Declaratie: one provider, one municipality, one calendar month."""
 
-    declaration_number: str  # DeclaratieNummer
-    period_start: date  # DeclaratiePeriode/Begindatum
-    period_end: date  # DeclaratiePeriode/Einddatum
-    declaration_date: date  # DeclaratieDagtekening
+    declaration_number: str
+    period_start: date
+    period_end: date
+    declaration_date: date
 
 
 @dataclass(frozen=True, slots=True)
 class InvoiceLine:
     """JW323 Prestatie. A credit (debit_credit C) repeats its debit with previous_reference_number."""
 
-    bsn: str  # Client/Bsn
-    reference_number: str  # ProductReferentie/ReferentieNummer
-    previous_reference_number: str | None  # ProductReferentie/VorigReferentieNummer
-    allocation_number: str  # ToewijzingNummer
-    product_category: str  # ProductCategorie
-    product_code: str  # ProductCode
-    period_start: date  # ProductPeriode/Begindatum
-    period_end: date  # ProductPeriode/Einddatum
-    volume: int  # GeleverdVolume
-    unit: str  # Eenheid
-    tariff_cents: int | None  # ProductTarief
-    amount_cents: int  # IngediendBedrag/Bedrag (always >= 0)
-    debit_credit: str = "D"  # IngediendBedrag/DebetCredit
+    bsn: str
+    reference_number: str
+    previous_reference_number: str | None
+    allocation_number: str
+    product_category: str
+    product_code: str
+    period_start: date
+    period_end: date
+    volume: int
+    unit: str
+    tariff_cents: int | None
+    amount_cents: int  # always >= 0; the sign is in debit_credit
+    debit_credit: str = "D"
 
 
 @dataclass(frozen=True, slots=True)
 class DeclarationAnswer:
     """JW325 DeclaratieAntwoord: totals for one JW323 and the declaration-level return codes."""
 
-    declaration_number: str  # DeclaratieNummer
-    submitted_cents: int  # TotaalIngediendBedrag/TotaalBedrag (sign in submitted_debit_credit)
+    declaration_number: str
+    submitted_cents: int  # the sign in submitted_debit_credit
     submitted_debit_credit: str
-    granted_cents: int  # TotaalToegekendBedrag/TotaalBedrag
+    granted_cents: int
     granted_debit_credit: str
-    return_codes: tuple[str, ...] = ("0200",)  # RetourCodes/RetourCode
+    return_codes: tuple[str, ...] = ("0200",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +160,7 @@ class RejectedLine:
     """JW325 Prestatie: a line of the JW323 that the municipality rejected, with its codes."""
 
     line: InvoiceLine
-    return_codes: tuple[str, ...]  # RetourCodes/RetourCode
+    return_codes: tuple[str, ...]
 
 
 Record = ReferralRequest | Allocation | CareStart | CareStop | InvoiceLine | RejectedLine

@@ -12,85 +12,25 @@ for them, else by `read_messages`; both give the same values, so the rows are th
 
 from __future__ import annotations
 
+import dataclasses
 import io
+import operator
 import re
 
 from jeugdhulp.ijw.errors import IjwReadError
-from jeugdhulp.ijw.reader import (
-    FLAT_FIELDS,
-    FlatMessage,
-    read_flat,
-    read_messages,
-    sniff_message_type,
-)
-from jeugdhulp.ijw.records import (
-    Allocation,
-    CareStart,
-    CareStop,
-    Header,
-    InvoiceLine,
-    ReadItem,
-    ReferralRequest,
-    RejectedLine,
-)
+from jeugdhulp.ijw.fields import TABLES, MessageTable, Read
+from jeugdhulp.ijw.reader import FlatMessage, read_flat, read_messages, sniff_message_type
+from jeugdhulp.ijw.records import RECORD_TYPES, Client, Header, InvoiceLine, ReadItem
 from jeugdhulp.ingest.errors import QuarantineError
 from jeugdhulp.ingest.parsed import ClientKeys, ParsedFile, TableRows
 
 _ROOT_TYPE = re.compile(rb"http://www\.istandaarden\.nl/ijw/3_2/(jw[0-9]{3})/schema")
-# record_position: the record's ordinal in the message (its identity, whatever the layout of the
-# bytes); source_line, every table's last column: the line of its start tag in the file
-# (diagnostic only)
-_HEADER = ("record_position", "message_id", "message_date", "sender", "receiver")
-_DIAGNOSTICS = ("source_line",)
-_CLIENT = ("client_key", "bsn_valid", "birth_year")
-_LINE = (
-    "reference_number", "previous_reference_number", "allocation_number", "product_category",
-    "product_code", "period_start", "period_end", "volume", "unit", "tariff_cents",
-    "amount_cents", "debit_credit",
-)  # fmt: skip
 
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "ijw_requests": _HEADER + _CLIENT + (
-        "provider_reference", "product_category", "product_code", "requested_start_date",
-        "requested_end_date", "volume", "unit", "frequency", "referrer_type",
-    ) + _DIAGNOSTICS,
-    "ijw_allocations": _HEADER + _CLIENT + (
-        "allocation_number", "provider_reference", "product_category", "product_code",
-        "allocation_date", "allocation_time", "start_date", "end_date", "change_reason",
-        "volume", "unit", "frequency", "budget_cents",
-    ) + _DIAGNOSTICS,
-    "ijw_starts": _HEADER + _CLIENT + (
-        "allocation_number", "product_category", "product_code", "allocation_start_date",
-        "start_date", "delivery_status",
-    ) + _DIAGNOSTICS,
-    "ijw_stops": _HEADER + _CLIENT + (
-        "allocation_number", "product_category", "product_code", "allocation_start_date",
-        "start_date", "end_reason", "end_date", "delivery_status",
-    ) + _DIAGNOSTICS,
-    "ijw_invoice_lines": _HEADER + (
-        "declaration_number", "declaration_period_start", "declaration_period_end",
-        "declaration_date", "client_key", "bsn_valid",
-    ) + _LINE + _DIAGNOSTICS,
-    "ijw_rejected_lines": _HEADER + ("declaration_number", "client_key", "bsn_valid")
-    + _LINE + ("return_codes",) + _DIAGNOSTICS,
-}  # fmt: skip
-
-TABLE_OF_MESSAGE: dict[str, str] = {
-    "JW315": "ijw_requests",
-    "JW301": "ijw_allocations",
-    "JW305": "ijw_starts",
-    "JW307": "ijw_stops",
-    "JW323": "ijw_invoice_lines",
-    "JW325": "ijw_rejected_lines",
-}
-
-
-def _line_values(line: InvoiceLine) -> tuple:
-    return (
-        line.reference_number, line.previous_reference_number, line.allocation_number,
-        line.product_category, line.product_code, line.period_start, line.period_end,
-        line.volume, line.unit, line.tariff_cents, line.amount_cents, line.debit_credit,
-    )  # fmt: skip
+# The columns of a row, without file_id (added per file when batched): jeugdhulp/ijw/fields.py.
+# record_position is the record's ordinal in the message (its identity, whatever the layout of the
+# bytes); source_line, every table's last column, the line of its start tag (diagnostic only).
+COLUMNS: dict[str, tuple[str, ...]] = {t.table: t.row_columns for t in TABLES.values()}
+TABLE_OF_MESSAGE: dict[str, str] = {code: t.table for code, t in TABLES.items()}
 
 
 class _FlatItem:
@@ -103,73 +43,61 @@ class _FlatItem:
         self.values = values
 
 
-def _flat_layout(message_type: str) -> tuple[int, int | None, bool]:
-    """(position of the BSN, position of the birth date or None, whether the tuple ends in return
-    codes) in a fast-path tuple, checked against the raw table's columns so the two layouts
-    cannot drift apart."""
-    fields = FLAT_FIELDS[message_type]
-    bsn = fields.index("bsn")
-    birth = fields.index("birth_date") if "birth_date" in fields else None
-    renamed = {"position": "record_position", "line": "source_line"}
-    mapped = [renamed.get(f, f) for f in fields]
-    mapped[bsn : bsn + 1] = ["client_key", "bsn_valid"]
-    if birth is not None:
-        mapped[birth + 1] = "birth_year"
-    columns = COLUMNS[TABLE_OF_MESSAGE[message_type]]
-    if tuple(mapped) != columns:
-        raise AssertionError(f"{message_type}: reader.FLAT_FIELDS do not match the raw columns")
-    return bsn, birth, fields[-2] == "return_codes"
+def _layout(table: MessageTable) -> tuple[int, int | None, int | None]:
+    """Where a fast-path tuple holds the BSN, the birth date and the line's return codes: the
+    values whose columns are not the value as read (the BSN makes two, client_key and bsn_valid).
+    `_row` turns them into columns; a table needing another turn is refused here, at import."""
+    bsn = birth = codes = None
+    for i, read in enumerate(table.flat_reads):
+        stores = tuple(column.store for column in read.columns)
+        if stores == ("pseudonym", "11-proef"):
+            bsn = i
+        elif stores == ("year",):
+            birth = i
+        elif stores == ("comma-joined",):
+            codes = i
+        elif stores != ("as read",):
+            raise AssertionError(f"{table.message_type}: no row layout for {read.path} {stores}")
+    if bsn is None or (birth is not None and (birth != bsn + 1 or codes is not None)):
+        raise AssertionError(f"{table.message_type}: no row layout for its BSN and birth date")
+    return bsn, birth, codes
 
 
-_FLAT_LAYOUT = {message_type: _flat_layout(message_type) for message_type in TABLE_OF_MESSAGE}
+def _item_attribute(message_type: str, read: Read) -> str:
+    """Where a ReadItem of the streaming reader holds the value of `read` (dotted)."""
+    if read.part == "reader":
+        return read.attribute
+    if read.part in ("header", "declaration", "answer"):
+        return f"{read.part}.{read.attribute}"
+    record = RECORD_TYPES[message_type]
+    own = {f.name for f in dataclasses.fields(record)}
+    if read.attribute in own:
+        return f"record.{read.attribute}"
+    for holder, holder_type in (("client", Client), ("line", InvoiceLine)):
+        if holder in own and read.attribute in {f.name for f in dataclasses.fields(holder_type)}:
+            return f"record.{holder}.{read.attribute}"
+    raise AssertionError(f"{message_type}: records.py has no attribute {read.attribute}")
+
+
+_LAYOUT = {code: _layout(table) for code, table in TABLES.items()}
+# a ReadItem's values laid out as a fast-path tuple
+_ITEM_VALUES = {
+    code: operator.attrgetter(*(_item_attribute(code, read) for read in table.flat_reads))
+    for code, table in TABLES.items()
+}
 
 
 def _row(item: ReadItem | _FlatItem, keys: ClientKeys) -> tuple:
-    if item.__class__ is _FlatItem:
-        v = item.values
-        bsn, birth, codes = _FLAT_LAYOUT[item.header.message_type]
-        if birth is not None:  # JW301/305/307/315: BSN, birth date -> key, valid, birth year
-            return v[:bsn] + keys(v[bsn]) + (v[birth].year,) + v[birth + 1 :]
-        if codes:  # JW325: the line's return codes, comma-separated (then the source line)
-            return v[:bsn] + keys(v[bsn]) + v[bsn + 1 : -2] + (",".join(v[-2]), v[-1])
-        return v[:bsn] + keys(v[bsn]) + v[bsn + 1 :]  # JW323
-    h = item.header
-    head = (item.position, h.message_id, h.message_date, h.sender, h.receiver)
-    line = (item.line,)
-    r = item.record
-    if isinstance(r, InvoiceLine):
-        d = item.declaration
-        return head + (
-            d.declaration_number, d.period_start, d.period_end, d.declaration_date, *keys(r.bsn),
-        ) + _line_values(r) + line  # fmt: skip
-    if isinstance(r, RejectedLine):
-        return (
-            head + (item.answer.declaration_number, *keys(r.line.bsn))
-            + _line_values(r.line) + (",".join(r.return_codes), item.line)
-        )  # fmt: skip
-    client = head + keys(r.client.bsn) + (r.client.birth_date.year,)
-    if isinstance(r, Allocation):
-        return client + (
-            r.allocation_number, r.provider_reference, r.product_category, r.product_code,
-            r.allocation_date, r.allocation_time, r.start_date, r.end_date, r.change_reason,
-            r.volume, r.unit, r.frequency, r.budget_cents, item.line,
-        )  # fmt: skip
-    if isinstance(r, CareStart):
-        return client + (
-            r.allocation_number, r.product_category, r.product_code, r.allocation_start_date,
-            r.start_date, r.delivery_status, item.line,
-        )  # fmt: skip
-    if isinstance(r, CareStop):
-        return client + (
-            r.allocation_number, r.product_category, r.product_code, r.allocation_start_date,
-            r.start_date, r.end_reason, r.end_date, r.delivery_status, item.line,
-        )  # fmt: skip
-    if isinstance(r, ReferralRequest):
-        return client + (
-            r.provider_reference, r.product_category, r.product_code, r.requested_start_date,
-            r.requested_end_date, r.volume, r.unit, r.frequency, r.referrer_type, item.line,
-        )  # fmt: skip
-    raise TypeError(f"no raw table for record type {type(r).__name__}")
+    """The raw row of one record: its values as read, with the BSN as key and validity, the
+    birth date as its year and the return codes comma-joined."""
+    message_type = item.header.message_type
+    v = item.values if item.__class__ is _FlatItem else _ITEM_VALUES[message_type](item)
+    bsn, birth, codes = _LAYOUT[message_type]
+    if birth is not None:  # JW301/305/307/315: BSN, birth date -> key, valid, birth year
+        return v[:bsn] + keys(v[bsn]) + (v[birth].year,) + v[birth + 1 :]
+    if codes is not None:  # JW325: the line's return codes, comma-separated
+        return v[:bsn] + keys(v[bsn]) + v[bsn + 1 : codes] + (",".join(v[codes]),) + v[codes + 1 :]
+    return v[:bsn] + keys(v[bsn]) + v[bsn + 1 :]  # JW323
 
 
 def parse_ijw(data: bytes, keys: ClientKeys) -> ParsedFile:

@@ -1,5 +1,8 @@
 """DDL of the warehouse's `raw` schema: the one place that says what ingestion lands.
 
+The iJw tables follow from their field tables in `jeugdhulp/ijw/fields.py`, where each column is
+declared once (name, type, nullability, the element it is read from, its meaning).
+
 Every raw row carries `file_id` (the SHA-256 of the landed file, a key of `raw.file_registry`)
 and `record_position`, so any figure can be traced to a file: for iJw the record's ordinal in the
 message (its identity, the same for a compact or a pretty-printed message, any encoding), with
@@ -19,19 +22,14 @@ warehouse, so an older warehouse keeps working.
 
 from __future__ import annotations
 
-_IJW_HEADER = """
-    file_id VARCHAR NOT NULL,
-    record_position INTEGER NOT NULL,  -- ordinal of the record in the message (1-based)
-    message_id VARCHAR NOT NULL,
-    message_date DATE NOT NULL,
-    sender VARCHAR NOT NULL,
-    receiver VARCHAR NOT NULL,
-"""
+from jeugdhulp.ijw.fields import TABLES, MessageTable
 
-# last column of every iJw table (added last to an older warehouse too)
-_IJW_DIAGNOSTICS = """,
-    source_line INTEGER                -- line of the record in the file: diagnostic only
-"""
+
+def _ijw_columns(table: MessageTable) -> str:
+    """The column definitions of a raw iJw table, as its field table declares them."""
+    columns = [f"    {c.name} {c.duckdb_type}{' NOT NULL' * c.not_null}" for c in table.columns]
+    return "\n" + ",\n".join(columns) + "\n"
+
 
 _CSV_LINEAGE = """
     file_id VARCHAR NOT NULL,
@@ -52,118 +50,8 @@ RAW_TABLES: dict[str, str] = {
     ingested_at TIMESTAMP NOT NULL,
     ingested_seq BIGINT                -- registration order (1, 2, ...): staging picks the latest snapshot by it
 """,
-    # JW315 AangevraagdProduct
-    "ijw_requests": _IJW_HEADER
-    + """
-    client_key VARCHAR NOT NULL,
-    bsn_valid BOOLEAN,                 -- the delivered BSN passes the 11-proef
-    birth_year INTEGER,
-    provider_reference VARCHAR,
-    product_category VARCHAR,
-    product_code VARCHAR,
-    requested_start_date DATE,
-    requested_end_date DATE,
-    volume BIGINT,
-    unit VARCHAR,
-    frequency VARCHAR,
-    referrer_type VARCHAR
-"""
-    + _IJW_DIAGNOSTICS,
-    # JW301 ToegewezenProduct
-    "ijw_allocations": _IJW_HEADER
-    + """
-    client_key VARCHAR NOT NULL,
-    bsn_valid BOOLEAN,                 -- the delivered BSN passes the 11-proef
-    birth_year INTEGER,
-    allocation_number VARCHAR NOT NULL,
-    provider_reference VARCHAR,
-    product_category VARCHAR,
-    product_code VARCHAR,
-    allocation_date DATE,
-    allocation_time VARCHAR,
-    start_date DATE,
-    end_date DATE,
-    change_reason VARCHAR,
-    volume BIGINT,
-    unit VARCHAR,
-    frequency VARCHAR,
-    budget_cents BIGINT
-"""
-    + _IJW_DIAGNOSTICS,
-    # JW305 StartProduct
-    "ijw_starts": _IJW_HEADER
-    + """
-    client_key VARCHAR NOT NULL,
-    bsn_valid BOOLEAN,                 -- the delivered BSN passes the 11-proef
-    birth_year INTEGER,
-    allocation_number VARCHAR,
-    product_category VARCHAR,
-    product_code VARCHAR,
-    allocation_start_date DATE,
-    start_date DATE,
-    delivery_status VARCHAR
-"""
-    + _IJW_DIAGNOSTICS,
-    # JW307 StopProduct
-    "ijw_stops": _IJW_HEADER
-    + """
-    client_key VARCHAR NOT NULL,
-    bsn_valid BOOLEAN,                 -- the delivered BSN passes the 11-proef
-    birth_year INTEGER,
-    allocation_number VARCHAR,
-    product_category VARCHAR,
-    product_code VARCHAR,
-    allocation_start_date DATE,
-    start_date DATE,
-    end_reason VARCHAR,
-    end_date DATE,
-    delivery_status VARCHAR
-"""
-    + _IJW_DIAGNOSTICS,
-    # JW323 Prestatie, with its Declaratie
-    "ijw_invoice_lines": _IJW_HEADER
-    + """
-    declaration_number VARCHAR NOT NULL,
-    declaration_period_start DATE,
-    declaration_period_end DATE,
-    declaration_date DATE NOT NULL,
-    client_key VARCHAR NOT NULL,
-    bsn_valid BOOLEAN,                 -- the delivered BSN passes the 11-proef
-    reference_number VARCHAR NOT NULL,
-    previous_reference_number VARCHAR,
-    allocation_number VARCHAR,
-    product_category VARCHAR,
-    product_code VARCHAR,
-    period_start DATE,
-    period_end DATE,
-    volume BIGINT,
-    unit VARCHAR,
-    tariff_cents BIGINT,
-    amount_cents BIGINT NOT NULL,
-    debit_credit VARCHAR NOT NULL
-"""
-    + _IJW_DIAGNOSTICS,
-    # JW325 Prestatie: only the rejected lines of a JW323
-    "ijw_rejected_lines": _IJW_HEADER
-    + """
-    declaration_number VARCHAR NOT NULL,
-    client_key VARCHAR NOT NULL,
-    bsn_valid BOOLEAN,                 -- the delivered BSN passes the 11-proef
-    reference_number VARCHAR NOT NULL,
-    previous_reference_number VARCHAR,
-    allocation_number VARCHAR,
-    product_category VARCHAR,
-    product_code VARCHAR,
-    period_start DATE,
-    period_end DATE,
-    volume BIGINT,
-    unit VARCHAR,
-    tariff_cents BIGINT,
-    amount_cents BIGINT,
-    debit_credit VARCHAR,
-    return_codes VARCHAR              -- comma-separated RetourCodes of the line
-"""
-    + _IJW_DIAGNOSTICS,
+    # the iJw tables (ijw_requests ... ijw_rejected_lines), from their field table
+    **{table.table: _ijw_columns(table) for table in TABLES.values()},
     "reference_providers": _CSV_LINEAGE
     + """
     agb_code VARCHAR,

@@ -130,4 +130,7 @@ def _flat_rows(flat: FlatMessage, keys: ClientKeys) -> ParsedFile:
     header = flat.header
     rows = [_row(_FlatItem(header, values), keys) for values in flat.records]
     table = TABLE_OF_MESSAGE[flat.message_type]
-    return ParsedFile(flat.message_type, {table: TableRows(COLUMNS[table], rows)})
+    parsed = ParsedFile(flat.message_type, {table: TableRows(COLUMNS[table], rows)})
+    if not rows:  # its identity, which no row carries (ingest/message_identity.py)
+        parsed.message = (header.sender, header.receiver, header.message_id, header.message_date)
+    return parsed

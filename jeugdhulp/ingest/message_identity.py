@@ -257,7 +257,9 @@ def _digest_of_chunk_file(con, tables: dict, identity: MessageIdentity, file_id:
     import pyarrow.compute as pc
 
     name = TABLE_OF_MESSAGE[identity.message_type]
-    table = tables[name]
+    table = tables.get(name)
+    if table is None or table.num_rows == 0:  # a message without rows
+        return _empty_digest(con, name)
     _redelivery_rows = table.filter(pc.equal(table.column("file_id"), file_id))
     con.execute(f"CREATE OR REPLACE TEMP TABLE _redelivery_probe AS FROM raw.{name} LIMIT 0")
     try:
@@ -269,13 +271,32 @@ def _digest_of_chunk_file(con, tables: dict, identity: MessageIdentity, file_id:
         con.execute("DROP TABLE _redelivery_probe")
 
 
-def decide_chunk(con, tables: dict, file_ids: list[str]) -> dict[str, Decision]:
+def _empty_digest(con, table: str) -> str:
+    """The digest of a message without rows (a JW325 rejecting nothing)."""
+    columns = [
+        r[0]
+        for r in con.execute(
+            "select column_name from information_schema.columns where table_schema = 'raw' "
+            "and table_name = ? order by ordinal_position",
+            [table],
+        ).fetchall()
+    ]
+    return content_digest(columns, [])
+
+
+def decide_chunk(
+    con, tables: dict, file_ids: list[str], rowless: dict[str, MessageIdentity] | None = None
+) -> dict[str, Decision]:
     """new / same_content / conflict for the files `file_ids` (in order) of a parsed chunk whose
     rows are in `tables` (raw table -> Arrow table with file_id), against the index and against
-    the files before them in the chunk. Files without rows get no decision (load them)."""
+    the files before them in the chunk. `rowless`: file_id -> identity of the chunk's messages
+    without rows (their header, from the reader). A message whose identity is unknown (no rows
+    and read without the fast path's header) gets no decision: it is loaded, which adds nothing."""
     import pyarrow as pa
 
     identities = identities_in(tables, file_ids)
+    wanted = set(file_ids)
+    identities.update((f, i) for f, i in (rowless or {}).items() if f in wanted)
     if not identities:
         return {}
     keys = sorted({message_key(i) for i in identities.values()})
@@ -299,17 +320,15 @@ def decide_chunk(con, tables: dict, file_ids: list[str]) -> dict[str, Decision]:
                 digests[file_id] = _digest_of_chunk_file(con, tables, identity, file_id)
             else:
                 digests.update(loaded_digests(con, identity))
-        return digests.get(file_id, "")
+                if file_id not in digests:  # a message loaded without rows
+                    name = TABLE_OF_MESSAGE[identity.message_type]
+                    digests[file_id] = _empty_digest(con, name)
+        return digests[file_id]
 
     for file_id in file_ids:
         identity = identities.get(file_id)
         if identity is None:
             continue
-        if identity in loaded:
-            # the files still holding rows under this identity (a file taken out of raw again,
-            # `jeugdhulp quarantine`, no longer counts, whatever the index says)
-            digests.update(loaded_digests(con, identity))
-            loaded[identity] = [f for f in loaded[identity] if f in digests]
         earlier = [(f, False) for f in loaded.get(identity, ())] + [
             (f, True) for f in in_chunk.get(identity, ())
         ]

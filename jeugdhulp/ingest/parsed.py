@@ -23,6 +23,9 @@ class ParsedFile:
     )  # worth telling the operator, not worth quarantine
     # raw table -> rows handed to a spool (a large CSV/XLSX, read in batches) instead of `tables`
     spooled: dict[str, int] = field(default_factory=dict)
+    # an iJw message without records (a JW325 rejecting nothing): its (sender, receiver,
+    # message_id, message_date), which its rows would carry, for message identity
+    message: tuple | None = None
 
     @property
     def row_count(self) -> int:

@@ -503,8 +503,15 @@ class _Ingestion:
         loads = [plan for plan in plans if plan.action == "load"]
         if not loads:
             return
+        rowless = {
+            plan.outcome.file_id: message_identity.MessageIdentity(
+                plan.outcome.content_type, *plan.outcome.message
+            )
+            for plan in loads
+            if plan.outcome.message is not None
+        }
         decisions = message_identity.decide_chunk(
-            self.con, tables, [plan.outcome.file_id for plan in loads]
+            self.con, tables, [plan.outcome.file_id for plan in loads], rowless
         )
         for plan in loads:
             decision = decisions.get(plan.outcome.file_id)

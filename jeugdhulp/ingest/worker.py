@@ -80,6 +80,7 @@ class FileOutcome:
     notes: list[str] = field(default_factory=list)
     target: str | None = None  # proposed free path: archive/ (parsed, repeated) or quarantine/
     read_as: tuple[int, int, int, int] | None = None  # (device, inode, size, mtime_ns) when read
+    message: tuple | None = None  # an iJw message without rows: its identity (ParsedFile.message)
 
 
 @dataclass
@@ -350,6 +351,7 @@ def parse_chunk(
             outcome.status, outcome.reason = "quarantined", mask_bsns(error.text)
             continue
         outcome.content_type = parsed.content_type
+        outcome.message = parsed.message
         outcome.notes = [mask_bsns(note) for note in parsed.notes]
         outcome.rows = {table: len(rows.rows) for table, rows in parsed.tables.items()}
         outcome.rows.update(parsed.spooled)

@@ -5,6 +5,7 @@ different message under an identity already loaded is quarantined as a conflicti
 from __future__ import annotations
 
 import duckdb
+import pytest
 
 from jeugdhulp.ingest.runner import ingest_source
 from tests.ijw.test_conformance import VARIANTS
@@ -130,18 +131,53 @@ def test_a_warehouse_from_before_message_identity_is_caught_up(tmp_path):
     assert count(settings, "ijw_invoice_lines") == 2
 
 
-def test_a_message_whose_rows_left_raw_is_free_again(tmp_path):
-    """An index entry whose file no longer has rows in raw (taken out by an operator) does not
-    hold the identity."""
+def test_a_message_taken_out_is_free_again(tmp_path):
+    """A message an operator took out (`jeugdhulp quarantine`) no longer holds its identity: the
+    corrected message loads."""
+    from jeugdhulp.ingest.takeout import take_out
+
     settings = make_settings(tmp_path)
     land(settings, "ijw", "2026/a.xml", invoice_message(1))
     ingest_source(settings, "ijw")
-    con = duckdb.connect(str(settings.warehouse_path))
-    con.execute("DELETE FROM raw.ijw_invoice_lines")
-    con.close()
+    (file_id,) = rows(settings, "SELECT file_id FROM raw.file_registry")[0]
+    take_out(settings, file_id, "wrong amounts")
     land(settings, "ijw", "2026/b.xml", _changed_invoice(1))
 
     report = ingest_source(settings, "ijw")
 
     assert (report.files_ingested, report.files_quarantined) == (1, [])
     assert count(settings, "ijw_invoice_lines") == 3
+
+
+def _answer(number: int, rejected: int) -> bytes:
+    """A JW325 with identity A<number>, rejecting `rejected` lines (0: a message without rows)."""
+    return answer_message(number, tuple(invoice_line(f"R1-{i}") for i in range(rejected)))
+
+
+@pytest.mark.parametrize("first, second", [(0, 2), (2, 0)])
+def test_an_answer_without_rows_has_an_identity_too(tmp_path, first, second):
+    """A JW325 accepting everything (no rows) and one rejecting lines, under one identity, in
+    either order: a conflict, not two answers."""
+    settings = make_settings(tmp_path)
+    land(settings, "ijw", "2026/a.xml", _answer(1, first))
+    assert ingest_source(settings, "ijw").files_ingested == 1
+    land(settings, "ijw", "2026/b.xml", _answer(1, second))
+    land(settings, "ijw", "2026/c.xml", VARIANTS["compact"](_answer(1, first)))
+
+    report = ingest_source(settings, "ijw")
+
+    assert report.files_ingested == 0 and report.files_skipped_duplicate == 1
+    assert [p for p, _ in report.files_quarantined] == ["ijw/2026/b.xml"]
+    assert report.files_quarantined[0][1].startswith("conflicting_redelivery: JW325 A1")
+    assert count(settings, "ijw_rejected_lines") == first
+
+
+def test_answers_without_rows_in_one_run(tmp_path):
+    settings = make_settings(tmp_path)
+    land(settings, "ijw", "2026/a.xml", _answer(1, 0))
+    land(settings, "ijw", "2026/b.xml", VARIANTS["crlf"](_answer(1, 0)))
+    land(settings, "ijw", "2026/c.xml", _answer(1, 1))
+    report = ingest_source(settings, "ijw")
+    assert (report.files_ingested, report.files_skipped_duplicate) == (1, 1)
+    assert [p for p, _ in report.files_quarantined] == ["ijw/2026/c.xml"]
+    assert count(settings, "ijw_rejected_lines") == 0

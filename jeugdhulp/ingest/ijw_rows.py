@@ -109,10 +109,13 @@ def parse_ijw(data: bytes, keys: ClientKeys) -> ParsedFile:
         return _flat_rows(flat, keys)
     rows: list[tuple] = []
     message_type = None
+    identity = None
     try:
         for item in read_messages(io.BytesIO(data)):
             if message_type is None:
-                message_type = item.header.message_type
+                header = item.header
+                message_type = header.message_type
+                identity = (header.sender, header.receiver, header.message_id, header.message_date)
             rows.append(_row(item, keys))
         if message_type is None:  # a valid message without records, e.g. a JW325 rejecting nothing
             # the reader accepted its root, so the namespace names the type; no second parse
@@ -123,7 +126,7 @@ def parse_ijw(data: bytes, keys: ClientKeys) -> ParsedFile:
     except IjwReadError as exc:
         raise QuarantineError(exc.reason, str(exc)) from exc
     table = TABLE_OF_MESSAGE[message_type]
-    return ParsedFile(message_type, {table: TableRows(COLUMNS[table], rows)})
+    return ParsedFile(message_type, {table: TableRows(COLUMNS[table], rows)}, message=identity)
 
 
 def _flat_rows(flat: FlatMessage, keys: ClientKeys) -> ParsedFile:
@@ -131,6 +134,6 @@ def _flat_rows(flat: FlatMessage, keys: ClientKeys) -> ParsedFile:
     rows = [_row(_FlatItem(header, values), keys) for values in flat.records]
     table = TABLE_OF_MESSAGE[flat.message_type]
     parsed = ParsedFile(flat.message_type, {table: TableRows(COLUMNS[table], rows)})
-    if not rows:  # its identity, which no row carries (ingest/message_identity.py)
-        parsed.message = (header.sender, header.receiver, header.message_id, header.message_date)
+    # its identity (ingest/message_identity.py), also when no row carries it
+    parsed.message = (header.sender, header.receiver, header.message_id, header.message_date)
     return parsed

@@ -285,18 +285,20 @@ def _empty_digest(con, table: str) -> str:
 
 
 def decide_chunk(
-    con, tables: dict, file_ids: list[str], rowless: dict[str, MessageIdentity] | None = None
+    con, tables: dict, file_ids: list[str], known: dict[str, MessageIdentity] | None = None
 ) -> dict[str, Decision]:
     """new / same_content / conflict for the files `file_ids` (in order) of a parsed chunk whose
     rows are in `tables` (raw table -> Arrow table with file_id), against the index and against
-    the files before them in the chunk. `rowless`: file_id -> identity of the chunk's messages
-    without rows (their header, from the reader). A message whose identity is unknown (no rows
-    and read without the fast path's header) gets no decision: it is loaded, which adds nothing."""
+    the files before them in the chunk. `known`: file_id -> identity, as the reader found it in
+    each message's header (rows or none); without it, identities are read from the rows. A
+    message whose identity is unknown gets no decision: it is loaded."""
     import pyarrow as pa
 
-    identities = identities_in(tables, file_ids)
     wanted = set(file_ids)
-    identities.update((f, i) for f, i in (rowless or {}).items() if f in wanted)
+    if known is None:
+        identities = identities_in(tables, file_ids)
+    else:
+        identities = {f: i for f, i in known.items() if f in wanted}
     if not identities:
         return {}
     keys = sorted({message_key(i) for i in identities.values()})

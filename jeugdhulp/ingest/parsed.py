@@ -23,8 +23,8 @@ class ParsedFile:
     )  # worth telling the operator, not worth quarantine
     # raw table -> rows handed to a spool (a large CSV/XLSX, read in batches) instead of `tables`
     spooled: dict[str, int] = field(default_factory=dict)
-    # an iJw message without records (a JW325 rejecting nothing): its (sender, receiver,
-    # message_id, message_date), which its rows would carry, for message identity
+    # an iJw message: its (sender, receiver, message_id, message_date), the header every row
+    # carries, for message identity (ingest/message_identity.py); known without rows too
     message: tuple | None = None
 
     @property

@@ -503,7 +503,8 @@ class _Ingestion:
         loads = [plan for plan in plans if plan.action == "load"]
         if not loads:
             return
-        rowless = {
+        # the workers read each message's identity from its header (rows or none)
+        identities = {
             plan.outcome.file_id: message_identity.MessageIdentity(
                 plan.outcome.content_type, *plan.outcome.message
             )
@@ -511,7 +512,7 @@ class _Ingestion:
             if plan.outcome.message is not None
         }
         decisions = message_identity.decide_chunk(
-            self.con, tables, [plan.outcome.file_id for plan in loads], rowless
+            self.con, tables, [plan.outcome.file_id for plan in loads], identities
         )
         for plan in loads:
             decision = decisions.get(plan.outcome.file_id)

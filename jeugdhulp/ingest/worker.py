@@ -80,7 +80,7 @@ class FileOutcome:
     notes: list[str] = field(default_factory=list)
     target: str | None = None  # proposed free path: archive/ (parsed, repeated) or quarantine/
     read_as: tuple[int, int, int, int] | None = None  # (device, inode, size, mtime_ns) when read
-    message: tuple | None = None  # an iJw message without rows: its identity (ParsedFile.message)
+    message: tuple | None = None  # an iJw message: its identity (ParsedFile.message)
 
 
 @dataclass

@@ -169,32 +169,50 @@ _IDENTITY_COLUMNS_DDL = (
 )
 
 
-def message_key(identity: MessageIdentity) -> int:
-    """A 64-bit key of the identity (a hit is confirmed on the identity itself)."""
-    text = "\x1f".join(
-        (
-            identity.message_type,
-            identity.sender,
-            identity.receiver,
-            identity.message_id,
-            identity.message_date.isoformat(),
-        )
-    )
+def key_of(message_type: str, sender: str, receiver: str, message_id: str, message_date) -> int:
+    """A 64-bit key of an identity (a hit is confirmed on the identity itself)."""
+    text = f"{message_type}\x1f{sender}\x1f{receiver}\x1f{message_id}\x1f{message_date.isoformat()}"
     return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "big")
 
 
-def _index_rows(pairs: list[tuple[str, MessageIdentity]]):
+def message_key(identity: MessageIdentity) -> int:
+    return key_of(
+        identity.message_type,
+        identity.sender,
+        identity.receiver,
+        identity.message_id,
+        identity.message_date,
+    )
+
+
+# A message as the workers hand it over: (file_id, message type, (sender, receiver, message_id,
+# message_date, key)), the key computed in the worker (worker.py)
+Entry = tuple[str, str, tuple]
+
+
+def entry_of(file_id: str, identity: MessageIdentity) -> Entry:
+    i = identity
+    return (
+        file_id,
+        i.message_type,
+        (i.sender, i.receiver, i.message_id, i.message_date, message_key(i)),
+    )
+
+
+def _index_rows(entries: list[Entry]):
     import pyarrow as pa
 
+    file_ids, types, messages = zip(*entries)
+    senders, receivers, ids, dates, keys = zip(*messages)
     return pa.table(
         {
-            "message_key": pa.array([message_key(i) for _, i in pairs], pa.uint64()),
-            "message_type": pa.array([i.message_type for _, i in pairs], pa.string()),
-            "sender": pa.array([i.sender for _, i in pairs], pa.string()),
-            "receiver": pa.array([i.receiver for _, i in pairs], pa.string()),
-            "message_id": pa.array([i.message_id for _, i in pairs], pa.string()),
-            "message_date": pa.array([i.message_date for _, i in pairs], pa.date32()),
-            "file_id": pa.array([f for f, _ in pairs], pa.string()),
+            "message_key": pa.array(keys, pa.uint64()),
+            "message_type": pa.array(types, pa.string()),
+            "sender": pa.array(senders, pa.string()),
+            "receiver": pa.array(receivers, pa.string()),
+            "message_id": pa.array(ids, pa.string()),
+            "message_date": pa.array(dates, pa.date32()),
+            "file_id": pa.array(file_ids, pa.string()),
         }
     )
 
@@ -216,7 +234,7 @@ def ensure_identity_index(con) -> None:
                 f"where {' and '.join(c + ' is not null' for c in _IDENTITY_COLUMNS)}"
             ).fetchall()
             record_identities(
-                con, [(row[0], MessageIdentity(message_type, *row[1:])) for row in found]
+                con, [entry_of(row[0], MessageIdentity(message_type, *row[1:])) for row in found]
             )
         con.execute("COMMIT")
     except BaseException:
@@ -224,11 +242,11 @@ def ensure_identity_index(con) -> None:
         raise
 
 
-def record_identities(con, pairs: list[tuple[str, MessageIdentity]]) -> None:
-    """Add (file_id, identity) of loaded messages to the index (in the caller's transaction)."""
-    if not pairs:
+def record_identities(con, entries: list[Entry]) -> None:
+    """Add loaded messages to the index (in the caller's transaction)."""
+    if not entries:
         return
-    _identity_rows = _index_rows(pairs)  # DuckDB scans it by this name
+    _identity_rows = _index_rows(entries)  # DuckDB scans it by this name
     con.execute(f"INSERT INTO {IDENTITY_TABLE} BY NAME SELECT * FROM _identity_rows")
 
 
@@ -348,6 +366,40 @@ def decide_chunk(
                 "conflict", identity, first, _conflict_reason(identity, first), digest
             )
     return decisions
+
+
+def decide_messages(con, tables: dict, entries: list[Entry]) -> dict[str, Decision]:
+    """The decisions for a chunk's messages to load (`entries`, in order) that are not new: one
+    probe of the index by key and a look for keys repeated within the chunk; only the files so
+    found are decided one by one (`decide_chunk`). Every file without a decision is new."""
+    import pyarrow as pa
+
+    if not entries:
+        return {}
+    keys = [message[4] for _, _, message in entries]
+    _identity_probe = pa.table({"message_key": pa.array(keys, pa.uint64())})
+    suspect = {
+        key
+        for (key,) in con.execute(
+            f"SELECT DISTINCT known.message_key FROM {IDENTITY_TABLE} AS known "
+            "SEMI JOIN _identity_probe AS probe ON known.message_key = probe.message_key"
+        ).fetchall()
+    }
+    if len(set(keys)) < len(keys):  # the same key twice in the chunk
+        seen: set[int] = set()
+        for key in keys:
+            if key in seen:
+                suspect.add(key)
+            seen.add(key)
+    if not suspect:
+        return {}
+    files = {
+        file_id: MessageIdentity(message_type, *message[:4])
+        for file_id, message_type, message in entries
+        if message[4] in suspect
+    }
+    decisions = decide_chunk(con, tables, list(files), files)
+    return {f: d for f, d in decisions.items() if d.kind != "new"}
 
 
 def same_message_note(decision: Decision) -> str:

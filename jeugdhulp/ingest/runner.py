@@ -37,6 +37,14 @@ Names: a target is chosen before the commit and never overwrites anything (landi
 the names this run has promised but not yet moved to are remembered, so two files of one run
 never get the same one.
 
+Moves that fail: a target is chosen to be creatable (landing.free_target), but a move after the
+commit that fails all the same (an OSError: a name the file system refuses, a folder replaced by
+a file meanwhile, ...) never stops the run: the file goes to `<archive or quarantine>/<source>/
+_unplaceable/<sha256>` (then `-2`, ...), with its reason file when quarantined, its registry entry
+names that path and the report notes it (`move_failed`). Should that fail too, the file stays in
+landing (`files_left`, `move_failed`) and its entry keeps the target, as after a crash: the next
+run moves it. A reason file that cannot be written moves the file on to the fallback alike.
+
 Test hook: see `_CRASH_ENV` below (tests only).
 
 What real deliveries do (docs/contract.md §2): a symlink, FIFO, socket, device or a folder named
@@ -94,8 +102,11 @@ from jeugdhulp.ingest.landing import (
 from jeugdhulp.ingest.raw_tables import ensure_raw_schema
 from jeugdhulp.ingest.tabular import XlsxLimits
 from jeugdhulp.ingest.worker import (
+    CHANGED,
+    LEFT,
     ChunkResult,
     FileOutcome,
+    MoveProblem,
     ReadOptions,
     init_worker,
     move_files,
@@ -108,6 +119,7 @@ from jeugdhulp.privacy.mask import mask_bsns
 from jeugdhulp.settings import DEVELOPMENT_PSEUDONYM_KEY, Settings, SettingsError
 
 IJW_SOURCE = "ijw"  # the landing source of iJw messages (jeugdhulp/sources.py)
+UNPLACEABLE = "_unplaceable"  # below archive/<source>/ and quarantine/<source>/: moves that failed
 
 # duckdb and pyarrow.compute are imported where they are used: the pool's workers import this
 # module too (it is the package's), and they need neither.
@@ -248,8 +260,8 @@ class _Plan:
         self.target: str | None = None  # archive/quarantine path, decided before the commit
         self.entry: registry.Entry | None = None  # registry row to write (None: write nothing)
         self.replaces = False  # the registry already has an entry for these bytes
-        # an iJw message to load: its identity, for the index (message_identity.py)
-        self.message: message_identity.MessageIdentity | None = None
+        # an iJw message to load: its entry for the index (message_identity.Entry)
+        self.message: tuple | None = None
 
 
 class _Taken:
@@ -503,23 +515,17 @@ class _Ingestion:
         loads = [plan for plan in plans if plan.action == "load"]
         if not loads:
             return
-        # the workers read each message's identity from its header (rows or none)
-        identities = {
-            plan.outcome.file_id: message_identity.MessageIdentity(
-                plan.outcome.content_type, *plan.outcome.message
-            )
+        # the workers read each message's identity from its header (rows or none) and its key
+        entries = [
+            (plan.outcome.file_id, plan.outcome.content_type, plan.outcome.message)
             for plan in loads
             if plan.outcome.message is not None
-        }
-        decisions = message_identity.decide_chunk(
-            self.con, tables, [plan.outcome.file_id for plan in loads], identities
-        )
-        for plan in loads:
+        ]
+        decisions = message_identity.decide_messages(self.con, tables, entries)
+        for plan, entry in zip((p for p in loads if p.outcome.message is not None), entries):
             decision = decisions.get(plan.outcome.file_id)
-            if decision is None:
-                continue
-            if decision.kind == "new":
-                plan.message = decision.identity
+            if decision is None:  # new: recorded in the index when it commits
+                plan.message = entry
             elif decision.kind == "same_content":
                 plan.action = "same_message"
                 plan.outcome.rows = {}
@@ -683,11 +689,7 @@ class _Ingestion:
                 self._insert_spooled(file_id, self.spooled[file_id])
             message_identity.record_identities(
                 con,
-                [
-                    (p.outcome.file_id, p.message)
-                    for p in plans
-                    if p.action == "load" and p.message is not None
-                ],
+                [p.message for p in plans if p.action == "load" and p.message is not None],
             )
             _test_crash_point("before-commit", self.transactions)
             registry.insert(con, [p.entry for p in entries if not p.replaces])
@@ -729,7 +731,9 @@ class _Ingestion:
                     outcome.file_id,
                     outcome.reason + (f"\n\ndetails:\n{details}" if details else ""),
                 )
-            moves.append((plan.file.location, plan.target, reason, plan.outcome.read_as))
+            root = self._quarantine_root if reason is not None else self._archive_root
+            fallback = os.path.join(root, UNPLACEABLE, plan.outcome.file_id)
+            moves.append((plan.file.location, plan.target, reason, plan.outcome.read_as, fallback))
             moved.append(plan)
         if self.pool is not None and moves:
             self.moving.append((plans, moved, self.pool.submit(move_files, moves)))
@@ -743,16 +747,30 @@ class _Ingestion:
             if isinstance(moves, Future):
                 if not wait and not moves.done():
                     return
-                moves = moves.result()  # a failed move stops the run, as it would have here
+                moves = moves.result()  # only a bug stops the run here (an OSError does not)
             self.moving.popleft()
-            for index in moves:  # changed since they were read: not moved
-                self._not_moved(moved[index])
+            for problem in moves:  # not moved to their target
+                self._not_moved(moved[problem.index], problem)
             for plan in plans:
                 self._account(plan)
 
-    def _not_moved(self, plan: _Plan) -> None:
+    def _not_moved(self, plan: _Plan, problem: MoveProblem) -> None:
         """A file changed after it was read stays in landing/: its entry (if it wrote one)
-        keeps what was read, with no stored path (nothing was archived)."""
+        keeps what was read, with no stored path (nothing was archived). A move that failed (see
+        the module docstring): the registry names the fallback the file went to, or keeps the
+        target for the next run to move it to (as after a crash); the report says so."""
+        if problem.kind != CHANGED:
+            landed, why = plan.file.landed_path, f"move_failed: {problem.detail}"
+            if problem.kind == LEFT:
+                self.report.files_left.append((landed, f"{why}; left in landing/ for the next run"))
+                return
+            stored = self._stored_path(problem.path)
+            self.report.notes.append((landed, f"{why}; stored as {stored}"))
+            self.con.execute(  # the entry that names this target: this file's, or its first copy's
+                "UPDATE raw.file_registry SET stored_path = ? WHERE file_id = ? AND stored_path = ?",
+                [stored, plan.outcome.file_id, self._stored_path(plan.target)],
+            )
+            return
         plan.action = "changed"
         if plan.entry is not None:
             self.con.execute(

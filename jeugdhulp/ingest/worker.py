@@ -35,12 +35,22 @@ import traceback
 import uuid
 from dataclasses import dataclass, field
 from functools import cache
+from typing import NamedTuple
 
 import pyarrow as pa
 
 from jeugdhulp.ingest.errors import QuarantineError
 from jeugdhulp.ingest.ijw_rows import parse_ijw
-from jeugdhulp.ingest.landing import FILE, free_target, move_file, write_reason
+from jeugdhulp.ingest.landing import (
+    FILE,
+    REASON_SUFFIX,
+    fits,
+    free_target,
+    move_file,
+    name_max,
+    write_reason,
+)
+from jeugdhulp.ingest.message_identity import key_of
 from jeugdhulp.ingest.parsed import ClientKeys, ParsedFile
 from jeugdhulp.ingest.raw_tables import table_columns
 from jeugdhulp.ingest.tabular import Delivery, XlsxLimits
@@ -80,7 +90,8 @@ class FileOutcome:
     notes: list[str] = field(default_factory=list)
     target: str | None = None  # proposed free path: archive/ (parsed, repeated) or quarantine/
     read_as: tuple[int, int, int, int] | None = None  # (device, inode, size, mtime_ns) when read
-    message: tuple | None = None  # an iJw message: its identity (ParsedFile.message)
+    # an iJw message: (sender, receiver, message_id, message_date, key), message_identity.py
+    message: tuple | None = None
 
 
 @dataclass
@@ -351,7 +362,9 @@ def parse_chunk(
             outcome.status, outcome.reason = "quarantined", mask_bsns(error.text)
             continue
         outcome.content_type = parsed.content_type
-        outcome.message = parsed.message
+        # an iJw message: its identity and the identity's key (none: an incomplete header)
+        if parsed.message is not None and None not in parsed.message:
+            outcome.message = (*parsed.message, key_of(parsed.content_type, *parsed.message))
         outcome.notes = [mask_bsns(note) for note in parsed.notes]
         outcome.rows = {table: len(rows.rows) for table, rows in parsed.tables.items()}
         outcome.rows.update(parsed.spooled)
@@ -379,37 +392,111 @@ def parse_chunk(
 def _propose(
     root: str, relative: str, file_id: str, with_reason: bool, folders: dict[str, bool]
 ) -> str:
-    """A free target below root; the file's own name when its folder does not even exist."""
+    """A free target below root; the file's own name when its folder does not even exist (and
+    every name fits)."""
     target = os.path.join(root, relative)
     folder = os.path.dirname(target)
-    exists = folders.get(folder)
-    if exists is None:
-        exists = folders[folder] = os.path.isdir(folder)
-    if not exists:
+    missing = folders.get(folder)
+    if missing is None:
+        missing = folders[folder] = _missing(folder)
+    if missing and fits(relative, name_max(root), with_reason):
         return target
     return free_target(root, relative, file_id, with_reason=with_reason)
 
 
-def move_files(moves: list[tuple]) -> list[int]:
-    """After a commit: move each file (source, target[, read_as]) and, for a quarantined one,
-    write its reason file from (landed path, file id, reason). A file whose (device, inode, size,
-    mtime) differ from `read_as`, the ones it was read with, is not moved: its index is returned.
-    Stops at the first failure (raised)."""
-    changed = []
-    for index, (source, target, reason, *read_as) in enumerate(moves):
-        expected = read_as[0] if read_as else None
+def _missing(folder: str) -> bool:
+    """Nothing at `folder`, and every folder above it that exists is a folder (a file on the way
+    gives ENOTDIR, not ENOENT)."""
+    try:
+        os.lstat(folder)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
+class MoveProblem(NamedTuple):
+    """A file `move_files` did not move to its target: `kind` is CHANGED (not moved: changed
+    since it was read), ELSEWHERE (at `path`, a fallback name, because of `detail`) or LEFT
+    (still in landing/, because of `detail`)."""
+
+    index: int
+    kind: str
+    path: str | None = None
+    detail: str | None = None
+
+
+CHANGED, ELSEWHERE, LEFT = "changed", "elsewhere", "left"
+_FALLBACK_TRIES = 20
+
+
+def move_files(moves: list[tuple]) -> list[MoveProblem]:
+    """After a commit: move each file (source, target[, read_as[, fallback]]) and, for a
+    quarantined one, write its reason file from (landed path, file id, reason). Returns the files
+    not moved to their target:
+
+    - a file whose (device, inode, size, mtime) differ from `read_as`, the ones it was read with,
+      is not moved (CHANGED);
+    - a move, or a reason file, that fails with an OSError all the same (targets are chosen to be
+      creatable: landing.free_target) does not stop the run: the file goes to `fallback` (then
+      `fallback-2`, ...), its reason file beside it (ELSEWHERE); when that fails too, or without a
+      fallback, it stays where it is (LEFT: in landing/, for the next run to move).
+    """
+    problems = []
+    for index, (source, target, reason, *rest) in enumerate(moves):
+        expected = rest[0] if rest else None
+        fallback = rest[1] if len(rest) > 1 else None
         if expected is not None:
             try:
                 now = _fingerprint(os.lstat(source))
             except FileNotFoundError:
                 now = None  # moved by a crashed run's link + unlink: move_file knows
             if now is not None and now != expected:
-                changed.append(index)
+                problems.append(MoveProblem(index, CHANGED))
                 continue
-        move_file(source, target)
+        try:
+            move_file(source, target)
+        except OSError as exc:
+            problems.append(_elsewhere(index, source, fallback, reason, exc, moved=False))
+            continue
         if reason is not None:
-            write_reason(target, *reason)
-    return changed
+            try:
+                write_reason(target, *reason)
+            except OSError as exc:  # never a quarantined file without its reason: move it on
+                problems.append(_elsewhere(index, target, fallback, reason, exc, moved=True))
+    return problems
+
+
+def _elsewhere(
+    index: int, current: str, fallback: str | None, reason, exc: OSError, *, moved: bool
+) -> MoveProblem:
+    """Move the file at `current` to its fallback name after `exc` (see `move_files`); `moved`:
+    it is at its target already, whose reason file could not be written."""
+    what = "write its reason file" if moved else "move it to its target"
+    why = mask_bsns(f"could not {what}: {type(exc).__name__}: {exc.strerror or exc}")
+    for attempt in range(1, _FALLBACK_TRIES + 1) if fallback else ():
+        candidate = fallback if attempt == 1 else f"{fallback}-{attempt}"
+        try:
+            move_file(current, candidate)
+        except FileExistsError:
+            continue
+        except OSError:
+            break
+        if moved:  # a reason file half written is ours (its name was free): not left behind
+            try:
+                os.unlink(current + REASON_SUFFIX)
+            except OSError:
+                pass
+        if reason is not None:
+            try:
+                write_reason(candidate, *reason)
+            except OSError as again:
+                why += mask_bsns(f"; no reason file either: {again.strerror or again}")
+        return MoveProblem(index, ELSEWHERE, candidate, why)
+    if moved:  # in quarantine, without its reason file
+        return MoveProblem(index, ELSEWHERE, current, why)
+    return MoveProblem(index, LEFT, None, why)
 
 
 def _hash_of(path: str) -> tuple[str, int]:

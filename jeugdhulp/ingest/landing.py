@@ -1,9 +1,20 @@
 r"""The landing zone on disk: which files wait, and where each one goes once it has been handled.
 
 `landing/<source>/<relative path>` moves to `archive/<source>/<relative path>` after its rows
-committed, or to `quarantine/<source>/<relative path>` with `<name>.reason.txt` beside it. A move
-never overwrites: when the target name is taken, the file keeps its name with the first 12
-characters of its SHA-256 added (`x.xml` -> `x.1a2b3c4d5e6f.xml`), then a counter if needed.
+committed, or to `quarantine/<source>/<relative path>` with `<name>.reason.txt` beside it.
+
+Names below archive/ and quarantine/ (`free_target`, chosen before the commit): a move never
+overwrites, and a target is a path that can be created. When the target name is taken, the file
+keeps its name with the first 12 characters of its SHA-256 added (`x.xml` -> `x.1a2b3c4d5e6f.xml`),
+then a counter (`x.1a2b3c4d5e6f-2.xml`). A folder on the way that exists as a file (`2025-06`
+delivered as a file, later `2025-06/x.xml`) is replaced by `<name>.folder` (then `.folder-2`, ...:
+the first that is a folder or free), the same for every file of that folder. Every name fits the
+file system's NAME_MAX (255 bytes; a quarantined file's name leaves room for `.reason.txt`): a
+longer one (a long name with the SHA-256 prefix added, or grown by masking a BSN) is cut, whole
+characters from the end of its stem, keeping the extension; a cut file name always gets the
+SHA-256 prefix (`<cut stem>.1a2b3c4d5e6f.xml`), a cut folder name does not; a cut inside a run of
+digits drops the rest of the run (no shorter run can become a BSN). A move that fails all the same
+goes to a fallback name (see runner.py, "Moves that fail").
 
 Names starting with a dot are skipped (left in place, not dropped): the usual convention for a
 delivery still being uploaded (`.x.xml.part`) and for editor or OS clutter (`.DS_Store`).
@@ -245,32 +256,140 @@ def free_target(
     with_reason: bool = False,
     taken: Container[str] = (),
 ) -> str:
-    """Where a file may go below `directory` without overwriting anything (see module docstring).
+    """Where a file may go below `directory` without overwriting anything, on a path that can be
+    created (see the module docstring, "Names below archive/ and quarantine/").
 
     `with_reason`: the file gets a `.reason.txt` beside it, whose name must be free too.
     `taken`: paths promised to other files already, which may not exist yet.
     """
     # plain strings and os.path: this runs once per file, ~150k times for a region
+    directory = os.fspath(directory)
     target = os.path.join(directory, relative)
-    if not _taken(target, with_reason, taken):
-        return target
-    head, name = os.path.split(target)
+    limit = name_max(directory)
+    fitting = fits(relative, limit, with_reason)
+    state = _state(target, with_reason, taken) if fitting else _BLOCKED
+    if state == _FREE:
+        return target  # nearly always: one lstat
+    folder, name = os.path.split(relative)
+    if state == _TAKEN and fitting:  # the path resolved: its folders are folders
+        folder = os.path.dirname(target)
+    else:
+        folder = _usable_folder(directory, folder, limit, taken)
+        if fits(name, limit, with_reason):
+            candidate = os.path.join(folder, name)
+            if _state(candidate, with_reason, taken) != _TAKEN:
+                return candidate
+    extra = _REASON_BYTES if with_reason else 0
     stem, suffix = os.path.splitext(name)
-    candidate = os.path.join(head, f"{stem}.{file_id[:12]}{suffix}")
-    counter = 2
-    while _taken(candidate, with_reason, taken):
-        candidate = os.path.join(head, f"{stem}.{file_id[:12]}-{counter}{suffix}")
+    if _size(suffix) > limit // 4:  # not an extension worth keeping whole
+        stem, suffix = name, ""
+    counter = 1
+    while True:
+        tail = f".{file_id[:12]}{'' if counter == 1 else f'-{counter}'}{suffix}"
+        candidate = os.path.join(folder, _shorten(stem, tail, limit - extra) + tail)
+        # _BLOCKED by what no name helps (no permission, ...): the move fails, see runner.py
+        if _state(candidate, with_reason, taken) != _TAKEN:
+            return candidate
         counter += 1
-    return candidate
 
 
-def _taken(path: str, with_reason: bool, taken: Container[str]) -> bool:
-    if path in taken or os.path.lexists(path):
+_FREE, _TAKEN, _BLOCKED = 0, 1, 2
+_REASON_BYTES = len(REASON_SUFFIX)
+_FOLDER_SUFFIX = ".folder"
+_DIGITS = "0123456789"
+_name_max: dict[str, int] = {}
+
+
+def name_max(directory: str) -> int:
+    """The longest file name (bytes) the file system of `directory` takes (255 on most)."""
+    limit = _name_max.get(directory)
+    if limit is None:
+        limit = 255
+        probe = directory
+        while probe:
+            try:
+                limit = os.pathconf(probe, "PC_NAME_MAX")
+                break
+            except (OSError, ValueError, AttributeError):  # missing yet, or not offered here
+                parent = os.path.dirname(probe)
+                probe = parent if parent != probe else ""
+        _name_max[directory] = limit = limit if limit > 0 else 255
+    return limit
+
+
+def fits(relative: str, limit: int, with_reason: bool = False) -> bool:
+    """Every name in `relative` fits `limit` bytes (the file's with `.reason.txt` added)."""
+    extra = _REASON_BYTES if with_reason else 0
+    if len(relative) * 4 + extra <= limit:  # a character is at most 4 bytes: nearly always
         return True
+    *folders, name = relative.split("/")
+    return _size(name) + extra <= limit and all(_size(part) <= limit for part in folders)
+
+
+def _size(name: str) -> int:
+    return len(os.fsencode(name))
+
+
+def _state(path: str, with_reason: bool, taken: Container[str]) -> int:
+    """_FREE, _TAKEN (the path or its reason file exists or is promised) or _BLOCKED (it cannot be
+    created: a folder on the way is a file, a name too long, no permission...)."""
+    if path in taken:
+        return _TAKEN
+    try:
+        os.lstat(path)
+        return _TAKEN
+    except FileNotFoundError:  # every folder up to the first missing one is a folder
+        pass
+    except OSError:
+        return _BLOCKED
     if with_reason:
         reason = path + REASON_SUFFIX
-        return reason in taken or os.path.lexists(reason)
-    return False
+        if reason in taken or os.path.lexists(reason):
+            return _TAKEN
+    return _FREE
+
+
+def _usable_folder(directory: str, folder: str, limit: int, taken: Container[str]) -> str:
+    """`directory`/`folder` with every name cut to `limit` and every one that exists and is not a
+    folder (or is promised to a file) replaced by `<name>.folder` (then `.folder-2`, ...)."""
+    path = directory
+    for part in folder.split("/") if folder else ():
+        candidate = os.path.join(path, _shorten(part, "", limit))
+        counter = 1
+        while not _may_be_folder(candidate, taken):
+            tail = _FOLDER_SUFFIX + ("" if counter == 1 else f"-{counter}")
+            candidate = os.path.join(path, _shorten(part, tail, limit) + tail)
+            counter += 1
+        path = candidate
+    return path
+
+
+def _may_be_folder(path: str, taken: Container[str]) -> bool:
+    if path in taken:
+        return False
+    try:
+        return stat.S_ISDIR(os.stat(path).st_mode)
+    except FileNotFoundError:
+        return not os.path.lexists(path)  # a dangling symlink is no folder either
+    except OSError:  # other trouble (no permission...): the move will say
+        return True
+
+
+def _shorten(stem: str, tail: str, limit: int) -> str:
+    """`stem` cut (whole characters) so that `stem + tail` fits `limit` bytes. A cut inside a run
+    of digits drops the run's rest, so a shorter run can never become a BSN to mask."""
+    budget = limit - _size(tail)
+    if _size(stem) <= budget:
+        return stem
+    size = 0
+    for index, character in enumerate(stem):
+        size += _size(character)
+        if size > budget:
+            cut = stem[:index]
+            if cut.endswith(tuple(_DIGITS)) and character in _DIGITS:
+                cut = cut.rstrip(_DIGITS)
+            return cut or "_"
+    return stem
 
 
 _RENAME_NOREPLACE = 1
@@ -343,7 +462,11 @@ def _move(source: str, target: str) -> None:
 
 def _copy(source: str, target: str) -> None:
     with open(source, "rb") as original, open(target, "xb") as copy:
-        shutil.copyfileobj(original, copy)
+        try:
+            shutil.copyfileobj(original, copy)
+        except BaseException:
+            os.unlink(target)  # ours, half written: no partial file left under the name
+            raise
     shutil.copystat(source, target)
     os.unlink(source)
 

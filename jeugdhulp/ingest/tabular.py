@@ -1,24 +1,36 @@
 """Reading delivered CSV and XLSX tables in every dialect docs/contract.md §2.5 allows, into typed values.
 
 Dialects: UTF-8 with or without BOM; `;` or `,` as separator, detected from the header line (the
-one that yields all required columns wins); RFC 4180 quoting; XLSX: the first sheet, the first
-non-empty row is the header. The format is told by the bytes, not the file name, so an XLSX saved
-as `.csv` still reads. Header names match case-insensitively after stripping; runs of spaces and
-hyphens count as `_` (`Gemeente code` = `gemeente_code`). Extra columns are ignored; rows whose
-cells are all empty are skipped (Excel leaves them behind).
+one that yields all required columns wins); RFC 4180 quoting; XLSX: the first visible sheet (the
+first a person sees in Excel: hidden sheets before it are skipped, with a note naming them), the
+first non-empty row is the header. The format is told by the bytes, not the file name, so an XLSX
+saved as `.csv` still reads. Header names match case-insensitively after stripping; runs of
+spaces and hyphens count as `_` (`Gemeente code` = `gemeente_code`). Extra columns are ignored;
+rows whose cells are all empty are skipped (Excel leaves them behind).
 
 Values (each rule chosen for what Dutch Excel and provider systems actually write):
 - numbers: decimal comma or point. With both marks, the last one is the decimal mark and the other
-  groups thousands (`1.234,56`, `1,234.56`); a single mark is the decimal mark (`12,5`, `12.5`);
-  the same mark twice or more groups thousands (`1.234.567`). A leading `€` is allowed. Amounts
-  are rounded half-up to cents (Excel floats such as 0.30000000000000004).
-- whole numbers (years, counts): as above, but must be whole (`2024`, `2.024`, `2024,0`).
+  groups thousands in threes (`1.234,56`, `1,234.56`); the same mark twice or more groups
+  thousands (`1.234.567`); a single mark is the decimal mark (`12,5`, `12.50`, `0,125`), except
+  before exactly three digits after a non-zero integer part (`750.000`, `1,500`): thousands or
+  decimals? Such an amount is refused, naming both readings and how to write each (`750000` or
+  `750000,00`; `750,00`): Dutch thousands notation must never be read 1,000 times too small. A
+  leading `€` is allowed. Amounts are rounded half-up to cents (`0,125` is 0.13; Excel floats
+  such as 0.30000000000000004). XLSX number cells are numbers, never ambiguous.
+- whole numbers (years, counts): as above, but must be whole (`2024`, `2024,0`); a single mark
+  before exactly three digits groups thousands (`2.024`, `12.500`, `12,500`), the only reading a
+  whole number allows, so `to_int` and `to_amount` never read the same text as different numbers
+  (one of them refuses it).
 - dates: `YYYY-MM-DD` (a trailing time of day is ignored), or `D-M-YYYY`/`DD-MM-YYYY` as Dutch
   Excel writes them (also with `/` or `.`); XLSX date cells as they are.
 - codes keep their leading zeros. When Excel dropped them (`484` for gemeente 0484, a seven-digit
   AGB code), a purely numeric code shorter than its width is zero-padded back, and the file's
   ingestion notes say how many values were padded. Municipality codes may carry the `GM` prefix;
   raw stores the four digits.
+- XLSX formulas are read by the value Excel stored beside them. A formula without one (scripts and
+  exporters write formulas without calculating them; openpyxl writes `=70+8` so) is an
+  `Uncalculated`, which a used column refuses naming the cell: open and save the workbook in
+  Excel. In an ignored column it is harmless; in the header it is refused.
 Anything else raises `QuarantineError` naming the line (or XLSX row) and column.
 
 Streaming: a file is read once, front to back, through a `Delivery`, which hashes every byte read
@@ -26,21 +38,22 @@ Streaming: a file is read once, front to back, through a `Delivery`, which hashe
 time (memory flat in the file's size). An XLSX (a zip, read at random) is hashed whole first, then
 checked against `XlsxLimits` before openpyxl opens it from the same open file: the sum of its
 members' inflated sizes (from the zip's central directory: a member never inflates beyond the
-size declared there) and its inflation ratio, and the first sheet's declared dimension. openpyxl
-then reads it in read-only mode, row by row, the declared dimension ignored (rows are not padded to
-it).
+size declared there) and its inflation ratio, and the read sheet's declared dimension. Its rows
+are then parsed one at a time by openpyxl's sheet parser (`_sheet_rows`), each let go once read,
+the declared dimension ignored (rows are not padded to it): memory flat in the sheet's size.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import itertools
 import re
 import zipfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -111,6 +124,7 @@ class Sheet:
     header: list[str]
     rows: Iterator[tuple[int, Sequence[object]]]  # (line or row number, cell values)
     dialect: str  # for notes: "csv ';'", "xlsx"
+    notes: list[str] = field(default_factory=list)  # for the file's ingestion notes
 
 
 def open_sheet(
@@ -275,7 +289,7 @@ def _check_dimension(sheet, limits: XlsxLimits) -> None:
     if rows * columns > limits.max_cells:
         raise QuarantineError(
             "xlsx_too_large",
-            f"the first sheet ({sheet.title!r}) declares the range {sheet.calculate_dimension()} "
+            f"the sheet {sheet.title!r} declares the range {sheet.calculate_dimension()} "
             f"({rows:,} rows x {columns:,} columns), more than the limit of "
             f"{limits.max_cells:,} cells (JEUGDHULP_XLSX_MAX_CELLS); delete the empty rows and "
             "columns beyond the table, or deliver it as CSV UTF-8",
@@ -294,24 +308,136 @@ def _open_xlsx(delivery: Delivery, required: Sequence[str], limits: XlsxLimits) 
         workbook = openpyxl.load_workbook(raw, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
         raise QuarantineError("unreadable_xlsx", f"not a readable XLSX workbook: {exc}") from exc
-    if not workbook.worksheets:
-        workbook.close()
-        raise QuarantineError("unreadable_xlsx", "the workbook has no sheets")
-    sheet = workbook.worksheets[0]
+    rows = None
     try:
+        sheet, notes = _first_visible_sheet(workbook)
         _check_dimension(sheet, limits)
-    except QuarantineError:
+        rows = _sheet_rows(workbook, sheet)
+        for number, values in rows:
+            if any(_cell_text(v) for v in values):
+                where = f"the header (sheet {sheet.title!r}, row {number})"
+                for value in values:
+                    if isinstance(value, Uncalculated):
+                        raise QuarantineError("bad_value", f"{where}, cell {value.cell}: {value}")
+                header = [normalise_header(v) for v in values]
+                _check_header(header, required, where)
+                return Sheet(header, _xlsx_rows(rows, workbook), "xlsx", notes)
+        raise QuarantineError("empty_file", f"the sheet {sheet.title!r} is empty")
+    except BaseException:
+        if rows is not None:
+            rows.close()
         workbook.close()
         raise
-    sheet.reset_dimensions()  # rows as the sheet holds them, not padded to a declared size
-    rows = enumerate(sheet.iter_rows(values_only=True), start=1)
-    for number, values in rows:
-        if any(_cell_text(v) for v in values):
-            header = [normalise_header(v) for v in values]
-            _check_header(header, required, f"the header (sheet {sheet.title!r}, row {number})")
-            return Sheet(header, _xlsx_rows(rows, workbook), "xlsx")
-    workbook.close()
-    raise QuarantineError("empty_file", f"the first sheet ({sheet.title!r}) is empty")
+
+
+def _first_visible_sheet(workbook):
+    """The first sheet a person sees in Excel: hidden (and very hidden) sheets are skipped, with a
+    note naming them."""
+    hidden = []
+    for sheet in workbook.worksheets:
+        if sheet.sheet_state == "visible":
+            notes = []
+            if hidden:
+                notes.append(
+                    f"read sheet {sheet.title!r}, the first visible one; hidden sheet(s) skipped: "
+                    + ", ".join(repr(title) for title in hidden)
+                )
+            return sheet, notes
+        hidden.append(sheet.title)
+    if hidden:
+        raise QuarantineError(
+            "unreadable_xlsx",
+            "the workbook has no visible sheet (hidden: "
+            + ", ".join(repr(title) for title in hidden)
+            + "); unhide the sheet that holds the table",
+        )
+    raise QuarantineError("unreadable_xlsx", "the workbook has no sheets")
+
+
+@dataclass(frozen=True)
+class Uncalculated:
+    """An XLSX cell holding a formula without a stored value. Excel stores the value it computed
+    beside every formula; a workbook written by a script or an exporter may hold only the formula
+    (openpyxl writes `=70+8` so), and nothing here calculates it."""
+
+    cell: str  # e.g. E2
+    formula: str
+
+    def __str__(self) -> str:
+        formula = self.formula if len(self.formula) <= 60 else self.formula[:57] + "..."
+        shown = f"the formula ={formula}" if formula else "a shared formula"
+        return (
+            f"{shown} has no stored value (the program that wrote the workbook did not "
+            "calculate it); open the workbook in Excel and save it, which stores the computed "
+            "values, or deliver the table as CSV UTF-8"
+        )
+
+
+@functools.cache
+def _parser_class():
+    """openpyxl's sheet parser (so cells read as openpyxl reads them), with two changes. A formula
+    without a stored value (an empty or missing `<v>`, except Excel's empty text result
+    `t="str"`) is an `Uncalculated`, where openpyxl (data_only) gives None as for an empty cell.
+    And `rows()` streams the rows in flat memory: openpyxl's `parse()` keeps every row it read in
+    the XML tree (cleared) and the attributes of each row with a height or style (~450 bytes a
+    row).
+    Written against openpyxl 3.1 (requirements.lock)."""
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet._reader import FORMULA_TAG, ROW_TAG, WorkSheetParser
+    from openpyxl.xml.functions import iterparse  # the one openpyxl uses (defusedxml if present)
+
+    class Parser(WorkSheetParser):
+        def parse_cell(self, element):
+            cell = super().parse_cell(element)
+            if cell["value"] is None and element.get("t") != "str":
+                formula = element.find(FORMULA_TAG)
+                if formula is not None:
+                    where = element.get("r") or f"{get_column_letter(cell['column'])}{cell['row']}"
+                    cell["value"] = Uncalculated(where, (formula.text or "").strip())
+            return cell
+
+        def rows(self) -> Iterator[tuple[int, list[dict]]]:
+            """(row number, cells) of each `<row>` of `<sheetData>`; what is read is let go."""
+            depth, root, parent = 0, None, None
+            for event, element in iterparse(self.source, events=("start", "end")):
+                if event == "start":
+                    depth += 1
+                    if depth == 1:
+                        root = element
+                    elif depth == 2:
+                        parent = element
+                    continue
+                depth -= 1
+                if depth == 2 and element.tag == ROW_TAG:
+                    row = self.parse_row(element)
+                    parent.clear()
+                    self.row_dimensions.clear()
+                    yield row
+                elif depth == 1:
+                    root.clear()  # a part of the sheet other than its rows, read to its end
+
+    return Parser
+
+
+def _sheet_rows(workbook, sheet) -> Iterator[tuple[int, tuple]]:
+    """(row number, cell values) of the rows the sheet stores, with the values openpyxl's
+    read-only `iter_rows(values_only=True)` gives, except that a formula without a stored value
+    is an `Uncalculated`, not None; rows are not padded to the declared dimension, and rows the
+    sheet does not store (empty) are not yielded."""
+    with sheet._get_source() as source:
+        parser = _parser_class()(
+            source,
+            sheet._shared_strings,
+            data_only=True,
+            epoch=workbook.epoch,
+            date_formats=workbook._date_formats,
+            timedelta_formats=workbook._timedelta_formats,
+        )
+        for number, cells in parser.rows():
+            values: list[object] = [None] * max((c["column"] for c in cells), default=0)
+            for cell in cells:
+                values[cell["column"] - 1] = cell["value"]
+            yield number, tuple(values)
 
 
 def _xlsx_rows(rows, workbook) -> Iterator[tuple[int, Sequence[object]]]:
@@ -320,6 +446,7 @@ def _xlsx_rows(rows, workbook) -> Iterator[tuple[int, Sequence[object]]]:
             if any(_cell_text(v) for v in values):
                 yield number, values
     finally:
+        rows.close()
         workbook.close()
 
 
@@ -352,6 +479,11 @@ def to_text(value: object) -> str | None:
 
 
 def to_decimal(value: object) -> Decimal | None:
+    """A number (module docstring): refuses a lone mark before exactly three digits (ambiguous)."""
+    return _number(value, whole=False)
+
+
+def _number(value: object, *, whole: bool) -> Decimal | None:
     if value is None:
         return None
     if isinstance(value, bool):
@@ -363,38 +495,75 @@ def to_decimal(value: object) -> Decimal | None:
     elif isinstance(value, (date, datetime)):
         raise ValueError(f"{value!s} is a date, not a number")
     else:
-        text = str(value).strip().replace("\u00a0", "").replace(" ", "")
+        shown = str(value).strip()
+        text = shown.replace("\u00a0", "").replace(" ", "")
         if not text:
             return None
-        number = _parse_number_text(text)
+        number = _parse_number_text(text, shown, whole=whole)
     if not number.is_finite():
         raise ValueError(f"{value!r} is not a number")
     return number
 
 
-def _parse_number_text(text: str) -> Decimal:
-    original = text
+_NUMBER_TEXT = re.compile(r"[+-]?[0-9.,]*[0-9][0-9.,]*")
+
+
+def _grouped(text: str, mark: str) -> bool:
+    """`text` is digits grouped in threes by `mark`: 1.234 or 12.345.678 (at least one mark)."""
+    return re.fullmatch(rf"[+-]?\d{{1,3}}(?:\{mark}\d{{3}})+", text) is not None
+
+
+def _parse_number_text(text: str, shown: str, *, whole: bool) -> Decimal:
+    """`text` is `shown` without spaces. `whole`: an integer column, where a lone mark before
+    exactly three digits can only group thousands (an integer has no decimals)."""
     if text.startswith("€"):
         text = text[1:]
-    if not re.fullmatch(r"[+-]?[0-9.,]*[0-9][0-9.,]*", text):
-        raise ValueError(f"{original!r} is not a number")
-    if "." in text and "," in text:
+    if not _NUMBER_TEXT.fullmatch(text):
+        raise ValueError(f"{shown!r} is not a number")
+    dots, commas = text.count("."), text.count(",")
+    if dots and commas:  # 1.234,56 or 1,234.56: the last mark is the decimal one
         decimal_mark = "." if text.rfind(".") > text.rfind(",") else ","
         grouping = "," if decimal_mark == "." else "."
-        if text.count(decimal_mark) > 1:
-            raise ValueError(f"{original!r} is not a number")
-        text = text.replace(grouping, "").replace(decimal_mark, ".")
-    elif text.count(",") == 1:
-        text = text.replace(",", ".")
-    elif text.count(",") > 1 or text.count(".") > 1:
-        mark = "," if "," in text else "."
-        if not re.fullmatch(rf"[+-]?\d{{1,3}}(\{mark}\d{{3}})+", text):
-            raise ValueError(f"{original!r} is not a number")
+        integer, _, fraction = text.rpartition(decimal_mark)
+        if not _grouped(integer, grouping) or not fraction.isdigit():
+            raise ValueError(f"{shown!r} is not a number (write 1.234.567,89 or 1234567,89)")
+        text = f"{integer.replace(grouping, '')}.{fraction}"
+    elif dots + commas == 1:
+        mark = "." if dots else ","
+        integer, _, fraction = text.partition(mark)
+        if len(fraction) == 3 and integer.strip("+-0"):  # 750.000, 1,500: thousands or decimals?
+            if not whole:
+                raise ValueError(_ambiguous(shown, mark, integer, fraction))
+            if not _grouped(text, mark):  # 2024.000: not thousands, and decimals are not guessed
+                raise ValueError(
+                    f"{shown!r} is not a whole number as written: a single {mark!r} before three "
+                    f"digits groups thousands in a whole number; write {integer} or "
+                    f"{integer}{fraction}"
+                )
+            text = integer + fraction
+        else:  # 12,5 12.50 0,125 12,3456: the decimal mark
+            text = f"{integer}.{fraction}"
+    elif dots + commas > 1:  # 1.234.567: the same mark twice or more groups thousands
+        mark = "," if commas else "."
+        if not _grouped(text, mark):
+            raise ValueError(f"{shown!r} is not a number")
         text = text.replace(mark, "")
     try:
         return Decimal(text)
     except InvalidOperation as exc:
-        raise ValueError(f"{original!r} is not a number") from exc
+        raise ValueError(f"{shown!r} is not a number") from exc
+
+
+def _ambiguous(shown: str, mark: str, integer: str, fraction: str) -> str:
+    thousands = integer + fraction
+    decimals = fraction.rstrip("0")
+    decimals = decimals.ljust(2, "0") if len(decimals) <= 2 else decimals + "0"
+    return (
+        f"{shown!r} is ambiguous: {thousands} (the {mark!r} groups thousands) or "
+        f"{integer},{decimals} (the {mark!r} is the decimal mark)? Write {thousands} or "
+        f"{thousands},00 for the first, {integer},{decimals} for the second: a single '.' or ',' "
+        "before exactly three digits is not guessed"
+    )
 
 
 def to_amount(value: object) -> Decimal | None:
@@ -408,9 +577,9 @@ def to_amount(value: object) -> Decimal | None:
 
 
 def to_int(value: object) -> int | None:
-    if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d{1,3}(\.\d{3})+\s*", value):
-        value = value.replace(".", "")  # Dutch thousands grouping, e.g. 2.024 or 12.500
-    number = to_decimal(value)
+    """A whole number: as `to_decimal`, but a lone mark before exactly three digits groups
+    thousands (`12.500` is 12500, `2.024` is 2024), the only reading an integer allows."""
+    number = _number(value, whole=True)
     if number is None:
         return None
     if number != number.to_integral_value():

@@ -5,12 +5,16 @@ Reference files are recognised by name (case-insensitive): `providers`, `budget_
 (`providers_2025-01.csv`, `population-2025.xlsx`). They are snapshots: each delivery is stored
 whole and append-only under its own `file_id`; the current one is the ingested file with the
 highest `file_registry.ingested_seq` for that `content_type` (see raw_tables.py). Any other file in
-`reference/` is quarantined. In `verantwoording/` and `pgb/` every file is a delivery of that
+`reference/` is quarantined. A snapshot cannot be empty: a header-only reference file is
+quarantined (`no_rows`), so an accidental empty export never empties a reference table
+(docs/contract.md §2.2). In `verantwoording/` and `pgb/` every file is a delivery of that
 source, whatever its name.
 
 Every column of the contract is required in the header. Key columns must also be filled in every
 row (e.g. agb_code and year of a budget ceiling): a row without them cannot be used, so the file
-is quarantined naming the line. The pgb `bsn` becomes `client_key` + `bsn_valid` like iJw; a BSN
+is quarantined naming the line. An XLSX formula without a stored value (`tabular.Uncalculated`)
+in a column read quarantines the file naming the cell, key column or not (it is not empty: its
+value is unknown). The pgb `bsn` becomes `client_key` + `bsn_valid` like iJw; a BSN
 Excel shortened to fewer than nine digits is zero-padded back first (so it links to the iJw
 pseudonym of the same child).
 """
@@ -217,6 +221,11 @@ def parse_tabular(
         values: list[object] = [position]
         for index, column, convert in plan:
             cell = cells[index] if index < len(cells) else None
+            if isinstance(cell, tabular.Uncalculated):
+                raise QuarantineError(
+                    "bad_value",
+                    f"{line_word} {position}, column {column.name} (cell {cell.cell}): {cell}",
+                )
             try:
                 converted = convert(cell)
             except ValueError as exc:
@@ -244,7 +253,7 @@ def parse_tabular(
             if source == "reference"
             else "the file has a header but no data rows",
         )
-    notes = [
+    notes = sheet.notes + [
         f"{count} value(s) of {name} had lost leading zeros and were zero-padded"
         for name, count in sorted(padded.items())
     ]

@@ -99,16 +99,29 @@ def wait_until(condition, timeout: float, interval: float = 0.05) -> bool:
     return condition()
 
 
-def still_running(pids) -> list[int]:
-    return [pid for pid in pids if running(pid)]
+def started(pid: int) -> int | None:
+    """The process's start time (clock ticks since boot): with the pid, its identity (pids are
+    reused, and a busy test run goes round the 32,768 of a small pid_max in minutes)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as file:
+            return int(file.read().rsplit(b")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def still_running(pids, since: dict[int, int | None] | None = None) -> list[int]:
+    return [
+        pid for pid in pids if running(pid) and (since is None or started(pid) == since.get(pid))
+    ]
 
 
 def kill_parent_and_watch(parent: subprocess.Popen, children: list[int]) -> list[int]:
     """kill -9 the parent, reap it, and return the children still running after GONE_WITHIN."""
+    since = {pid: started(pid) for pid in children}
     os.kill(parent.pid, signal.SIGKILL)
     parent.wait()
-    wait_until(lambda: not still_running(children), GONE_WITHIN)
-    survivors = still_running(children)
+    wait_until(lambda: not still_running(children, since), GONE_WITHIN)
+    survivors = still_running(children, since)
     for pid in survivors:  # leave nothing behind for the other tests
         os.kill(pid, signal.SIGKILL)
     return survivors

@@ -368,16 +368,31 @@ def decide_chunk(
     return decisions
 
 
-def decide_messages(con, tables: dict, entries: list[Entry]) -> dict[str, Decision]:
-    """The decisions for a chunk's messages to load (`entries`, in order) that are not new: one
-    probe of the index by key and a look for keys repeated within the chunk; only the files so
-    found are decided one by one (`decide_chunk`). Every file without a decision is new."""
-    import pyarrow as pa
+INDEX_TABLE = IDENTITY_TABLE.removeprefix("raw.")  # its name among a chunk's tables
 
-    if not entries:
+
+def index_rows(entries: list[Entry]):
+    """The index's rows of these messages (the workers add them to their chunk's tables)."""
+    return _index_rows(entries)
+
+
+def decide_messages(con, tables: dict, load_ids) -> dict[str, Decision]:
+    """The decisions for a chunk's messages to load (`load_ids`) that are not new, from the
+    chunk's rows of the index (`tables[INDEX_TABLE]`, in file order): one probe of the index by
+    key and a look for keys repeated within the chunk; only the files so found are decided one by
+    one (`decide_chunk`). Every file without a decision is new."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    index = tables.get(INDEX_TABLE)
+    if index is None or index.num_rows == 0:
         return {}
-    keys = [message[4] for _, _, message in entries]
-    _identity_probe = pa.table({"message_key": pa.array(keys, pa.uint64())})
+    if index.num_rows != len(load_ids):  # rows of files that are not loaded (duplicates, ...)
+        wanted = pa.array(list(load_ids), pa.string())
+        index = index.filter(pc.is_in(index.column("file_id"), value_set=wanted))
+        if index.num_rows == 0:
+            return {}
+    _identity_probe = index.select(["message_key"])
     suspect = {
         key
         for (key,) in con.execute(
@@ -385,18 +400,17 @@ def decide_messages(con, tables: dict, entries: list[Entry]) -> dict[str, Decisi
             "SEMI JOIN _identity_probe AS probe ON known.message_key = probe.message_key"
         ).fetchall()
     }
-    if len(set(keys)) < len(keys):  # the same key twice in the chunk
-        seen: set[int] = set()
-        for key in keys:
-            if key in seen:
-                suspect.add(key)
-            seen.add(key)
+    keys = index.column("message_key")
+    if pc.count_distinct(keys).as_py() < index.num_rows:  # the same key twice in the chunk
+        counts = pc.value_counts(keys)
+        repeated = counts.filter(pc.greater(counts.field("counts"), 1)).field("values")
+        suspect.update(repeated.to_pylist())
     if not suspect:
         return {}
+    found = index.filter(pc.is_in(keys, value_set=pa.array(sorted(suspect), pa.uint64())))
     files = {
-        file_id: MessageIdentity(message_type, *message[:4])
-        for file_id, message_type, message in entries
-        if message[4] in suspect
+        row["file_id"]: MessageIdentity(row["message_type"], *(row[c] for c in _IDENTITY_COLUMNS))
+        for row in found.to_pylist()
     }
     decisions = decide_chunk(con, tables, list(files), files)
     return {f: d for f, d in decisions.items() if d.kind != "new"}

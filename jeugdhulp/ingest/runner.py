@@ -250,7 +250,7 @@ def _read_options(settings: Settings, spool_dir: str | None) -> ReadOptions:
 class _Plan:
     """What happens to one file of a chunk: load, quarantine, or duplicate (move only)."""
 
-    __slots__ = ("file", "outcome", "action", "target", "entry", "replaces", "message")
+    __slots__ = ("file", "outcome", "action", "target", "entry", "replaces")
 
     def __init__(self, file: LandedFile, outcome: FileOutcome, action: str) -> None:
         self.file = file
@@ -260,8 +260,6 @@ class _Plan:
         self.target: str | None = None  # archive/quarantine path, decided before the commit
         self.entry: registry.Entry | None = None  # registry row to write (None: write nothing)
         self.replaces = False  # the registry already has an entry for these bytes
-        # an iJw message to load: its entry for the index (message_identity.Entry)
-        self.message: tuple | None = None
 
 
 class _Taken:
@@ -294,6 +292,9 @@ class _Ingestion:
         self._archive_root = os.path.join(settings.archive_dir, source)
         self._archive_prefix = self._archive_root + os.sep  # + relative = os.path.join, cheaper
         self._quarantine_root = os.path.join(settings.quarantine_dir, source)
+        # where a file goes whose move fails all the same (see Moves that fail): + its file id
+        self._archive_fallback = os.path.join(self._archive_root, UNPLACEABLE, "")
+        self._quarantine_fallback = os.path.join(self._quarantine_root, UNPLACEABLE, "")
         # file_id -> reason of the files this run quarantined (few); files it loaded are in the
         # registry, found there when needed (see the module docstring)
         self.quarantined: dict[str, str] = {}
@@ -433,8 +434,10 @@ class _Ingestion:
             )
         # the files whose rows the chunk's tables hold (before planning changes any outcome)
         self.with_rows = {
-            o.file_id for o in result.outcomes if o.status == "parsed" and any(o.rows.values())
-        }
+            o.file_id
+            for o in result.outcomes
+            if o.status == "parsed" and (any(o.rows.values()) or o.message is not None)
+        }  # (an iJw message without rows has its row in the identity index)
         looked_up = self.registry_had_entries
         self.spooled = result.spooled
         try:
@@ -512,21 +515,15 @@ class _Ingestion:
         """Message identity (message_identity.py): a message already loaded under its identity
         loads nothing when its content is the same (`same_message`: registered, archived) and is
         quarantined when it differs (`conflicting_redelivery`)."""
-        loads = [plan for plan in plans if plan.action == "load"]
+        loads = {plan.outcome.file_id: plan for plan in plans if plan.action == "load"}
         if not loads:
             return
-        # the workers read each message's identity from its header (rows or none) and its key
-        entries = [
-            (plan.outcome.file_id, plan.outcome.content_type, plan.outcome.message)
-            for plan in loads
-            if plan.outcome.message is not None
-        ]
-        decisions = message_identity.decide_messages(self.con, tables, entries)
-        for plan, entry in zip((p for p in loads if p.outcome.message is not None), entries):
-            decision = decisions.get(plan.outcome.file_id)
-            if decision is None:  # new: recorded in the index when it commits
-                plan.message = entry
-            elif decision.kind == "same_content":
+        # the workers read each message's identity from its header (rows or none) into the
+        # chunk's rows of the index (a new message's row commits with its other rows)
+        decisions = message_identity.decide_messages(self.con, tables, loads.keys())
+        for file_id, decision in decisions.items():
+            plan = loads[file_id]
+            if decision.kind == "same_content":
                 plan.action = "same_message"
                 plan.outcome.rows = {}
                 plan.outcome.notes = [message_identity.same_message_note(decision)]
@@ -687,10 +684,6 @@ class _Ingestion:
                     con.execute(f"INSERT INTO raw.{name} BY NAME SELECT * FROM _ingest_rows")
             for file_id in sorted(load_ids & self.spooled.keys()):
                 self._insert_spooled(file_id, self.spooled[file_id])
-            message_identity.record_identities(
-                con,
-                [p.message for p in plans if p.action == "load" and p.message is not None],
-            )
             _test_crash_point("before-commit", self.transactions)
             registry.insert(con, [p.entry for p in entries if not p.replaces])
             registry.insert(con, [p.entry for p in entries if p.replaces], replace=True)
@@ -731,8 +724,10 @@ class _Ingestion:
                     outcome.file_id,
                     outcome.reason + (f"\n\ndetails:\n{details}" if details else ""),
                 )
-            root = self._quarantine_root if reason is not None else self._archive_root
-            fallback = os.path.join(root, UNPLACEABLE, plan.outcome.file_id)
+            # (string concatenation: os.path.join per file costs more than it is worth here)
+            fallback = (
+                self._quarantine_fallback if reason is not None else self._archive_fallback
+            ) + plan.outcome.file_id
             moves.append((plan.file.location, plan.target, reason, plan.outcome.read_as, fallback))
             moved.append(plan)
         if self.pool is not None and moves:

@@ -50,7 +50,7 @@ from jeugdhulp.ingest.landing import (
     name_max,
     write_reason,
 )
-from jeugdhulp.ingest.message_identity import key_of
+from jeugdhulp.ingest.message_identity import INDEX_TABLE, index_rows, key_of
 from jeugdhulp.ingest.parsed import ClientKeys, ParsedFile
 from jeugdhulp.ingest.raw_tables import table_columns
 from jeugdhulp.ingest.tabular import Delivery, XlsxLimits
@@ -375,6 +375,10 @@ def parse_chunk(
     for outcome, _parsed in parsed_files:  # a file whose rows did not convert is quarantined
         if outcome.status == "quarantined" and outcome.file_id in spooled:
             remove_spooled(spooled.pop(outcome.file_id).values())
+        elif outcome.message is not None and outcome.rows and any(outcome.rows.values()):
+            # its identity is in the index's rows of `tables` now: not sent back twice (only a
+            # message without rows keeps it, which tells the writer it has an index row)
+            outcome.message = None
     if roots is not None:
         archive, quarantine = roots
         folders: dict[
@@ -548,7 +552,17 @@ def _build(parsed_files: list[tuple[FileOutcome, ParsedFile]]) -> dict[str, pa.T
                 raise ValueError(f"{table}: columns differ between files")  # a parser bug
             rows.extend(part.rows)
             file_ids.extend([outcome.file_id] * len(part.rows))
-    return {
+    tables = {
         table: _to_arrow(table, columns, rows, file_ids)
         for table, (columns, rows, file_ids) in gathered.items()
     }
+    # the iJw messages' rows of the identity index (ingest/message_identity.py), built here, in
+    # parallel, and inserted with the chunk's other rows
+    messages = [
+        (outcome.file_id, outcome.content_type, outcome.message)
+        for outcome, _ in parsed_files
+        if outcome.message is not None
+    ]
+    if messages:
+        tables[INDEX_TABLE] = index_rows(messages)
+    return tables

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
 
+from jeugdhulp.processes import pid_alive
 from jeugdhulp.quality.failing_files import summary_lines
 from jeugdhulp.settings import Settings
 from orchestration.definitions import defs
@@ -171,16 +172,6 @@ def _root_error(error) -> str:
     return " ".join((error.message or "").split())[:600]
 
 
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def release_stale_cli_runs(instance: DagsterInstance) -> list[str]:
     """Mark earlier `jeugdhulp run`s whose process died as failed and free their pool slots.
 
@@ -196,7 +187,7 @@ def release_stale_cli_runs(instance: DagsterInstance) -> list[str]:
     )
     for run in stale:
         pid = int(run.tags.get("jeugdhulp/pid", "0"))
-        if pid and _process_alive(pid):
+        if pid and pid_alive(pid):
             continue
         instance.report_run_failed(
             run, "the process of this `jeugdhulp run` ended without finishing"

@@ -84,6 +84,18 @@ def content_digest(columns: tuple[str, ...] | list[str], rows: list[tuple]) -> s
     return digest.hexdigest()
 
 
+def _raw_columns(con, table: str) -> list[str]:
+    """The columns of raw.<table> in their DDL order."""
+    return [
+        r[0]
+        for r in con.execute(
+            "select column_name from information_schema.columns where table_schema = 'raw' "
+            "and table_name = ? order by ordinal_position",
+            [table],
+        ).fetchall()
+    ]
+
+
 def identity_of(parsed: ParsedFile) -> MessageIdentity | None:
     """The identity of a parsed iJw message, from its rows' header; None without rows."""
     table = TABLE_OF_MESSAGE.get(parsed.content_type)
@@ -127,14 +139,7 @@ def decide_redelivery(
     table = TABLE_OF_MESSAGE[identity.message_type]
     # the raw table's columns in its DDL order, as loaded_digests reads them back
     rows = parsed.tables[table]
-    stored_columns = [
-        r[0]
-        for r in con.execute(
-            "select column_name from information_schema.columns where table_schema = 'raw' "
-            "and table_name = ? order by ordinal_position",
-            [table],
-        ).fetchall()
-    ]
+    stored_columns = _raw_columns(con, table)
     order = [rows.columns.index(c) if c in rows.columns else None for c in stored_columns]
     aligned = [tuple(None if i is None else row[i] for i in order) for row in rows.rows]
     digest = content_digest(stored_columns, aligned)
@@ -291,15 +296,7 @@ def _digest_of_chunk_file(con, tables: dict, identity: MessageIdentity, file_id:
 
 def _empty_digest(con, table: str) -> str:
     """The digest of a message without rows (a JW325 rejecting nothing)."""
-    columns = [
-        r[0]
-        for r in con.execute(
-            "select column_name from information_schema.columns where table_schema = 'raw' "
-            "and table_name = ? order by ordinal_position",
-            [table],
-        ).fetchall()
-    ]
-    return content_digest(columns, [])
+    return content_digest(_raw_columns(con, table), [])
 
 
 def decide_chunk(

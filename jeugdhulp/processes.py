@@ -130,7 +130,14 @@ def end_with_parent_process() -> None:
 def exec_ending_with_parent(
     argv: list[str], signum: int = signal.SIGKILL, *, parent_pid: int | None = None
 ) -> None:
-    """Become `argv` (execv keeps the death signal, unless argv[0] is set-user-ID)."""
+    """Become `argv` (execv keeps the death signal, unless argv[0] is set-user-ID).
+
+    The signal is set to its default action and unblocked first: an ignored or blocked signal is
+    inherited through fork and exec (a shell started with `nohup`, a test runner, a library
+    that ignores SIGTERM), and the death signal would then arrive and do nothing."""
+    if signum != signal.SIGKILL:
+        signal.signal(signum, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, [signum])
     end_with_parent(signum, parent_pid=parent_pid)
     os.execv(argv[0], argv)
 

@@ -338,3 +338,22 @@ def test_the_run_after_a_killed_one_starts_clean_and_gives_the_figures(interrupt
     }
     assert {f"{m}|{y}": Decimal(str(v)) for m, y, v in costs} == expected
     assert (interrupted.data_dir / "warehouse" / LOCK_NAME).read_text() == ""
+
+
+def test_the_wrapper_ends_its_program_even_when_the_signal_was_ignored(tmp_path):
+    """SIGTERM ignored and blocked in the process that starts the wrapper (inherited through fork
+    and exec, as under nohup or a test runner): the program still ends with its parent."""
+    parent = start_parent(
+        "import signal, subprocess, sys, time\n"
+        "from jeugdhulp.processes import wrapper_command\n"
+        "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        "signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGTERM])\n"
+        "subprocess.Popen(wrapper_command(['sleep', '120']))\n"
+        "time.sleep(120)\n",
+    )
+
+    def sleeping() -> int:
+        return sum(Path((cmdline(p) or [""])[0]).name == "sleep" for p in descendants(parent.pid))
+
+    assert wait_until(lambda: sleeping() == 1, 30)
+    assert kill_parent_and_watch(parent, descendants(parent.pid)) == []

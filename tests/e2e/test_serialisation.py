@@ -20,10 +20,8 @@ import pytest
 from lxml import etree
 
 from tests.support.pipeline import (
-    TINY_AS_OF,
-    TINY_SEED,
     PipelineRun,
-    pipeline_env,
+    generate,
     pristine_tiny_run,
     run_cli,
 )
@@ -103,13 +101,7 @@ def test_a_compactly_reserialised_delivery_gives_the_same_marts(tmp_path, sessio
     assert pretty.result.returncode == 0, pretty.result.stdout + pretty.result.stderr[-3000:]
 
     data_dir = tmp_path / "compact"
-    env = pipeline_env(data_dir, TINY_AS_OF)
-    generated = run_cli(
-        ["generate", "--out", str(data_dir), "--profile", "tiny", "--seed", str(TINY_SEED),
-         "--as-of", TINY_AS_OF],
-        env,
-    )  # fmt: skip
-    assert generated.returncode == 0, generated.stderr
+    env = generate(data_dir)  # the tiny region, seed 7, as of 2026-10-15
     assert _rewrite_compactly(data_dir / "landing") > 20
     compact = PipelineRun(data_dir, env, {}, run_cli(["run"], env))
     assert compact.result.returncode == 0, compact.result.stdout + compact.result.stderr[-3000:]

@@ -66,25 +66,24 @@ def run_cli(
     )
 
 
+def generate(
+    data_dir: Path, *, profile: str = "tiny", seed: int = TINY_SEED, as_of: str = TINY_AS_OF
+) -> dict[str, str]:
+    """`jeugdhulp generate` into `data_dir` (it must succeed); the environment to run it with."""
+    env = pipeline_env(data_dir, as_of)
+    generated = run_cli(
+        ["generate", "--out", str(data_dir), "--profile", profile, "--seed", str(seed),
+         "--as-of", as_of],
+        env,
+    )  # fmt: skip
+    assert generated.returncode == 0, generated.stderr
+    return env
+
+
 def generate_and_run(
     data_dir: Path, *, profile: str = "tiny", seed: int = TINY_SEED, as_of: str = TINY_AS_OF
 ) -> PipelineRun:
-    env = pipeline_env(data_dir, as_of)
-    generated = run_cli(
-        [
-            "generate",
-            "--out",
-            str(data_dir),
-            "--profile",
-            profile,
-            "--seed",
-            str(seed),
-            "--as-of",
-            as_of,
-        ],
-        env,
-    )
-    assert generated.returncode == 0, generated.stderr
+    env = generate(data_dir, profile=profile, seed=seed, as_of=as_of)
     result = run_cli(["run"], env)
     truth = json.loads((data_dir / "ground_truth.json").read_text())
     return PipelineRun(data_dir=data_dir, env=env, ground_truth=truth, result=result)

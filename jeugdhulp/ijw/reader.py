@@ -768,8 +768,10 @@ _flat_local = threading.local()  # lxml parsers are not to be shared between thr
 def _flat_parser() -> etree.XMLParser:
     parser = getattr(_flat_local, "parser", None)
     if parser is None:
-        # the same options as _iterparse
-        parser = etree.XMLParser(**_SAFE_PARSER_OPTIONS)
+        # the same options as _iterparse, and no text nodes of whitespace only: every value is
+        # read stripped, a blank one as missing, so such a node changes nothing but the time
+        # spent building and walking the tree (about 15 % of the parse)
+        parser = etree.XMLParser(**_SAFE_PARSER_OPTIONS, remove_blank_text=True)
         parser.resolvers.add(_RefuseEverything())
         _flat_local.parser = parser
     return parser
@@ -828,25 +830,18 @@ def _flat_message(root: etree._Element, message_type: str) -> FlatMessage:
     top = content[1]
     if message_type == "JW323" or message_type == "JW325":
         records, clients = _flat_invoice_records(top, plan, message_type, record_tag, head)
-        bsn_tag = plan.bsn_tag
-        specials = (header_tag, record_tag, bsn_tag, m + "Client")
-        expected = {
-            header_tag: 1,
-            record_tag: len(records),
-            bsn_tag: clients,
-            m + "Client": clients,
-        }
+        specials = (header_tag, record_tag, plan.bsn_tag, m + "Client")
+        expected = 1 + len(records) + 2 * clients  # a Bsn per Client
         if message_type == "JW325":
             specials += (m + "DeclaratieAntwoord",)
-            expected[m + "DeclaratieAntwoord"] = 1
+            expected += 1
     else:
         records = _flat_client_records(top, plan, names, record_tag, head)
         specials = (header_tag, record_tag)
-        expected = {header_tag: 1, record_tag: len(records)}
-    found: dict[str, int] = {}
-    for element in root.iter(*specials):
-        found[element.tag] = found.get(element.tag, 0) + 1
-    if found != {tag: n for tag, n in expected.items() if n}:
+        expected = 1 + len(records)
+    # every element counted in `expected` was read above, so the tree holds at least that many
+    # of each tag: equal totals mean equal counts per tag
+    if sum(1 for _ in root.iter(*specials)) != expected:
         raise _NotFlat("a header, record, client or Bsn elsewhere")
     return FlatMessage(message_type, header, records)
 

@@ -581,7 +581,7 @@ class _Ingestion:
         plan.entry = registry.Entry(
             file_id,
             self.source,
-            file.landed_path,
+            outcome.landed_path,  # = file.landed_path, made once (path_text) for the worker
             self._stored_path(plan.target),
             outcome.size,
             registry.INGESTED if loaded else registry.QUARANTINED,

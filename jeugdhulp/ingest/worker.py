@@ -257,6 +257,19 @@ def _unchanged(fd: int, before: os.stat_result, size_read: int) -> None:
         )
 
 
+def _read_all(fd: int, size: int) -> bytes:
+    """Every byte of the open file: a plain read, no file object per message. `size` is its
+    fstat size; one byte more is asked for to meet the end at once. A short read, or a file that
+    grew, is read on to the end (and `_unchanged` then tells a grown file)."""
+    data = os.read(fd, size + 1)
+    if len(data) == size:
+        return data
+    parts = [data]
+    while more := os.read(fd, 1 << 20):
+        parts.append(more)
+    return b"".join(parts)
+
+
 def _read_and_parse(
     source: str,
     path: str,
@@ -267,17 +280,20 @@ def _read_and_parse(
 ) -> tuple[str, int, tuple, ParsedFile | None, dict[str, str], QuarantineError | None]:
     """(file id, size, fingerprint, parsed or None (repeated), spooled paths, quarantine error)."""
     fd, status = _open_settled(path, options.settle_seconds)
-    with open(fd, "rb", buffering=0 if source == "ijw" else -1) as stream:
-        if source == "ijw":
-            data = stream.read()
+    if source == "ijw":
+        try:
+            data = _read_all(fd, status.st_size)
             _unchanged(fd, status, len(data))
-            file_id = hashlib.sha256(data).hexdigest()
-            if file_id in seen:
-                return file_id, len(data), _fingerprint(status), None, {}, None
-            try:
-                return file_id, len(data), _fingerprint(status), parse_ijw(data, keys), {}, None
-            except QuarantineError as exc:
-                return file_id, len(data), _fingerprint(status), None, {}, exc
+        finally:
+            os.close(fd)
+        file_id = hashlib.sha256(data).hexdigest()
+        if file_id in seen:
+            return file_id, len(data), _fingerprint(status), None, {}, None
+        try:
+            return file_id, len(data), _fingerprint(status), parse_ijw(data, keys), {}, None
+        except QuarantineError as exc:
+            return file_id, len(data), _fingerprint(status), None, {}, exc
+    with open(fd, "rb") as stream:
         delivery = Delivery(stream)
         spool = _Spool(options.spool_dir) if options.spool_dir else None
         parsed = error = None

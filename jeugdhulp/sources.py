@@ -21,8 +21,10 @@ LANDING_SOURCES: tuple[LandingSource, ...] = (
             "reference_budget_ceilings",
             "reference_products",
             "reference_population",
+            "reference_programme_budget",
         ),
-        "regional reference data (CSV/XLSX): providers, budget ceilings, products, population",
+        "regional reference data (CSV/XLSX): providers, budget ceilings, products, population, "
+        "programme budget",
     ),
     LandingSource(
         "ijw",
@@ -42,6 +44,21 @@ LANDING_SOURCES: tuple[LandingSource, ...] = (
         "providers' annual accountability (CSV/XLSX)",
     ),
     LandingSource("pgb", ("pgb",), "SVB personal-budget spend (CSV/XLSX)"),
+    LandingSource(
+        "lokaal_team",
+        ("local_team_registrations",),
+        "the municipal team's own clients (CSV/XLSX, optional)",
+    ),
+    LandingSource(
+        "beschikbaarheid",
+        ("waiting_times",),
+        "providers' monthly waiting-time deliveries (CSV/XLSX, optional)",
+    ),
+    LandingSource(
+        "prognoses",
+        ("provider_forecasts",),
+        "providers' own year-end forecasts (CSV/XLSX, optional)",
+    ),
 )
 
 SOURCES: tuple[str, ...] = tuple(source.name for source in LANDING_SOURCES)

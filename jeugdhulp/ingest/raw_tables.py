@@ -81,6 +81,22 @@ RAW_TABLES: dict[str, str] = {
     year INTEGER,
     youth_0_17 INTEGER
 """,
+    # providers' own year-end forecasts (prognoses), delivered headers
+    "provider_forecasts": _CSV_LINEAGE
+    + """
+    agb_code VARCHAR,
+    jaar INTEGER,
+    peildatum DATE,
+    prognose_eur DECIMAL(18,2),
+    segment VARCHAR
+""",
+    "reference_programme_budget": _CSV_LINEAGE
+    + """
+    year INTEGER,
+    segment VARCHAR,
+    budget_eur DECIMAL(18,2),
+    adopted_on DATE
+""",
     # providers' annual accountability (verantwoording), delivered headers
     "accountability": _CSV_LINEAGE
     + """
@@ -105,6 +121,26 @@ RAW_TABLES: dict[str, str] = {
     maand VARCHAR,
     productcategorie VARCHAR,
     bedrag_eur DECIMAL(18,2)
+""",
+    # a municipality's own team registrations; bsn pseudonymised like iJw
+    "local_team_registrations": _CSV_LINEAGE
+    + """
+    client_key VARCHAR NOT NULL,
+    bsn_valid BOOLEAN,                 -- the delivered BSN passes the 11-proef
+    gemeente_code VARCHAR,
+    startdatum DATE,
+    einddatum DATE,
+    soort_ondersteuning VARCHAR
+""",
+    # providers' monthly waiting-time deliveries (Beschikbaarheidswijzer), delivered headers
+    "waiting_times": _CSV_LINEAGE
+    + """
+    peildatum DATE,
+    agb_code VARCHAR,
+    productcategorie VARCHAR,
+    wachttijd_weken DECIMAL(18,2),
+    aantal_wachtend INTEGER,
+    capaciteit_beschikbaar VARCHAR
 """,
 }
 

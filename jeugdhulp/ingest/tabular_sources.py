@@ -1,20 +1,20 @@
 """The CSV/XLSX landing sources (reference, verantwoording, pgb): which columns, typed how, into which raw table.
 
 Reference files are recognised by name (case-insensitive): `providers`, `budget_ceilings`,
-`products`, `population`, with extension `.csv` or `.xlsx`, optionally followed by a dated suffix
-(`providers_2025-01.csv`, `population-2025.xlsx`). They are snapshots: each delivery is stored
+`products`, `population`, `programme_budget`, with extension `.csv` or `.xlsx`, optionally
+followed by a dated suffix (`providers_2025-01.csv`, `population-2025.xlsx`). They are snapshots: each delivery is stored
 whole and append-only under its own `file_id`; the current one is the ingested file with the
 highest `file_registry.ingested_seq` for that `content_type` (see raw_tables.py). Any other file in
 `reference/` is quarantined. A snapshot cannot be empty: a header-only reference file is
 quarantined (`no_rows`), so an accidental empty export never empties a reference table
-(docs/contract.md §2.2). In `verantwoording/` and `pgb/` every file is a delivery of that
-source, whatever its name.
+(docs/contract.md §2.2). In `verantwoording/`, `pgb/`, `lokaal_team/` and `beschikbaarheid/`
+every file is a delivery of that source, whatever its name.
 
 Every column of the contract is required in the header. Key columns must also be filled in every
 row (e.g. agb_code and year of a budget ceiling): a row without them cannot be used, so the file
 is quarantined naming the line. An XLSX formula without a stored value (`tabular.Uncalculated`)
 in a column read quarantines the file naming the cell, key column or not (it is not empty: its
-value is unknown). The pgb `bsn` becomes `client_key` + `bsn_valid` like iJw; a BSN
+value is unknown). The pgb and lokaal_team `bsn` becomes `client_key` + `bsn_valid` like iJw; a BSN
 Excel shortened to fewer than nine digits is zero-padded back first (so it links to the iJw
 pseudonym of the same child).
 """
@@ -37,6 +37,7 @@ class Column:
     kind: str  # text | agb | municipality | code | int | amount | date | month | yes_no | bsn
     width: int = 0  # codes: digits to zero-pad to
     key: bool = False  # must be filled in every row
+    optional: bool = False  # may be absent from the header (then null in every row)
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,16 @@ REFERENCE_SPECS: dict[str, FileSpec] = {
         Column("year", "int", key=True),
         Column("youth_0_17", "int", key=True),
     ),
+    # the region's programme budget (begroting) per segment; a later adopted_on amends a year ×
+    # segment (begrotingswijziging), so staging reads every delivery, not only the latest
+    "programme_budget": _spec(
+        "programme_budget",
+        "reference_programme_budget",
+        Column("year", "int", key=True),
+        Column("segment", "text", key=True),
+        Column("budget_eur", "amount", key=True),
+        Column("adopted_on", "date", key=True),
+    ),
 }
 
 VERANTWOORDING_SPEC = _spec(
@@ -112,6 +123,50 @@ PGB_SPEC = _spec(
     Column("bedrag_eur", "amount", key=True),
 )
 
+# a municipality's own team registrations (docs/contract.md §2.6); bsn pseudonymised like pgb.
+# Rows that read but make no sense (unknown municipality, invalid BSN, einddatum before
+# startdatum, dates out of range) are loaded and become dq_findings in dbt, never dropped.
+LOKAAL_TEAM_SPEC = _spec(
+    "lokaal_team",
+    "local_team_registrations",
+    Column("bsn", "bsn", 9, key=True),
+    Column("gemeente_code", "municipality", 4, key=True),
+    Column("startdatum", "date", key=True),
+    Column("einddatum", "date"),
+    Column("soort_ondersteuning", "text"),
+)
+
+# providers' monthly waiting-time deliveries (Beschikbaarheidswijzer, docs/contract.md §2.7); a
+# negative or implausible value is loaded and flagged in dbt, a non-ja/nee capacity quarantines
+BESCHIKBAARHEID_SPEC = _spec(
+    "beschikbaarheid",
+    "waiting_times",
+    Column("peildatum", "date", key=True),
+    Column("agb_code", "agb", 8, key=True),
+    Column("productcategorie", "code", 2, key=True),
+    Column("wachttijd_weken", "amount"),
+    Column("aantal_wachtend", "int"),
+    Column("capaciteit_beschikbaar", "yes_no"),
+)
+
+# providers' own year-end forecasts (docs/contract.md §2.5), one row per provider × year ×
+# reference date, or per segment when the optional `segment` column is there
+PROGNOSES_SPEC = _spec(
+    "prognoses",
+    "provider_forecasts",
+    Column("agb_code", "agb", 8, key=True),
+    Column("jaar", "int", key=True),
+    Column("peildatum", "date", key=True),
+    Column("prognose_eur", "amount", key=True),
+    Column("segment", "text", optional=True),
+)
+
+_DELIVERY_SPECS: dict[str, FileSpec] = {
+    "prognoses": PROGNOSES_SPEC,
+    "lokaal_team": LOKAAL_TEAM_SPEC,
+    "beschikbaarheid": BESCHIKBAARHEID_SPEC,
+}
+
 
 def spec_for(source: str, relative: str) -> FileSpec:
     """The spec a landed file is read with; QuarantineError for a reference file of unknown name."""
@@ -119,6 +174,8 @@ def spec_for(source: str, relative: str) -> FileSpec:
         return VERANTWOORDING_SPEC
     if source == "pgb":
         return PGB_SPEC
+    if source in _DELIVERY_SPECS:
+        return _DELIVERY_SPECS[source]
     if source != "reference":
         raise ValueError(f"{source!r} is not a CSV/XLSX source")
     path = PurePosixPath(relative.lower())
@@ -129,8 +186,8 @@ def spec_for(source: str, relative: str) -> FileSpec:
     name = PurePosixPath(relative).name
     raise QuarantineError(
         "unknown_file",
-        f"{name!r} is not a reference file; expected providers, budget_ceilings, products or "
-        "population (.csv or .xlsx, optionally with a dated suffix such as providers_2025-01.csv)",
+        f"{name!r} is not a reference file; expected providers, budget_ceilings, products, "
+        "population or programme_budget (.csv or .xlsx, optionally with a dated suffix such as providers_2025-01.csv)",
     )
 
 
@@ -207,12 +264,16 @@ def parse_tabular(
     bad after a batch was handed over is still quarantined: the caller discards the spool.
     """
     spec = spec_for(source, relative)
-    sheet = tabular.open_sheet(data, [c.name for c in spec.columns], limits)
+    sheet = tabular.open_sheet(data, [c.name for c in spec.columns if not c.optional], limits)
     columns = _raw_columns(spec)
     spooled = 0
     padded: dict[str, int] = {}
     plan = [
-        (sheet.header.index(column.name), column, _converter(column, keys, padded))
+        (
+            sheet.header.index(column.name) if column.name in sheet.header else None,
+            column,
+            _converter(column, keys, padded),
+        )
         for column in spec.columns
     ]
     rows: list[tuple] = []
@@ -220,7 +281,7 @@ def parse_tabular(
     for position, cells in sheet.rows:
         values: list[object] = [position]
         for index, column, convert in plan:
-            cell = cells[index] if index < len(cells) else None
+            cell = cells[index] if index is not None and index < len(cells) else None
             if isinstance(cell, tabular.Uncalculated):
                 raise QuarantineError(
                     "bad_value",

@@ -45,7 +45,8 @@ class MartSpec:
 
     scope: "municipality" marts are split on `municipality_code`; "provider" marts (no
     municipality column) go to the region in full and to a municipality only for the providers
-    that invoiced it (`mart_costs_monthly`).
+    that invoiced it (`mart_costs_monthly`); "region" marts (the region's own figures, about no
+    municipality, provider or person: the programme budget per segment) go to everyone in full.
 
     cells: rule 1, counts of persons and their amounts.
     amounts_by_population / population_keys: rule 2, for marts without a count of persons of
@@ -55,21 +56,31 @@ class MartSpec:
     """
 
     name: str
-    scope: Literal["municipality", "provider"]
+    scope: Literal["municipality", "provider", "region"]
     columns: tuple[str, ...]
     grain: tuple[str, ...]
     cells: tuple[Cell, ...] = ()
     amounts_by_population: tuple[str, ...] = ()
     population_keys: tuple[str, ...] = ()
     title: str = ""
+    # rule 3, complementary suppression (jeugdhulp/publish/suppression.py): row_sums = (total,
+    # parts) whose parts add up to the total within a row; margin_groups / margin_measures: the
+    # rows of one group together count the same persons as any other group's total (mart_throughput
+    # gives every trajectory once per dimension), so per group the hidden parts of a measure must
+    # add up to 0 or at least 5, else more parts are hidden.
+    row_sums: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    margin_groups: tuple[str, ...] = ()
+    margin_measures: tuple[str, ...] = ()
 
     @property
-    def scope_column(self) -> str:
-        return "municipality_code" if self.scope == "municipality" else "provider_agb"
+    def scope_column(self) -> str | None:
+        """The column a reader's rows are chosen by (None: every reader gets every row)."""
+        return {"municipality": "municipality_code", "provider": "provider_agb"}.get(self.scope)
 
     def required_columns(self) -> tuple[str, ...]:
         """Columns without which the mart cannot be split or suppressed safely."""
-        needed = [self.scope_column, *(cell.count for cell in self.cells), *self.population_keys]
+        scope = (self.scope_column,) if self.scope_column else ()
+        needed = [*scope, *(cell.count for cell in self.cells), *self.population_keys]
         return tuple(dict.fromkeys(needed))
 
     def person_count_columns(self) -> tuple[str, ...]:
@@ -84,7 +95,18 @@ _KPI_VALUES = (
     "intensity_hours_per_month",
     "total_cost_annualised_eur",
     "care_months_annualised",
+    "forecast_cost_eur",
 )
+# like for like: the observed months against the same months of the year before
+_KPI_CHANGES = (
+    "unique_youths_change_pct",
+    "non_unique_youths_change_pct",
+    "care_months_change_pct",
+    "total_cost_change_pct",
+    "avg_cost_per_youth_month_change_pct",
+)
+_KPI_OBSERVED = ("care_months_observed", "total_cost_observed_eur")
+_KPI_PREVIOUS = ("previous_care_months_observed", "previous_total_cost_observed_eur")
 _TIMELINESS_VALUES = (
     "amount_eur",
     "late_lines",
@@ -130,11 +152,29 @@ MARTS: tuple[MartSpec, ...] = (
             "months_observed",
             "total_cost_annualised_eur",
             "care_months_annualised",
+            "forecast_cost_eur",
+            "unique_youths_observed",
+            "care_months_observed",
+            "total_cost_observed_eur",
+            "previous_unique_youths_observed",
+            "previous_care_months_observed",
+            "previous_total_cost_observed_eur",
+            *_KPI_CHANGES,
         ),
         grain=("municipality_code", "year"),
         cells=(
-            Cell("unique_youths", ("non_unique_youths", *_KPI_VALUES)),
-            Cell("non_unique_youths", ("unique_youths", *_KPI_VALUES)),
+            Cell(
+                "unique_youths",
+                ("non_unique_youths", *_KPI_VALUES, "unique_youths_observed", *_KPI_OBSERVED),
+            ),
+            Cell(
+                "non_unique_youths",
+                ("unique_youths", *_KPI_VALUES, "unique_youths_observed", *_KPI_OBSERVED),
+            ),
+            # each side of a comparison counted at its own grain (the observed months): a side
+            # of 1 to 4 youths is hidden, and every change that would tell it
+            Cell("unique_youths_observed", (*_KPI_OBSERVED, *_KPI_CHANGES)),
+            Cell("previous_unique_youths_observed", (*_KPI_PREVIOUS, *_KPI_CHANGES)),
         ),
     ),
     MartSpec(
@@ -190,10 +230,35 @@ MARTS: tuple[MartSpec, ...] = (
             "forecast_eur",
             "utilisation_pct",
             "signal",
+            "outside_ceilings",
+            "ceiling_reached_on",
+            "headroom_months",
         ),
         grain=("provider_agb", "year"),
-        amounts_by_population=("invoiced_eur", "forecast_eur", "utilisation_pct"),
+        # the date and the headroom follow from the forecast: hidden with it
+        amounts_by_population=(
+            "invoiced_eur",
+            "forecast_eur",
+            "utilisation_pct",
+            "ceiling_reached_on",
+            "headroom_months",
+        ),
         population_keys=("provider_agb", "year"),
+    ),
+    MartSpec(
+        name="mart_segment_budget",
+        title="Programmabegroting per segment",
+        scope="region",
+        columns=(
+            "segment",
+            "year",
+            "budget_eur",
+            "invoiced_eur",
+            "forecast_eur",
+            "utilisation_pct",
+            "signal",
+        ),
+        grain=("segment", "year"),
     ),
     MartSpec(
         name="mart_throughput",
@@ -201,17 +266,23 @@ MARTS: tuple[MartSpec, ...] = (
         scope="municipality",
         columns=(
             "municipality_code",
-            "product_category",
+            "dimension",
+            "dimension_value",
+            "dimension_label",
             "half_year",
             "started",
             "started_repeat",
             "ended",
             "ended_by_plan",
+            "ended_premature",
+            "ended_unknown",
+            "transferred_out",
             "running_at_end",
+            "is_complete_period",
             "avg_duration_days_ended",
             "youths",
         ),
-        grain=("municipality_code", "product_category", "half_year"),
+        grain=("municipality_code", "dimension", "dimension_value", "half_year"),
         cells=(
             Cell(
                 "youths",
@@ -220,6 +291,9 @@ MARTS: tuple[MartSpec, ...] = (
                     "started_repeat",
                     "ended",
                     "ended_by_plan",
+                    "ended_premature",
+                    "ended_unknown",
+                    "transferred_out",
                     "running_at_end",
                     "avg_duration_days_ended",
                 ),
@@ -228,7 +302,22 @@ MARTS: tuple[MartSpec, ...] = (
             Cell("started_repeat"),
             Cell("ended", ("avg_duration_days_ended",)),
             Cell("ended_by_plan"),
+            Cell("ended_premature"),
+            Cell("ended_unknown"),
+            Cell("transferred_out"),
             Cell("running_at_end"),
+        ),
+        row_sums=(("ended", ("ended_by_plan", "ended_premature", "ended_unknown")),),
+        margin_groups=("municipality_code", "half_year", "dimension"),
+        margin_measures=(
+            "started",
+            "started_repeat",
+            "ended",
+            "ended_by_plan",
+            "ended_premature",
+            "ended_unknown",
+            "transferred_out",
+            "running_at_end",
         ),
     ),
     MartSpec(
@@ -261,13 +350,20 @@ MARTS: tuple[MartSpec, ...] = (
         columns=(
             "municipality_code",
             "year",
-            "actual_cost_eur",
             "key_share_pct",
-            "key_based_cost_eur",
+            "contribution_eur",
+            "regional_budget_eur",
+            "regional_actual_eur",
             "settlement_eur",
+            "forecast_settlement_eur",
+            "actual_cost_eur",
+            "key_based_cost_eur",
+            "own_vs_key_eur",
         ),
         grain=("municipality_code", "year"),
-        amounts_by_population=("actual_cost_eur", "settlement_eur"),
+        # the settlement is the key times the region's over- or underspend: about no person; the
+        # municipality's own cost (and own − key × regional) is hidden below 5 persons
+        amounts_by_population=("actual_cost_eur", "own_vs_key_eur"),
         population_keys=("municipality_code", "year"),
     ),
     MartSpec(
@@ -301,6 +397,67 @@ MARTS: tuple[MartSpec, ...] = (
         ),
     ),
     MartSpec(
+        name="mart_local_team",
+        title="Lokaal team en specialistische jeugdhulp",
+        scope="municipality",
+        columns=(
+            "municipality_code",
+            "year",
+            "youths_team_only",
+            "youths_team_then_specialist",
+            "median_days_team_to_specialist",
+            "youths_specialist_without_team",
+            "youths_total",
+            "team_share_pct",
+        ),
+        grain=("municipality_code", "year"),
+        cells=(
+            Cell("youths_total", ("team_share_pct",)),
+            # the share is youths_team_only / youths_total: hidden with either
+            Cell("youths_team_only", ("team_share_pct",)),
+            Cell("youths_team_then_specialist", ("median_days_team_to_specialist",)),
+            Cell("youths_specialist_without_team"),
+        ),
+    ),
+    MartSpec(
+        name="mart_waiting_times",
+        title="Wachttijden per aanbieder (Beschikbaarheidswijzer)",
+        scope="provider",
+        columns=(
+            "provider_agb",
+            "product_category",
+            "report_month",
+            "delivered",
+            "waiting_weeks",
+            "waiting_count",
+            "capacity_open",
+            "region_median_waiting_weeks",
+            "near_ceiling_and_growing",
+        ),
+        grain=("provider_agb", "product_category", "report_month"),
+        cells=(Cell("waiting_count"),),
+    ),
+    MartSpec(
+        name="mart_residence_signals",
+        title="Signalen woonplaatsbeginsel",
+        scope="municipality",
+        columns=(
+            "municipality_code",
+            "month",
+            "months_billed_to_two",
+            "overlapping_allocations",
+            "invoice_other_than_allocation",
+            "move_with_running_allocation",
+        ),
+        grain=("municipality_code", "month"),
+        cells=(
+            Cell("months_billed_to_two"),
+            Cell("overlapping_allocations"),
+            Cell("invoice_other_than_allocation"),
+            Cell("move_with_running_allocation"),
+        ),
+    ),
+    MartSpec(
         name=DQ_SUMMARY,
         title="Datakwaliteit: bevindingen per regel",
         scope="municipality",
@@ -318,6 +475,11 @@ SOURCE_TABLE: dict[str, str] = {spec.name: spec.name for spec in MARTS} | {
 
 # Columns dq_findings must have to be summarised (the rest is record-level detail, never published).
 DQ_SOURCE_COLUMNS = ("municipality_code", "provider_agb", "rule_id", "severity")
+
+# Rules of dq_findings that stay in the warehouse, not even as counts: the woonplaatsbeginsel
+# findings are each about one client (record_ref is the client's pseudonym), so a count per
+# municipality × provider × rule is a count of persons (issue 18: intern only).
+DQ_UNPUBLISHED_RULE_PREFIXES = ("residence_",)
 
 # CSV headers for municipalities (Dutch); Parquet keeps the contract's English names.
 DUTCH_LABELS: dict[str, str] = {
@@ -341,6 +503,18 @@ DUTCH_LABELS: dict[str, str] = {
     "months_observed": "Maanden waargenomen",
     "total_cost_annualised_eur": "Totale kosten op jaarbasis (€)",
     "care_months_annualised": "Zorgmaanden op jaarbasis",
+    "forecast_cost_eur": "Jaarprognose kosten (€)",
+    "unique_youths_observed": "Unieke jeugdigen, waargenomen maanden",
+    "care_months_observed": "Zorgmaanden, waargenomen maanden",
+    "total_cost_observed_eur": "Kosten waargenomen maanden (€)",
+    "previous_unique_youths_observed": "Unieke jeugdigen, dezelfde maanden vorig jaar",
+    "previous_care_months_observed": "Zorgmaanden, dezelfde maanden vorig jaar",
+    "previous_total_cost_observed_eur": "Kosten dezelfde maanden vorig jaar (€)",
+    "unique_youths_change_pct": "Verandering unieke jeugdigen (%)",
+    "non_unique_youths_change_pct": "Verandering jeugdigen niet uniek (%)",
+    "care_months_change_pct": "Verandering zorgmaanden (%)",
+    "total_cost_change_pct": "Verandering kosten (%)",
+    "avg_cost_per_youth_month_change_pct": "Verandering kosten per zorgmaand (%)",
     "lines": "Declaratieregels",
     "late_lines": "Te late regels",
     "late_amount_eur": "Bedrag te laat (€)",
@@ -363,6 +537,13 @@ DUTCH_LABELS: dict[str, str] = {
     "started_repeat": "Gestart, herhaald beroep",
     "ended": "Beëindigd",
     "ended_by_plan": "Beëindigd volgens plan",
+    "ended_premature": "Beëindigd, voortijdig",
+    "ended_unknown": "Beëindigd, reden onbekend",
+    "transferred_out": "Doorstroom (binnen 30 dagen ander traject)",
+    "is_complete_period": "Halfjaar compleet",
+    "dimension": "Indeling",
+    "dimension_value": "Code",
+    "dimension_label": "Omschrijving",
     "running_at_end": "Lopend aan einde halfjaar",
     "avg_duration_days_ended": "Gem. duur beëindigd (dagen)",
     "youths": "Jeugdigen",
@@ -383,6 +564,33 @@ DUTCH_LABELS: dict[str, str] = {
     "rule_id": "Regel (retourcode)",
     "severity": "Ernst",
     "findings": "Aantal bevindingen",
+    "outside_ceilings": "Route buiten de plafonds",
+    "ceiling_reached_on": "Plafond bereikt op (prognose)",
+    "headroom_months": "Ruimte tot plafond (maanden)",
+    "budget_eur": "Programmabegroting (€)",
+    "contribution_eur": "Bijdrage volgens verdeelsleutel (€)",
+    "regional_budget_eur": "Programmabegroting regio (€)",
+    "regional_actual_eur": "Werkelijke kosten regio (€)",
+    "forecast_settlement_eur": "Verrekening op de prognose (€)",
+    "own_vs_key_eur": "Eigen kosten − aandeel volgens sleutel (€)",
+    "youths_team_only": "Jeugdigen alleen lokaal team",
+    "youths_team_then_specialist": "Jeugdigen lokaal team, daarna specialistisch",
+    "median_days_team_to_specialist": "Mediane dagen team tot specialistisch",
+    "youths_specialist_without_team": "Jeugdigen specialistisch zonder lokaal team",
+    "youths_total": "Jeugdigen totaal",
+    "team_share_pct": "Aandeel zelf doen (%)",
+    "report_month": "Peilmaand",
+    "delivered": "Aangeleverd",
+    "waiting_weeks": "Wachttijd (weken)",
+    "waiting_count": "Aantal wachtenden",
+    "capacity_open": "Capaciteit beschikbaar",
+    "region_median_waiting_weeks": "Mediane wachttijd regio (weken)",
+    "near_ceiling_and_growing": "Bijna aan plafond en wachtlijst groeit",
+    "month": "Maand",
+    "months_billed_to_two": "Cliënten met zorgmaand bij twee gemeenten gedeclareerd",
+    "overlapping_allocations": "Cliënten met overlappende toewijzingen in twee gemeenten",
+    "invoice_other_than_allocation": "Cliënten gedeclareerd bij andere gemeente dan toewijzing",
+    "move_with_running_allocation": "Cliënten verhuisd met doorlopende oude toewijzing",
 }
 
 

@@ -72,6 +72,14 @@ def change_percent(new: float | Decimal | None, old: float | Decimal | None) -> 
     return text if text.startswith(MINUS) or text == "0,0" else "+" + text
 
 
+def signed_percent(change: float | Decimal | None) -> str:
+    """A change already in percent as change_percent writes it: '+2,4' / '−3,5' / en dash."""
+    if change is None:
+        return NOT_SHOWN
+    text = number(change, 1)
+    return text if text.startswith(MINUS) or text == "0,0" else "+" + text
+
+
 def long_date(day: date) -> str:
     """date(2025, 10, 15) → '15 oktober 2025'."""
     return f"{day.day} {MONTHS_LONG[day.month - 1]} {day.year}"

@@ -27,6 +27,10 @@ THROUGHPUT = "mart_throughput"
 SETTLEMENT = "mart_settlement"
 CONCENTRATION = "mart_cost_concentration"
 REFERRERS = "mart_referrers"
+SEGMENT_BUDGET = "mart_segment_budget"
+LOCAL_TEAM = "mart_local_team"
+WAITING = "mart_waiting_times"
+RESIDENCE = "mart_residence_signals"
 
 
 def is_small(count: float | int | None) -> bool:
@@ -74,6 +78,8 @@ class KpiRow:
     decimals: int
     annualised: bool
     money: bool = False
+    change: float | None = None  # percent, like for like (the mart's *_change_pct)
+    whole_years: bool = False  # both values are whole years (a forecast): their change holds
 
 
 @dataclass
@@ -83,6 +89,7 @@ class KpiTable:
     rows: list[KpiRow]
     footnotes: list[str]
     annualised_years: set[int]
+    months_compared: int | None = None  # the observed months the changes compare (12: a year)
 
 
 @dataclass
@@ -92,8 +99,21 @@ class Throughput:
     ended: list[int | None]
     running: list[int | None]
     latest: str | None
-    by_category: list[dict]
+    by_hulpvorm: list[dict]  # the latest half-year per CBS hulpvorm (code, Dutch name)
     excluded: bool = False
+    latest_complete: bool = True
+
+
+@dataclass
+class WaitingTimes:
+    """The providers' waiting-time deliveries (mart_waiting_times) as the report shows them."""
+
+    month: date | None  # the latest month delivered
+    latest: list[dict]  # that month's rows, providers near their ceiling with a growing list first
+    missing: list[dict]  # deliveries due in the report year and not made (at most MISSING_SHOWN)
+
+
+MISSING_SHOWN = 20
 
 
 @dataclass
@@ -114,6 +134,12 @@ class ReportFigures:
     settlement: list[dict] | None = None
     concentration: list[dict] | None = None
     referrers: list[dict] | None = None
+    segment_budget: list[dict] | None = None  # the region's programme budget per segment
+    ceilings: list[dict] | None = None  # providers with a ceiling, nearest to it first
+    outside_ceilings: list[dict] | None = None  # routes outside the ceilings, per provider
+    local_team: list[dict] | None = None
+    waiting: WaitingTimes | None = None
+    residence: list[dict] | None = None
     municipality_names: dict[str, str] = field(default_factory=dict)
 
 
@@ -156,9 +182,12 @@ class _Query:
         measures: dict[str, tuple[str, str]],
         where: str,
         params: list | None = None,
+        include_hidden: bool = True,
     ) -> list[dict]:
         """Per group, each measure summed over the parts the files show, plus the hidden parts only
-        when their persons add up to 0 or at least 5.
+        when their persons add up to 0 or at least 5 (never with include_hidden=False: for a
+        table whose rows are the published cells themselves, where showing a hidden part of 5 or
+        more would undo complementary suppression).
 
         group_by: alias → SQL over `s` (src row); measures: name → (SQL over `s`, person-count
         columns): a part is hidden when the first of those columns is NULL in `p` (the published
@@ -190,7 +219,10 @@ class _Query:
             result["excluded"] = False
             for name, (_, populations) in measures.items():
                 visible, hidden = row[f"{name}__v"], row[f"{name}__h"]
-                if any(is_small(row[f"{name}__p{index}"]) for index in range(len(populations))):
+                if not include_hidden and hidden is not None:
+                    result[name] = visible
+                    result["excluded"] = result["excluded"] or visible is not None
+                elif any(is_small(row[f"{name}__p{index}"]) for index in range(len(populations))):
                     result[name] = visible
                     # a total is shown without its small hidden parts (all hidden: nothing shown)
                     result["excluded"] = result["excluded"] or visible is not None
@@ -383,6 +415,11 @@ def _kpi(q: _Query, year: int, as_of: date) -> KpiTable:
                 "care_months_annualised",
             )
         }
+        if "forecast_cost_eur" in q.work.columns[KPI]:
+            measures["forecast_cost_eur"] = (
+                "s.forecast_cost_eur",
+                ("unique_youths", "non_unique_youths"),
+            )
         rows = q.visible_totals(
             KPI, {"year": "s.year"}, measures, "s.year IN (?, ?)", [year - 1, year]
         )
@@ -432,6 +469,7 @@ def _kpi(q: _Query, year: int, as_of: date) -> KpiTable:
         return _f(row.get("avg_months_per_youth"))
 
     previous, current = by_year.get(year - 1), by_year.get(year)
+    changes, left_out = _like_for_like(q, year, current)
     table_rows = [
         KpiRow(
             "Unieke jeugdigen in zorg",
@@ -439,6 +477,7 @@ def _kpi(q: _Query, year: int, as_of: date) -> KpiTable:
             value(current, "unique_youths"),
             0,
             False,
+            change=changes.get("unique_youths"),
         ),
         KpiRow(
             "Jeugdigen, niet uniek",
@@ -446,6 +485,7 @@ def _kpi(q: _Query, year: int, as_of: date) -> KpiTable:
             value(current, "non_unique_youths"),
             0,
             False,
+            change=changes.get("non_unique_youths"),
         ),
         KpiRow(
             "Geleverde zorgmaanden",
@@ -453,6 +493,7 @@ def _kpi(q: _Query, year: int, as_of: date) -> KpiTable:
             value(current, "care_months", "care_months_annualised"),
             0,
             True,
+            change=changes.get("care_months"),
         ),
         KpiRow(
             "Gemiddeld aantal zorgmaanden per jeugdige",
@@ -468,6 +509,7 @@ def _kpi(q: _Query, year: int, as_of: date) -> KpiTable:
             0,
             True,
             money=True,
+            change=changes.get("total_cost"),
         ),
         KpiRow(
             "Gemiddelde kosten per jeugdige per maand",
@@ -476,6 +518,7 @@ def _kpi(q: _Query, year: int, as_of: date) -> KpiTable:
             2,
             False,
             money=True,
+            change=changes.get("avg_cost_per_youth_month"),
         ),
         KpiRow(
             "Intensiteit (uren per maand)",
@@ -485,6 +528,18 @@ def _kpi(q: _Query, year: int, as_of: date) -> KpiTable:
             False,
         ),
     ]
+    if current is not None and current.get("forecast_cost_eur") is not None:
+        table_rows.append(
+            KpiRow(
+                "Totale kosten: jaarprognose",
+                value(previous, "total_cost_eur", "total_cost_annualised_eur"),
+                _f(current.get("forecast_cost_eur")),
+                0,
+                False,
+                money=True,
+                whole_years=True,
+            )
+        )
     annualised = {y for y, row in by_year.items() if incomplete(row)}
     footnotes = []
     for y in sorted(annualised):
@@ -498,17 +553,80 @@ def _kpi(q: _Query, year: int, as_of: date) -> KpiTable:
             "Regio: som van de gemeenten; een jeugdige die in het jaar verhuisde, telt in "
             "beide gemeenten. De intensiteit is niet over gemeenten op te tellen."
         )
+    if left_out:
+        footnotes.append(
+            f"% regio: over de gemeenten waarvan beide kanten van de vergelijking getoond "
+            f"worden; {left_out} gemeente(n) met minder dan {MIN_PERSONS} jeugdigen in een van "
+            "beide perioden tellen niet mee."
+        )
     for y in excluded_years:
         footnotes.append(
             f"{y}: zonder de gemeente(n) met minder dan {MIN_PERSONS} jeugdigen "
             "(niet getoond, privacy)."
         )
-    return KpiTable(year - 1, year, table_rows, footnotes, annualised)
+    months = current.get("months_observed") if current else None
+    return KpiTable(year - 1, year, table_rows, footnotes, annualised, months)
+
+
+_CHANGES = {
+    "unique_youths": "unique_youths_change_pct",
+    "non_unique_youths": "non_unique_youths_change_pct",
+    "care_months": "care_months_change_pct",
+    "total_cost": "total_cost_change_pct",
+    "avg_cost_per_youth_month": "avg_cost_per_youth_month_change_pct",
+}
+# the sides of each like-for-like change the region's is summed from (mart_kpi_annual)
+_SIDES = {
+    "unique_youths": ("unique_youths_observed", "previous_unique_youths_observed"),
+    "care_months": ("care_months_observed", "previous_care_months_observed"),
+    "total_cost": ("total_cost_observed_eur", "previous_total_cost_observed_eur"),
+}
+
+
+def _like_for_like(q: _Query, year: int, current: dict | None) -> tuple[dict, int]:
+    """Per KPI, the change in percent of the observed months against the same months of the
+    year before, and how many municipalities the region's leaves out. A municipality's comes
+    from its mart row. The region's is the sum of both sides over the municipalities whose both
+    sides the files show (a side of 1 to 4 youths is hidden, and so is that municipality's
+    change): sums of published values only, so nothing hidden can be recovered from it."""
+    if current is None:
+        return {}, 0
+    if not q.target.is_region:
+        return {key: _f(current.get(column)) for key, column in _CHANGES.items()}, 0
+    columns = [column for pair in _SIDES.values() for column in pair]
+    if not set(columns) <= set(q.work.columns[KPI]):
+        return {}, 0
+    both = " AND ".join(f"{column} IS NOT NULL" for column in columns)
+    sums = ", ".join(f"sum({column}) AS {column}" for column in columns)
+    left_out = q.rows(
+        f"SELECT count(*) FILTER (WHERE NOT ({both})) FROM pub.{KPI} WHERE year = ?", [year]
+    )[0][0]
+    usable = q.dicts(
+        f"SELECT {sums} FROM pub.{KPI} WHERE year = ? AND {both}",
+        [year],
+    )[0]
+
+    def change(now, before) -> float | None:
+        if now is None or before is None or float(before) <= 0:
+            return None
+        return round(100 * float(now) / float(before) - 100, 2)
+
+    changes = {key: change(usable[now], usable[before]) for key, (now, before) in _SIDES.items()}
+    cost, months = _SIDES["total_cost"], _SIDES["care_months"]
+    if usable[months[0]] and usable[months[1]]:
+        changes["avg_cost_per_youth_month"] = change(
+            float(usable[cost[0]]) / float(usable[months[0]]),
+            float(usable[cost[1]]) / float(usable[months[1]]),
+        )
+    return changes, int(left_out or 0)
 
 
 def _throughput(q: _Query, as_of: date) -> Throughput | None:
-    if "half_year" not in q.work.columns[THROUGHPUT]:
+    columns = q.work.columns[THROUGHPUT]
+    if "half_year" not in columns or "dimension" not in columns:
         return None
+    # each trajectory once: the rows of one dimension (docs/throughput_method.md)
+    by_hulpvorm = "s.dimension = 'hulpvorm'"
     current_half = f"{as_of.year}-H{1 if as_of.month <= 6 else 2}"
     totals = q.visible_totals(
         THROUGHPUT,
@@ -518,27 +636,37 @@ def _throughput(q: _Query, as_of: date) -> Throughput | None:
             "ended": ("s.ended", ("ended", "youths")),
             "running": ("s.running_at_end", ("running_at_end", "youths")),
         },
-        f"{q.municipality('s')} AND s.half_year <= ?",
+        f"{q.municipality('s')} AND {by_hulpvorm} AND s.half_year <= ?",
         [current_half],
     )[-6:]
     latest = totals[-1]["half_year"] if totals else None
     categories: list[dict] = []
+    latest_complete = True
     if latest is not None:
         categories = q.visible_totals(
             THROUGHPUT,
-            {"product_category": "s.product_category"},
+            {"hulpvorm": "s.dimension_value", "label": "s.dimension_label"},
             {
                 "youths": ("s.youths", ("youths",)),
                 "started": ("s.started", ("started", "youths")),
                 "started_repeat": ("s.started_repeat", ("started_repeat", "youths")),
                 "ended": ("s.ended", ("ended", "youths")),
                 "ended_by_plan": ("s.ended_by_plan", ("ended_by_plan", "youths")),
+                "ended_premature": ("s.ended_premature", ("ended_premature", "youths")),
                 "running_at_end": ("s.running_at_end", ("running_at_end", "youths")),
                 "duration_days": ("s.avg_duration_days_ended * s.ended", ("ended", "youths")),
             },
-            f"{q.municipality('s')} AND s.half_year = ?",
+            f"{q.municipality('s')} AND {by_hulpvorm} AND s.half_year = ?",
             [latest],
+            include_hidden=False,
         )
+        if "is_complete_period" in columns:
+            found = q.dicts(
+                f"SELECT bool_and(s.is_complete_period) AS complete FROM src.{THROUGHPUT} s "
+                "WHERE s.half_year = ?",
+                [latest],
+            )
+            latest_complete = bool(found and found[0]["complete"] is not False)
         for row in categories:
             days, ended = row.pop("duration_days"), row["ended"]
             row["avg_duration_days_ended"] = (
@@ -550,8 +678,9 @@ def _throughput(q: _Query, as_of: date) -> Throughput | None:
         ended=[row["ended"] for row in totals],
         running=[row["running"] for row in totals],
         latest=latest,
-        by_category=categories,
+        by_hulpvorm=categories,
         excluded=any(row["excluded"] for row in totals + categories),
+        latest_complete=latest_complete,
     )
 
 
@@ -652,6 +781,61 @@ def _referrers(q: _Query, year: int) -> list[dict]:
     )
 
 
+def _segment_budget(q: _Query, year: int) -> list[dict]:
+    """The region's programme budget per segment (no persons: the same on every page)."""
+    return q.dicts(
+        f"SELECT * FROM pub.{SEGMENT_BUDGET} WHERE year = ? ORDER BY budget_eur DESC NULLS LAST, "
+        "segment",
+        [year],
+    )
+
+
+def _ceilings(q: _Query, year: int) -> tuple[list[dict], list[dict]]:
+    """(providers with a ceiling, the one projected to reach it first first; the routes outside
+    the ceilings), for the target's providers."""
+    rows = q.dicts(  # as published: a provider's amounts hidden below 5 persons stay hidden
+        f"SELECT * FROM pub.{BUDGET} WHERE year = ? AND {q.provider()} "
+        "ORDER BY ceiling_reached_on NULLS LAST, utilisation_pct DESC NULLS LAST, provider_agb",
+        [year],
+    )
+    for row in rows:
+        row["provider"] = q.provider_label(row["provider_agb"])
+    outside = [row for row in rows if row.get("outside_ceilings")]
+    within = [row for row in rows if not row.get("outside_ceilings") and row["budget_ceiling_eur"]]
+    outside.sort(key=lambda row: (str(row.get("contract_type")), -float(row["forecast_eur"] or 0)))
+    return within, outside
+
+
+def _waiting(q: _Query, year: int) -> WaitingTimes:
+    month = q.rows(f"SELECT max(report_month) FROM pub.{WAITING} WHERE delivered")[0][0]
+    latest = (
+        q.dicts(
+            f"SELECT * FROM pub.{WAITING} WHERE report_month = ? AND delivered "
+            "ORDER BY near_ceiling_and_growing DESC, waiting_weeks DESC NULLS LAST, provider_agb, "
+            "product_category",
+            [month],
+        )
+        if month is not None
+        else []
+    )
+    missing = q.dicts(
+        f"SELECT * FROM pub.{WAITING} WHERE NOT delivered AND year(report_month) = ? "
+        f"ORDER BY report_month, provider_agb, product_category LIMIT {MISSING_SHOWN + 1}",
+        [year],
+    )
+    for row in latest + missing:
+        row["provider"] = q.provider_label(row["provider_agb"])
+    return WaitingTimes(month, latest, missing)
+
+
+def _residence(q: _Query, year: int) -> list[dict]:
+    return q.dicts(
+        f"SELECT * FROM pub.{RESIDENCE} WHERE {q.municipality()} AND year(month) = ? "
+        "ORDER BY month, municipality_code",
+        [year],
+    )
+
+
 def compute(work: WorkCopy, target: Target, as_of: date) -> ReportFigures:
     """Everything the report shows for one target; a part is None when its mart is absent."""
     q = _Query(work, target)
@@ -684,4 +868,14 @@ def compute(work: WorkCopy, target: Target, as_of: date) -> ReportFigures:
         figures.concentration = _per_municipality_or_own(q, CONCENTRATION, year)
     if work.has(REFERRERS) and {"year", "referrer_type"} <= set(work.columns[REFERRERS]):
         figures.referrers = _referrers(q, year)
+    if work.has(SEGMENT_BUDGET):
+        figures.segment_budget = _segment_budget(q, year)
+    if work.has(BUDGET) and {"outside_ceilings", "ceiling_reached_on"} <= set(work.columns[BUDGET]):
+        figures.ceilings, figures.outside_ceilings = _ceilings(q, year)
+    if work.has(LOCAL_TEAM):
+        figures.local_team = _per_municipality_or_own(q, LOCAL_TEAM, year)
+    if work.has(WAITING):
+        figures.waiting = _waiting(q, year)
+    if work.has(RESIDENCE):
+        figures.residence = _residence(q, year)
     return figures

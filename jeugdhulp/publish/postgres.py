@@ -143,6 +143,8 @@ def _load(cur: psycopg.Cursor, name: str, table: pa.Table) -> None:
 def _row_filter(spec: MartSpec, code: str) -> sql.Composable:
     if spec.scope == "municipality":
         return sql.SQL("municipality_code = {}").format(sql.Literal(code))
+    if spec.scope == "region":  # the region's own figures: the same for every reader
+        return sql.SQL("TRUE")
     return sql.SQL(
         "provider_agb IN (SELECT provider_agb FROM {} WHERE municipality_code = {})"
     ).format(sql.Identifier(SCHEMA, ACCESS_TABLE), sql.Literal(code))

@@ -20,8 +20,9 @@ from jeugdhulp.publish.dutch import (
     long_date,
     number,
     percent,
+    signed_percent,
 )
-from jeugdhulp.publish.figures import ReportFigures
+from jeugdhulp.publish.figures import MISSING_SHOWN, ReportFigures
 
 # iJw return codes used as data-quality rules (docs/glossary.md), in the words of a municipal controller.
 RULE_DESCRIPTIONS = {
@@ -41,6 +42,18 @@ RULE_DESCRIPTIONS = {
     "0611": "Tarief wijkt af van het contracttarief",
 }
 SEVERITY = {"error": "fout", "warn": "waarschuwing"}
+SIGNALS = {
+    "overschrijding": "overschrijding",
+    "dreigende_overschrijding": "dreigende overschrijding",
+    "onderbesteding": "onderbesteding",
+    "op_koers": "op koers",
+}
+CONTRACT_TYPES = {
+    "raamcontract": "raamcontract",
+    "maatwerk": "maatwerk",
+    "nee_tenzij": "nee, tenzij",
+    "expertteam": "expertteam",
+}
 REFERRERS = {
     "01": "Gemeente (lokaal team)",
     "02": "Huisarts",
@@ -350,10 +363,12 @@ def _settlement(f: ReportFigures) -> str:
         rows.append(
             [
                 first,
-                euro(row.get("actual_cost_eur")),
                 percent(row.get("key_share_pct"), 2),
-                euro(row.get("key_based_cost_eur")),
+                euro(row.get("contribution_eur")),
                 euro(row.get("settlement_eur")),
+                euro(row.get("forecast_settlement_eur")),
+                euro(row.get("actual_cost_eur")),
+                euro(row.get("own_vs_key_eur")),
             ]
         )
     if not rows:
@@ -361,27 +376,272 @@ def _settlement(f: ReportFigures) -> str:
     first_header = "Gemeente" if f.target.is_region else "Jaar"
     shown_year = (f.settlement or [{}])[0].get("year", f.year)
     caption = (
-        f"Verrekening {shown_year} per gemeente"
+        f"Bijdrage en verrekening {shown_year} per gemeente"
         if f.target.is_region
-        else "Verrekening volgens de verdeelsleutel T-2"
+        else "Bijdrage en verrekening volgens de verdeelsleutel T-2"
     )
     return (
         _table(
             [
                 first_header,
-                "Werkelijke kosten",
                 "Verdeelsleutel T-2",
-                "Kosten volgens sleutel",
+                "Bijdrage",
                 "Verrekening",
+                "Verrekening op prognose",
+                "Eigen kosten",
+                "Eigen kosten − sleutelaandeel",
             ],
             rows,
-            numeric=[1, 2, 3, 4],
+            numeric=[1, 2, 3, 4, 5, 6],
             caption=caption,
         )
-        + '<p class="note">Verrekening = werkelijke kosten − kosten volgens de verdeelsleutel '
-        "(het aandeel van de gemeente in de regionale kosten twee jaar eerder). Positief: "
-        "de gemeente betaalt bij.</p>"
+        + '<p class="note">Verdeelsleutel T-2: het aandeel van de gemeente in de regionale kosten '
+        "twee jaar eerder. Bijdrage = sleutel × regionale programmabegroting. Verrekening = sleutel "
+        "× (werkelijke regionale kosten − programmabegroting): positief betekent bijbetalen; samen "
+        "zijn de verrekeningen de over- of onderbesteding van de regio. Verrekening op prognose: "
+        "hetzelfde op de jaarprognose. Eigen kosten − sleutelaandeel is informatie "
+        "(solidariteit), geen verrekening.</p>"
     )
+
+
+def _finance_section(f: ReportFigures) -> str:
+    """The region's programme budget per segment, the ceilings and when they are reached, and
+    the routes outside the ceilings (issue 15)."""
+    parts = [
+        '<section id="financien" aria-labelledby="financien-h"><div class="wrap">',
+        f'<h2 id="financien-h">Begroting, plafonds en routes buiten de plafonds, {f.year}</h2>',
+    ]
+    if f.segment_budget is None:
+        parts.append(_absent(f, "mart_segment_budget"))
+    elif f.segment_budget:
+        rows = [
+            [
+                str(row["segment"]),
+                euro(row["budget_eur"]),
+                euro(row["invoiced_eur"]),
+                euro(row["forecast_eur"]),
+                percent(row["utilisation_pct"]),
+                SIGNALS.get(str(row["signal"]), NOT_SHOWN),
+            ]
+            for row in f.segment_budget
+        ]
+        parts.append(
+            _table(
+                ["Segment", "Begroting", "Gedeclareerd", "Prognose", "Benutting", "Signaal"],
+                rows,
+                numeric=[1, 2, 3, 4],
+                caption=f"Programmabegroting {f.year} van de regio per segment",
+            )
+            + '<p class="note">De budgetplafonds gelden per aanbieder over de segmenten heen; '
+            "de prognose per segment is de prognose per aanbieder verdeeld naar rato van de "
+            "kosten per product. Regiocijfers: op elke gemeentepagina dezelfde.</p>"
+        )
+    else:
+        parts.append(f"<p>Geen programmabegroting voor {f.year}.</p>")
+    if f.ceilings is None:
+        parts.append(_absent(f, "mart_budget_utilisation"))
+    else:
+        reached = [row for row in f.ceilings if row["ceiling_reached_on"] is not None]
+        rows = [
+            [
+                row["provider"],
+                euro(row["budget_ceiling_eur"]),
+                euro(row["forecast_eur"]),
+                percent(row["utilisation_pct"]),
+                long_date(row["ceiling_reached_on"]),
+                number(row["headroom_months"], 1),
+            ]
+            for row in reached
+        ]
+        if rows:
+            parts.append(
+                _table(
+                    [
+                        "Aanbieder",
+                        "Plafond",
+                        "Prognose",
+                        "Benutting",
+                        "Plafond bereikt op",
+                        "Ruimte",
+                    ],
+                    rows,
+                    numeric=[1, 2, 3, 5],
+                    caption="Aanbieders die hun plafond dit jaar naar verwachting bereiken",
+                )
+                + '<p class="note">Plafond bereikt op: de dag waarop de opgetelde prognose van '
+                "de zorgmaanden het plafond haalt (daarna dreigt een cliëntenstop). Ruimte: het "
+                "plafond min de prognose tot nu, in maanden van de verwachte maandkosten; "
+                "negatief is al voorbij.</p>"
+            )
+        else:
+            parts.append(
+                f"<p>Geen aanbieder bereikt naar verwachting zijn plafond in {f.year}.</p>"
+            )
+    if f.outside_ceilings:
+        rows = [
+            [
+                row["provider"],
+                CONTRACT_TYPES.get(str(row["contract_type"]), str(row["contract_type"])),
+                euro(row["invoiced_eur"]),
+                euro(row["forecast_eur"]),
+            ]
+            for row in f.outside_ceilings
+        ]
+        parts.append(
+            _table(
+                ["Aanbieder", "Route", "Gedeclareerd", "Prognose"],
+                rows,
+                numeric=[2, 3],
+                caption=f"Routes buiten de plafonds, {f.year}",
+            )
+            + '<p class="note">Nee-tenzij, expertteam en maatwerk vallen buiten de '
+            "budgetplafonds maar wel binnen de programmabegroting.</p>"
+        )
+    elif f.outside_ceilings is not None:
+        parts.append(f"<p>Geen kosten via routes buiten de plafonds in {f.year}.</p>")
+    parts.append("</div></section>")
+    return "".join(parts)
+
+
+def _access_section(f: ReportFigures) -> str:
+    """What the invoices do not tell (issue 18): the municipal team, waiting times and the
+    woonplaatsbeginsel signals."""
+    parts = [
+        '<section id="toegang" aria-labelledby="toegang-h"><div class="wrap">',
+        '<h2 id="toegang-h">Lokaal team, wachttijden en woonplaatsbeginsel</h2>',
+    ]
+    if f.local_team is None:
+        parts.append(_absent(f, "mart_local_team"))
+    elif f.local_team:
+        rows = [
+            [
+                _municipality(f, row["municipality_code"])
+                if f.target.is_region
+                else str(row["year"]),
+                number(row["youths_team_only"]),
+                number(row["youths_team_then_specialist"]),
+                number(row["median_days_team_to_specialist"]),
+                number(row["youths_specialist_without_team"]),
+                percent(row["team_share_pct"]),
+            ]
+            for row in f.local_team
+        ]
+        parts.append(
+            _table(
+                [
+                    "Gemeente" if f.target.is_region else "Jaar",
+                    "Alleen lokaal team",
+                    "Team, daarna specialistisch",
+                    "Mediane dagen tot specialistisch",
+                    "Specialistisch zonder team",
+                    "Aandeel zelf doen",
+                ],
+                rows,
+                numeric=[1, 2, 3, 4, 5],
+                caption="Jeugdigen van het lokale team en in specialistische jeugdhulp",
+            )
+            + f'<p class="note">Uit de registratie van het lokale team, gekoppeld aan de '
+            f"iJw-berichten via het pseudoniem. {NOT_SHOWN} = minder dan {MIN_PERSONS} "
+            "jeugdigen (niet getoond).</p>"
+        )
+    else:
+        parts.append("<p>Geen registratie van het lokale team aangeleverd.</p>")
+    if f.waiting is None:
+        parts.append(_absent(f, "mart_waiting_times"))
+    elif f.waiting.month is None and not f.waiting.missing:
+        parts.append("<p>Geen wachttijden aangeleverd (Beschikbaarheidswijzer).</p>")
+    else:
+        if f.waiting.latest:
+            month = f.waiting.month
+            rows = [
+                [
+                    row["provider"],
+                    str(row["product_category"]),
+                    number(row["waiting_weeks"], 1),
+                    number(row["region_median_waiting_weeks"], 1),
+                    number(row["waiting_count"]),
+                    "ja" if row["capacity_open"] else "nee",
+                    "ja" if row["near_ceiling_and_growing"] else "",
+                ]
+                for row in f.waiting.latest
+            ]
+            parts.append(
+                _table(
+                    [
+                        "Aanbieder",
+                        "Categorie",
+                        "Wachttijd (weken)",
+                        "Mediaan regio",
+                        "Wachtenden",
+                        "Capaciteit",
+                        "Bijna plafond, lijst groeit",
+                    ],
+                    rows,
+                    numeric=[2, 3, 4],
+                    caption=f"Wachttijden {MONTHS_LONG[month.month - 1]} {month.year}",
+                )
+            )
+        if f.waiting.missing:
+            shown = f.waiting.missing[:MISSING_SHOWN]
+            more = len(f.waiting.missing) > MISSING_SHOWN
+            rows = [
+                [
+                    row["provider"],
+                    str(row["product_category"]),
+                    f"{MONTHS_SHORT[row['report_month'].month - 1]} {row['report_month'].year}",
+                ]
+                for row in shown
+            ]
+            parts.append(
+                _table(
+                    ["Aanbieder", "Categorie", "Maand"],
+                    rows,
+                    caption=f"Niet aangeleverde wachttijden {f.year} (contractuele plicht)",
+                )
+                + (
+                    f'<p class="note">Meer dan {MISSING_SHOWN}: de volledige lijst staat in '
+                    "het bestand mart_waiting_times (Aangeleverd = onwaar).</p>"
+                    if more
+                    else ""
+                )
+            )
+    if f.residence is None:
+        parts.append(_absent(f, "mart_residence_signals"))
+    elif f.residence:
+        rows = [
+            [
+                f"{MONTHS_SHORT[row['month'].month - 1]} {row['month'].year}"
+                + (
+                    f" · {_municipality(f, row['municipality_code'])}" if f.target.is_region else ""
+                ),
+                number(row["months_billed_to_two"]),
+                number(row["overlapping_allocations"]),
+                number(row["invoice_other_than_allocation"]),
+                number(row["move_with_running_allocation"]),
+            ]
+            for row in f.residence
+        ]
+        parts.append(
+            _table(
+                [
+                    "Maand",
+                    "Zorgmaand bij twee gemeenten",
+                    "Overlappende toewijzingen",
+                    "Declaratie bij andere gemeente",
+                    "Verhuisd, oude toewijzing loopt door",
+                ],
+                rows,
+                numeric=[1, 2, 3, 4],
+                caption=f"Signalen woonplaatsbeginsel {f.year} (aantal cliënten)",
+            )
+            + f'<p class="note">{NOT_SHOWN} = minder dan {MIN_PERSONS} cliënten (niet getoond). '
+            "De signalen per cliënt staan alleen in het datawarehouse (dq_findings, regels "
+            "residence_*), voor wie de toewijzingen mag inzien.</p>"
+        )
+    else:
+        parts.append(f"<p>Geen signalen over het woonplaatsbeginsel in {f.year}.</p>")
+    parts.append("</div></section>")
+    return "".join(parts)
 
 
 def _distribution_section(f: ReportFigures) -> str:
@@ -472,16 +732,16 @@ def _kpi_section(f: ReportFigures) -> str:
             return euro(value, row.decimals)
         return number(value, row.decimals)
 
-    rows = []
-    for row in k.rows:
-        rows.append(
-            [
-                row.label,
-                show(row, row.previous),
-                show(row, row.current),
-                change_percent(row.current, row.previous),
-            ]
-        )
+    def change(row) -> str:
+        if row.change is not None:  # like for like, from the mart
+            return signed_percent(row.change)
+        if row.whole_years or not k.annualised_years:
+            return change_percent(row.current, row.previous)
+        return NOT_SHOWN  # a running year against a whole one: no comparison
+
+    rows = [
+        [row.label, show(row, row.previous), show(row, row.current), change(row)] for row in k.rows
+    ]
     parts.append(
         _table(
             ["", head(k.previous_year), head(k.current_year), "%"],
@@ -498,10 +758,19 @@ def _kpi_section(f: ReportFigures) -> str:
             "zorgmaanden en totale kosten zijn naar een heel jaar doorgetrokken; aantallen "
             "jeugdigen zijn de stand tot nu toe.</p>"
         )
+    months = k.months_compared
+    if months is not None and 0 < months < 12:
+        compared = (
+            f"% = verandering van de {months} waargenomen maanden van {k.current_year} "
+            f"(januari–{MONTHS_LONG[months - 1]}: maanden waarvan de declaratietermijn verstreken "
+            f"is) ten opzichte van dezelfde maanden van {k.previous_year}; bij de jaarprognose: "
+            f"ten opzichte van heel {k.previous_year}."
+        )
+    else:
+        compared = "% = verandering ten opzichte van het jaar ervoor."
     parts.append(
         f'<p class="note">{NOT_SHOWN} = niet getoond (minder dan {MIN_PERSONS} '
-        "jeugdigen) of niet beschikbaar. % = verandering ten opzichte van het jaar "
-        "ervoor.</p>"
+        f"jeugdigen) of niet beschikbaar. {escape(compared)}</p>"
     )
     parts.append("</div></section>")
     return "".join(parts)
@@ -550,7 +819,7 @@ def _throughput_section(f: ReportFigures) -> str:
         parts.append(
             _figure(
                 "Gestarte, beëindigde en lopende trajecten per halfjaar",
-                "Opgeteld over de productcategorieën.",
+                "Opgeteld over de hulpvormen (CBS).",
                 svg,
                 _table(
                     ["Halfjaar", "Gestart", "Beëindigd", "Lopend aan einde"],
@@ -561,41 +830,48 @@ def _throughput_section(f: ReportFigures) -> str:
         )
     else:
         parts.append(_missing("Geen trajecten om te tonen."))
-    if t.by_category:
+    if t.by_hulpvorm:
         rows = [
             [
-                str(row["product_category"]),
+                f"{row['hulpvorm']} {row['label']}" if row.get("label") else str(row["hulpvorm"]),
                 number(row["youths"]),
                 number(row["started"]),
                 number(row["started_repeat"]),
                 number(row["ended"]),
                 number(row["ended_by_plan"]),
+                number(row["ended_premature"]),
                 number(row["avg_duration_days_ended"]),
                 number(row["running_at_end"]),
             ]
-            for row in t.by_category
+            for row in t.by_hulpvorm
         ]
+        caption = f"Per hulpvorm (CBS), {half_year_label(t.latest or '')}"
+        if not t.latest_complete:
+            caption += f" (lopend halfjaar, tot en met {long_date(f.as_of)})"
         parts.append(
             _table(
                 [
-                    "Productcategorie",
+                    "Hulpvorm",
                     "Jeugdigen",
                     "Gestart",
                     "waarvan herhaald beroep",
                     "Beëindigd",
                     "waarvan volgens plan",
+                    "waarvan voortijdig",
                     "Gem. duur beëindigd (dagen)",
                     "Lopend aan einde",
                 ],
                 rows,
-                numeric=[1, 2, 3, 4, 5, 6, 7],
-                caption=f"Per productcategorie, {half_year_label(t.latest or '')}",
+                numeric=[1, 2, 3, 4, 5, 6, 7, 8],
+                caption=caption,
             )
         )
         parts.append(
             f'<p class="note">{NOT_SHOWN} = minder dan {MIN_PERSONS} (niet getoond). Een '
-            "jeugdige telt één keer per categorie; opgeteld over categorieën is het meer dan "
-            "het aantal unieke jeugdigen.</p>"
+            "jeugdige telt één keer per hulpvorm; opgeteld over hulpvormen is het meer dan "
+            "het aantal unieke jeugdigen. Vervoer (categorie 42) en jeugdbescherming en "
+            "-reclassering (47–49) zijn geen jeugdhulptrajecten in de zin van het CBS en tellen "
+            "hier niet mee.</p>"
         )
     if t.excluded:
         parts.append(
@@ -908,6 +1184,8 @@ def render(figures: ReportFigures, files: Sequence[PublishedFile]) -> str:
         ("tijdigheid", "Tijdig declareren"),
         ("kwaliteit", "Datakwaliteit"),
         ("verwijzers", "Verwijzers"),
+        ("financien", "Begroting en plafonds"),
+        ("toegang", "Lokaal team en wachttijden"),
         ("toelichting", "Toelichting"),
     ]
     nav = "".join(f'<li><a href="#{anchor}">{escape(label)}</a></li>' for anchor, label in toc)
@@ -927,6 +1205,8 @@ def render(figures: ReportFigures, files: Sequence[PublishedFile]) -> str:
         _lateness_section(f),
         _quality_section(f),
         _other_section(f),
+        _finance_section(f),
+        _access_section(f),
         _about_section(f, files),
         "</main>",
         f'<footer><div class="wrap">Gemaakt door de jeugdhulp-rapportagestraat · stand per '

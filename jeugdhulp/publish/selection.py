@@ -71,7 +71,7 @@ def providers_of(code: str) -> str:
 
 def receives(work: WorkCopy, spec: MartSpec, target: Target) -> bool:
     """Provider-level marts reach a municipality only through its providers in mart_costs_monthly."""
-    return target.is_region or spec.scope == "municipality" or work.has(COSTS)
+    return target.is_region or spec.scope != "provider" or work.has(COSTS)
 
 
 def select_rows(work: WorkCopy, spec: MartSpec, target: Target) -> pa.Table:
@@ -81,7 +81,7 @@ def select_rows(work: WorkCopy, spec: MartSpec, target: Target) -> pa.Table:
     if not target.is_region:
         if spec.scope == "municipality":
             where = f"WHERE municipality_code = '{target.code}'"
-        else:
+        elif spec.scope == "provider":
             where = f"WHERE provider_agb IN ({providers_of(target.code)})"
     columns = work.columns[spec.name]
     order = ", ".join(f'"{column}"' for column in order_columns(spec, columns))

@@ -11,6 +11,7 @@ import duckdb
 from jeugdhulp.publish.catalogue import (
     DQ_SOURCE_COLUMNS,
     DQ_SUMMARY,
+    DQ_UNPUBLISHED_RULE_PREFIXES,
     MARTS,
     SOURCE_TABLE,
     is_forbidden_column,
@@ -128,10 +129,14 @@ def _copy_mart(
         if missing:
             work.skipped[name] = f"marts.{source} lacks column(s) {', '.join(missing)}"
             return
+        unpublished = " AND ".join(
+            f"CAST(rule_id AS VARCHAR) NOT LIKE '{prefix}%'"
+            for prefix in DQ_UNPUBLISHED_RULE_PREFIXES
+        )
         work.con.execute(
             f"CREATE TABLE src.{name} AS SELECT municipality_code, provider_agb, "
             f"CAST(rule_id AS VARCHAR) AS rule_id, severity, count(*) AS findings "
-            f"FROM wh.marts.{source} GROUP BY ALL"
+            f"FROM wh.marts.{source} WHERE {unpublished or 'true'} GROUP BY ALL"
         )
         work.present.append(name)
         work.columns[name] = columns

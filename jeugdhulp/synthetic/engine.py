@@ -21,11 +21,15 @@ from jeugdhulp.synthetic.accountability import (
     tiny_plans,
     write_accountability,
 )
+from jeugdhulp.synthetic.finance import write_prognoses, write_programme_budget
 from jeugdhulp.synthetic.ground_truth import truth_document, write_truth
 from jeugdhulp.synthetic.landing_files import FileSink
+from jeugdhulp.synthetic.local_team import local_team_truth
 from jeugdhulp.synthetic.partition import PartitionResult, PartitionTask, run_partition
 from jeugdhulp.synthetic.profiles import World, resolve
 from jeugdhulp.synthetic.reference_data import budget_ceilings, write_reference
+from jeugdhulp.synthetic.residence_cases import kinds_for as residence_kinds_for
+from jeugdhulp.synthetic.waiting_times import write_waiting_times
 from jeugdhulp.synthetic.youths import pool_slices, valid_test_bsns
 
 
@@ -121,6 +125,12 @@ def generate(
         sink, seed, world.providers, world.municipalities, world.years, ceilings, as_of.year
     )
     statuses = _write_accountability(sink, world, seed, as_of, accountability_rows, defects)
+    programme_budget = write_programme_budget(
+        sink, seed, world.providers, world.years, care_delivered, as_of
+    )
+    prognoses = write_prognoses(sink, seed, world.providers, world.years, care_delivered, as_of)
+    care_categories = set().union(*(result.care_categories for result in results))
+    waiting_truth = write_waiting_times(sink, seed, world.providers, as_of, care_categories)
     sink.close()
     merge_manifest(out)
     file_counts.update(sink.counts)
@@ -161,6 +171,11 @@ def generate(
         bsn=bsn,
         unplaced_defects=unplaced,
     )
+    document["local_team"] = local_team_truth(results)
+    document["waiting_times"] = waiting_truth
+    document["residence_cases"] = [case for result in results for case in result.residence_cases]
+    document["programme_budget"] = programme_budget
+    document["prognoses"] = prognoses
     truth_path = write_truth(out, document)
     messages = {
         k.removeprefix("messages_"): v
@@ -226,6 +241,7 @@ def _tasks(world: World, out: Path, seed: int, as_of: date) -> list[PartitionTas
                 bsn_shared=world.national,
                 defects=world.defects.get(municipality.index, ()),
                 scripts=world.scripts.get(municipality.index, ()),
+                residence_cases=residence_kinds_for(world.profile, municipality.index),
             )
         )
     return tasks

@@ -41,6 +41,35 @@ DEFINITIONS = {
     "JW323 invoiced later: the skipped months the data shows (8214 gaps)",
     "skipping_providers": "providers with at least one skipped month as above (a provider set to skip months "
     "but without care in any of them is not one)",
+    "programme_budget": "the programme budget written (synthetic/finance.py): per year and segment the "
+    "budget as adopted (adopted_on: 6 November of the year before), the care truly delivered in the "
+    "segment (care_delivered_eur split by the providers' product weights) and, for the as_of year's "
+    "overspent segment once adopted by as_of (25 June), the amended budget of the begrotingswijziging; "
+    "overspent_segment is budgeted at 88-92 % of its care, underspent_segment at 108-112 %, the others "
+    "within 2 %",
+    "prognoses": "per provider with a budget ceiling: habit (on_time, late: 45-90 days after the "
+    "peildatum, never), bias (the relative error it builds in), file format, and per report (year, "
+    "peildatum 31 March / 30 June / 30 September) the forecast, delivery date and status (delivered: "
+    "a file in landing/prognoses/; not_yet_delivered: due after as_of; missing: never sent); "
+    "actual_care_eur: the care truly delivered per year",
+    "local_team": "paths: every youth registered in a municipal team export (landing/lokaal_team/), "
+    "per municipality and year, with its path in mart_local_team: team_only (no specialist care in "
+    "the municipality that year) or team_then_specialist (team start on or before the year's one "
+    "JW305 start in the municipality; days_team_to_specialist in between). bsn as written in the "
+    "export (pseudonymised at ingestion)",
+    "waiting_times": "missing: provider|category|YYYY-MM waiting-time deliveries deliberately left out, each "
+    "owed (care in the category that year, deadline passed): exactly the waiting_times_not_delivered "
+    "findings; growing: per provider planned to cross its ceiling, the months (YYYY-MM) in which its "
+    "waiting counts grow; first_month: the first month delivered; last_month_due: the last month "
+    "whose deadline (end of the next month) passed before as_of",
+    "residence_cases": "woonplaatsbeginsel cases injected on purpose (synthetic/residence_cases.py), one per "
+    "entry: kind, the youth's bsn (pseudonymised at ingestion), provider, old (A) and new (B) "
+    "municipality with their allocations and validity, move_date, the special lines placed; findings: "
+    "the residence findings of marts.dq_findings the case must give, each rule_id, municipality_code, "
+    "month (YYYY-MM: the month int_residence_findings_detected assigns), provider_agb and, where the "
+    "message names it, amount_eur; other_findings: findings of other rules the case gives (9338 on a "
+    "line invoiced under another municipality's allocation). The clean data gives no residence "
+    "finding: every residence finding is one of these",
     "municipality_code_in_csv": "reference/population.csv, verantwoording and pgb carry the plain 4-digit "
     "CBS code (e.g. 0546), as the iJw headers do; the Excel-dialect files drop "
     "the leading zero (546)",

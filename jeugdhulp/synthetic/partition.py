@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from jeugdhulp.synthetic import residence_cases
 from jeugdhulp.synthetic.defects import DESCRIPTIONS, RULE_IDS, Injector
 from jeugdhulp.synthetic.invoicing import DeclarationBuilder, Draft, Stream, care_lines
 from jeugdhulp.synthetic.landing_files import (
@@ -21,6 +22,7 @@ from jeugdhulp.synthetic.landing_files import (
     ijw_bytes,
     ijw_path,
 )
+from jeugdhulp.synthetic.local_team import write_local_team
 from jeugdhulp.synthetic.messages import (
     Outgoing,
     answer_message,
@@ -32,6 +34,7 @@ from jeugdhulp.synthetic.municipalities import Municipality
 from jeugdhulp.synthetic.providers import Provider
 from jeugdhulp.synthetic.randomness import WeightedChoice, rng_for
 from jeugdhulp.synthetic.trajectories import MunicipalityWorld, Script
+from jeugdhulp.synthetic.waiting_times import active_categories
 from jeugdhulp.synthetic.youths import BsnPool
 
 
@@ -51,6 +54,7 @@ class PartitionTask:
     bsn_shared: bool
     defects: tuple[str, ...]  # defect kinds to inject in this partition
     scripts: tuple[Script, ...] = ()
+    residence_cases: tuple[str, ...] = ()  # woonplaatsbeginsel cases (residence_cases.py)
 
     @property
     def partition_no(self) -> int:
@@ -80,6 +84,9 @@ class PartitionResult:
     unplaced_defects: list = field(default_factory=list)
     youths_created: int = 0
     bsn_collisions: int = 0
+    residence_cases: list = field(default_factory=list)  # truth of the injected cases
+    local_team: list = field(default_factory=list)  # truth of the team paths registered
+    care_categories: set = field(default_factory=set)  # (agb, category, year) surely owed
 
 
 class _Writer:
@@ -145,6 +152,9 @@ def run_partition(task: PartitionTask) -> PartitionResult:
         scripts=task.scripts,
     )
     world.simulate()
+    cases = residence_cases.add_episodes(
+        world, task.residence_cases, rng_for(task.seed, "residence", code), task.as_of
+    )
     result.youths_created = len(world.youths)
     result.bsn_collisions = pool.collisions
     result.behaviours["youths_moved"] = sum(1 for e in world.episodes if e.moved_from is not None)
@@ -172,6 +182,7 @@ def run_partition(task: PartitionTask) -> PartitionResult:
         builder.build(stream, injector)
         _carry_unplaced(injector, stream, ordered[position + 1 :], first_month)
     result.unplaced_defects = injector.unplaced
+    residence_cases.place(cases, streams, task.as_of)
 
     care_net: Counter = Counter()
     defect_files: dict[int, tuple[str | None, str | None, str | None]] = {}
@@ -213,6 +224,9 @@ def run_partition(task: PartitionTask) -> PartitionResult:
             result.care_months_by_year[year] += 1
             result.youths_by_year.setdefault(year, set()).add(bsn)
     _write_personal_budgets(world, task, sink, first_month)
+    result.residence_cases = residence_cases.truth(cases)
+    result.local_team = write_local_team(world, task, sink)
+    result.care_categories = active_categories(world, task.as_of)
     sink.close()
     result.file_counts = sink.counts
     return result

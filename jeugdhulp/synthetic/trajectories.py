@@ -524,6 +524,11 @@ class MunicipalityWorld:
             forced = self._forced.get(id(youth)) == "move"
             if not (forced or rng.random() < MOVE_SHARE):
                 continue
+            if youth.bsn in self.pool.shared_numbers and not forced:
+                # the test range is too small for every youth (a number two youths in care
+                # share, youths.py): two persons under one BSN in two municipalities would look
+                # like a woonplaatsbeginsel signal the data cannot really have
+                continue
             cared = [e for e in youth.episodes if e.has_care and e.end_reason != "02"]
             if not cared:
                 continue
@@ -542,12 +547,18 @@ class MunicipalityWorld:
                     self._split(episode, move, destination)
                 elif episode.allocation_start >= move:
                     episode.municipality = destination
+                else:
+                    _end_for_move(episode, move, destination)
 
     def _split(self, episode: Episode, move: date, destination: str) -> None:
         """End the allocation the day before the move; the new municipality allocates from the move."""
         rng = self.rng
         pattern = PATTERNS.get(episode.product.code, PATTERNS["45A48"])
         original_end, original_reason = episode.care_end, episode.end_reason
+        # the new allocation ends no later than the old one would have: the youth's BSN is free
+        # again after its busy_until (set from the old allocation), and another youth given the
+        # number must not meet an allocation of this one (a woonplaatsbeginsel overlap)
+        original_allocation_end = episode.allocation_end_effective
         last_day = add_days(move, -1)
         episode.care_end = last_day
         episode.end_reason = "35"  # ended for an external reason: the family moved
@@ -575,7 +586,10 @@ class MunicipalityWorld:
             ),
             allocation_time=episode.allocation_time,
             allocation_start=move,
-            allocation_end=add_days(add_months(move, rng.choice(pattern.allocation_months)), -1),
+            allocation_end=min(
+                add_days(add_months(move, rng.choice(pattern.allocation_months)), -1),
+                original_allocation_end,
+            ),
             volume=episode.volume,
             frequency=episode.frequency,
             monthly_budget_cents=episode.monthly_budget_cents,
@@ -587,8 +601,36 @@ class MunicipalityWorld:
             moved_from=episode,
         )
         self._extend_to_cover(successor, pattern)
+        if successor.extensions and successor.extensions[-1][1] > original_allocation_end:
+            # an extension that would outrun the old allocation ends with it (see above)
+            sent, _ = successor.extensions[-1]
+            successor.extensions[-1] = (sent, max(original_allocation_end, successor.care_end))
         self.episodes.append(successor)
         episode.youth.episodes.append(successor)
+
+
+def _end_for_move(episode: Episode, move: date, destination: str) -> None:
+    """The old municipality's part of a move for an allocation that is not split: it ends every
+    allocation still valid on the day of the move per the day before (RedenWijziging 07), a week
+    after the move; care ending within two weeks after the move ends the day before it. An
+    allocation whose care only starts after the move is the new municipality's, from the move on.
+    Woonplaatsbeginsel: from the move on the new municipality pays (docs/contract.md §3,
+    mart_residence_signals); without this the old allocation would run on."""
+    if episode.deleted_on is not None or episode.allocation_end_effective < move:
+        return
+    if episode.has_care and episode.care_start >= move:
+        episode.municipality = destination
+        episode.allocation_start = move
+        return
+    last_day = add_days(move, -1)
+    if episode.has_care and episode.care_end >= move:
+        episode.care_end = last_day
+        episode.end_reason = "35"  # ended for an external reason: the family moved
+        episode.stop_message_date = add_days(move, 7)
+        if episode.pause is not None and episode.pause[1] >= last_day:
+            episode.pause = episode.pause_messages = None
+    episode.extensions = [x for x in episode.extensions if x[0] < move]
+    episode.shortened = (add_days(move, 7), last_day)
 
 
 def _eighteenth_birthday(birth: date) -> date:

@@ -85,6 +85,7 @@ class BsnPool:
         )
         self._holders: dict[int, Youth] = {}
         self.collisions = 0
+        self.shared_numbers: set[str] = set()  # numbers two youths in care hold at once
 
     def assign(self, rng: random.Random, on: date, youth_factory) -> Youth:
         """Create a youth with a BSN from this slice; retire the number's previous holder."""
@@ -98,6 +99,7 @@ class BsnPool:
             if self._shared:
                 if previous.busy_until + _COOL_OFF > on:
                     self.collisions += 1  # two youths in care share this number
+                    self.shared_numbers.add(youth.bsn)
             else:
                 previous.retired = True
         self._holders[position] = youth
@@ -119,6 +121,7 @@ class BsnPool:
                 continue
             if due > on:
                 self.collisions += 1  # every number is busy: share the one that frees up first
+                self.shared_numbers.add(self._numbers[self._start + position])
             return position
 
 

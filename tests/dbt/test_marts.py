@@ -743,7 +743,7 @@ def test_costs_monthly_nets_credits_and_uses_latest_product_file(built):
     ]
 
 
-def test_kpi_annual_annualises_three_observed_months(built):
+def test_kpi_annual_annualises_the_observed_months(built):
     rows = query(
         built["warehouse"],
         """
@@ -754,7 +754,8 @@ def test_kpi_annual_annualises_three_observed_months(built):
         from marts.mart_kpi_annual order by municipality_code""",
     )
     assert rows == [
-        # one etmaal = 24 hours; as of 15 April 2025, January-March are observed
+        # one etmaal = 24 hours; as of 15 April 2025, January-February are observed (March's
+        # invoice deadline, 30 April, has not passed)
         (
             "GM0484",
             2025,
@@ -765,9 +766,9 @@ def test_kpi_annual_annualises_three_observed_months(built):
             Decimal("195.91"),
             Decimal("195.91"),
             Decimal("24.00"),
-            3,
-            Decimal("783.64"),
-            Decimal("4.00"),
+            2,
+            Decimal("1175.46"),
+            Decimal("6.00"),
         ),
         # care months: ck-a Jan (2 h), ck-a Feb (4 h), ck-b Feb (90 min = 1.5 h)
         (
@@ -780,9 +781,9 @@ def test_kpi_annual_annualises_three_observed_months(built):
             Decimal("581.40"),
             Decimal("193.80"),
             Decimal("2.50"),
-            3,
-            Decimal("2325.60"),
-            Decimal("12.00"),
+            2,
+            Decimal("3488.40"),
+            Decimal("18.00"),
         ),
     ]
 
@@ -906,4 +907,5 @@ def test_incremental_run_applies_a_late_rejection(built):
                total_cost_annualised_eur
         from marts.mart_kpi_annual where municipality_code = 'GM0546'""",
     )
-    assert kpi == [(3, Decimal("425.40"), Decimal("141.80"), Decimal("1.83"), Decimal("1701.60"))]
+    # annualised on January-February, the months whose invoice deadline has passed: 269.40 × 6
+    assert kpi == [(3, Decimal("425.40"), Decimal("141.80"), Decimal("1.83"), Decimal("1616.40"))]

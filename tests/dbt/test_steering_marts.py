@@ -337,6 +337,29 @@ CEILINGS = {
     (P1, 2024): Decimal("50000.00"),
 }
 
+# the programme budget: (file_id, ingested_at, rows: (year, segment, budget, adopted_on)); the
+# second file amends 2025's verblijf, the third is adopted after AS_OF and does not count yet
+PROGRAMME_BUDGET_FILES = [
+    (
+        "f-budget-1",
+        datetime(2024, 12, 1),
+        [
+            (2024, "Jeugdhulp ambulant", Decimal("30000.00"), date(2023, 11, 9)),
+            (2024, "Verblijf", Decimal("12345.67"), date(2023, 11, 9)),
+            (2025, "Jeugdhulp ambulant", Decimal("25000.00"), date(2024, 11, 12)),
+            (2025, "Verblijf", Decimal("10000.00"), date(2024, 11, 12)),
+        ],
+    ),
+    (
+        "f-budget-2",
+        datetime(2025, 7, 2),
+        [(2025, "verblijf", Decimal("8000.01"), date(2025, 6, 30))],
+    ),
+    ("f-budget-3", datetime(2025, 10, 2), [(2025, "Verblijf", Decimal("1.00"), date(2025, 10, 1))]),
+]
+# the budget as it stands on AS_OF, per year
+PROGRAMME_BUDGET = {2024: Decimal("42345.67"), 2025: Decimal("33000.01")}
+
 
 # --------------------------------------------------------------------------------- loading
 
@@ -561,6 +584,23 @@ def load(con, allocations: list[Allocation], lines: list[Line]) -> None:
             for i, ((agb, year), amount) in enumerate(CEILINGS.items(), start=2)
         ],
     )
+    for file_id, ingested_at, budget_rows in PROGRAMME_BUDGET_FILES:
+        register(con, file_id, "reference", "programme_budget", ingested_at)
+        insert(
+            con,
+            "reference_programme_budget",
+            [
+                {
+                    "file_id": file_id,
+                    "record_position": i,
+                    "year": year,
+                    "segment": segment,
+                    "budget_eur": amount,
+                    "adopted_on": adopted_on,
+                }
+                for i, (year, segment, amount, adopted_on) in enumerate(budget_rows, start=2)
+            ],
+        )
     register(con, "f-providers", "reference", "providers", datetime(2025, 1, 2))
     insert(
         con,
@@ -770,21 +810,29 @@ def expected_forecast(
     return dict(out)
 
 
+# CBS hulpvorm of the fixture's categories (docs/throughput_method.md): both are ambulant (02)
+HULPVORM = {"45": "02", "54": "02"}
+CBS_CLASS = {"31": "volgens_plan", "34": "voortijdig"}  # JZ588 -> CBS end class
+
+
 def expected_trajectories(allocations: list[Allocation]) -> list[dict]:
-    """CBS trajectories per client × provider × category: merge records that overlap or join."""
+    """CBS trajectories per client × provider × hulpvorm: merge records that overlap (a start on
+    or before the latest end); adjoining records (a start the day after) stay apart. Repeat: an
+    earlier trajectory ended ≥ 2 days before the start and on or after the start's half-year's
+    first day minus 5 years."""
     groups: dict = defaultdict(list)
     for a in allocations:
         records = [(a.care_start, a.pause[0] if a.pause else a.care_end)]
-        if a.pause:
+        if a.pause:  # reason 20 is no end: the record runs to the restart
             records = [(a.care_start, a.pause[1]), (a.pause[1], a.care_end)]
         for start, end in records:
-            groups[(a.client, a.provider, a.category)].append((start, end, a))
+            groups[(a.client, a.provider, HULPVORM[a.category])].append((start, end, a))
     trajectories = []
-    for (client, _provider, category), records in groups.items():
+    for (client, provider, hulpvorm), records in groups.items():
         records.sort(key=lambda r: r[0])
         current = None
         for start, end, a in records:
-            if current and (current["end"] is None or start <= current["end"] + timedelta(days=1)):
+            if current and (current["end"] is None or start <= current["end"]):
                 current["end"] = (
                     None if end is None or current["end"] is None else max(current["end"], end)
                 )
@@ -792,7 +840,8 @@ def expected_trajectories(allocations: list[Allocation]) -> list[dict]:
                 continue
             current = {
                 "client": client,
-                "category": category,
+                "provider": provider,
+                "hulpvorm": hulpvorm,
                 "start": start,
                 "end": end,
                 "first": a,
@@ -800,15 +849,22 @@ def expected_trajectories(allocations: list[Allocation]) -> list[dict]:
             }
             trajectories.append(current)
     for t in trajectories:
+        period_start = date(t["start"].year, 1 if t["start"].month <= 6 else 7, 1)
         t["repeat"] = any(
             o is not t
             and o["client"] == t["client"]
             and o["end"] is not None
             and o["end"] <= t["start"] - timedelta(days=2)
-            and o["end"] >= t["start"].replace(year=t["start"].year - 5)
+            and o["end"] >= period_start.replace(year=period_start.year - 5)
             for o in trajectories
         )
         t["reason"] = t["last"].end_reason if t["end"] else None
+        t["transferred"] = t["end"] is not None and any(
+            o["client"] == t["client"]
+            and (o["provider"], o["hulpvorm"]) != (t["provider"], t["hulpvorm"])
+            and t["end"] <= o["start"] <= t["end"] + timedelta(days=30)
+            for o in trajectories
+        )
     return trajectories
 
 
@@ -905,45 +961,64 @@ def test_throughput_matches_trajectories_recomputed(world):
     rows = query(
         world["warehouse"],
         """
-        select municipality_code, product_category, half_year, started, started_repeat, ended,
-               ended_by_plan, running_at_end, avg_duration_days_ended, youths
-        from marts.mart_throughput order by 1, 2, 3""",
+        select municipality_code, dimension, dimension_value, half_year, started, started_repeat,
+               ended, ended_by_plan, ended_premature, ended_unknown, transferred_out,
+               running_at_end, is_complete_period, avg_duration_days_ended, youths
+        from marts.mart_throughput order by 1, 2, 3, 4""",
     )
     trajectories = expected_trajectories(world["allocations"])
-    cells: dict = defaultdict(lambda: [0, 0, 0, 0, 0, [], set()])
+    cells: dict = defaultdict(lambda: [0, 0, 0, 0, 0, 0, 0, 0, [], set()])
     periods = sorted({half_year(d) for d in months(date(2023, 1, 1), AS_OF.replace(day=1))})
+
+    def keys(municipality: str, t: dict, a: Allocation, period: str) -> list[tuple]:
+        m = "GM" + municipality
+        return [
+            (m, "hulpvorm", t["hulpvorm"], period),
+            (m, "product_code", a.product, period),
+            (m, "provider", t["provider"], period),
+        ]
+
     for t in trajectories:
-        start_cell = ("GM" + t["first"].municipality, t["category"], half_year(t["start"]))
-        cells[start_cell][0] += 1
-        cells[start_cell][1] += t["repeat"]
-        if t["end"]:
-            end_cell = ("GM" + t["last"].municipality, t["category"], half_year(t["end"]))
-            cells[end_cell][2] += 1
-            cells[end_cell][3] += t["reason"] == "31"
-            cells[end_cell][5].append((t["end"] - t["start"]).days)
         for period in periods:
             year, h = int(period[:4]), period[-1]
             first = date(year, 1 if h == "1" else 7, 1)
-            last = date(year, 6, 30) if h == "1" else date(year, 12, 31)
-            cell = ("GM" + t["last"].municipality, t["category"], period)
+            last = min(date(year, 6, 30) if h == "1" else date(year, 12, 31), AS_OF)
+            if first <= t["start"] <= last:
+                for key in keys(t["first"].municipality, t, t["first"], period):
+                    cells[key][0] += 1
+                    cells[key][1] += t["repeat"]
+            if t["end"] and first <= t["end"] <= last:
+                for key in keys(t["last"].municipality, t, t["last"], period):
+                    cells[key][2] += 1
+                    cells[key][3] += CBS_CLASS[t["reason"]] == "volgens_plan"
+                    cells[key][4] += CBS_CLASS[t["reason"]] == "voortijdig"
+                    cells[key][6] += t["transferred"]
+                    cells[key][8].append((t["end"] - t["start"]).days)
             if t["start"] <= last and (t["end"] is None or t["end"] > last):
-                cells[cell][4] += 1
+                for key in keys(t["last"].municipality, t, t["last"], period):
+                    cells[key][7] += 1
             if t["start"] <= last and (t["end"] is None or t["end"] >= first):
-                cells[cell][6].add(t["client"])
+                for key in keys(t["last"].municipality, t, t["last"], period):
+                    cells[key][9].add(t["client"])
     expected = []
-    for (municipality, category, period), (st, rep, en, plan, running, durations, youths) in sorted(
-        cells.items()
-    ):
+    for (municipality, dimension, value, period), cell in sorted(cells.items()):
+        *counts, durations, youths = cell
         average = (
             Decimal(sum(durations) / len(durations)).quantize(Decimal("0.1")) if durations else None
         )
+        complete = period != half_year(AS_OF)
         expected.append(
-            (municipality, category, period, st, rep, en, plan, running, average, len(youths))
+            (municipality, dimension, value, period, *counts, complete, average, len(youths))
         )
     assert rows == expected
-    # the fixture's stories: ck-07 comes back after 2 months (a repeat), ck-06's pause is no end
-    assert ("GM0546", "45", "2024-H1", 1, 1, 0, 0, 12, None, 12) in rows
-    assert ("GM0546", "45", "2025-H1", 0, 0, 1, 1, 11, Decimal("911.0"), 12) in rows
+    # the fixture's stories: ck-07 comes back after 2 months (a repeat), ck-06's pause is no end,
+    # ck-05 ends by plan, ck-07's first trajectory prematurely; 2025-H2 is observed to 30 September
+    assert ("GM0546", "hulpvorm", "02", "2024-H1", 1, 1, 0, 0, 0, 0, 0, 12, True, None, 12) in rows
+    assert (
+        "GM0546", "provider", P1, "2025-H1", 0, 0, 1, 1, 0, 0, 0, 11, True, Decimal("911.0"), 12
+    ) in rows  # fmt: skip
+    assert ("GM0546", "product_code", "45A48", "2025-H2")[:4] in {r[:4] for r in rows}
+    assert [r[12] for r in rows if r[3] == "2025-H2"] == [False] * 3 * 2
 
 
 def test_accountability_reconciliation(world):
@@ -1012,18 +1087,44 @@ def test_accountability_reconciliation(world):
     ]
 
 
+def largest_remainder(weights: dict[str, int], total_cents: int) -> dict[str, Decimal]:
+    """`total_cents` divided in proportion to integer `weights`: floors, then one cent each to the
+    largest remainders (ties: the lower key); the parts add up to the total exactly."""
+    whole = sum(weights.values())
+    floors = {k: (w * total_cents) // whole for k, w in weights.items()}  # Python floors
+    remainders = {k: w * total_cents - floors[k] * whole for k, w in weights.items()}
+    left = total_cents - sum(floors.values())
+    order = sorted(weights, key=lambda k: (-remainders[k], k))
+    return {k: Decimal(floors[k] + (1 if k in order[:left] else 0)) / 100 for k in weights}
+
+
 def test_settlement_keys_2025_on_2023(world):
     rows = query(
         world["warehouse"],
         """
-        select municipality_code, year, actual_cost_eur, key_share_pct, key_based_cost_eur, settlement_eur
+        select municipality_code, year, actual_cost_eur, key_share_pct, key_based_cost_eur,
+               regional_actual_eur, regional_budget_eur, contribution_eur, settlement_eur,
+               forecast_settlement_eur, own_vs_key_eur
         from marts.mart_settlement order by year, municipality_code""",
     )
+    forecast = {
+        y: v
+        for y, v in query(
+            world["warehouse"],
+            "select year, sum(forecast_eur) from marts.mart_budget_utilisation group by year",
+        )
+    }
     cost = accepted_by(world["lines"], lambda ln: ("GM" + ln.municipality, ln.month.year))
     expected = []
     for year in (2023, 2024, 2025):
         region_then = sum(v for (m, y), v in cost.items() if y == year - 2)
         region_now = sum(v for (m, y), v in cost.items() if y == year)
+        budget = PROGRAMME_BUDGET.get(year)
+        if region_then:
+            weights = {m: int(cost[(m, year - 2)] * 100) for m in ("GM0484", "GM0546")}
+            contribution = largest_remainder(weights, int(budget * 100))
+            settled = largest_remainder(weights, int((region_now - budget) * 100))
+            forecast_settled = largest_remainder(weights, int((forecast[year] - budget) * 100))
         for municipality in ("GM0484", "GM0546"):
             actual = cost.get((municipality, year), Decimal(0))
             if region_then:
@@ -1036,13 +1137,34 @@ def test_settlement_keys_2025_on_2023(world):
                         actual,
                         (100 * key).quantize(Decimal("0.0001")),
                         based,
+                        region_now,
+                        budget,
+                        contribution[municipality],
+                        settled[municipality],
+                        forecast_settled[municipality],
                         actual - based,
                     )
                 )
             else:
-                expected.append((municipality, year, actual, None, None, None))
+                expected.append(
+                    (
+                        municipality,
+                        year,
+                        actual,
+                        None,
+                        None,
+                        region_now,
+                        budget,
+                        None,
+                        None,
+                        None,
+                        None,
+                    )
+                )
     assert rows == expected
-    assert sum(r[5] for r in rows if r[1] == 2025) == 0
+    # the settlements share exactly the region's overspend against its budget, to the cent
+    assert sum(r[8] for r in rows if r[1] == 2025) == rows[-1][5] - PROGRAMME_BUDGET[2025]
+    assert sum(r[7] for r in rows if r[1] == 2025) == PROGRAMME_BUDGET[2025]
 
 
 def test_cost_concentration_takes_the_ten_most_expensive(world):

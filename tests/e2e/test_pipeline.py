@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
@@ -98,6 +99,10 @@ def test_kpi_annual_matches_independent_calculation(tiny_run):
     landed = read_archive(tiny_run.data_dir / "archive" / "ijw")
     expected = kpi_annual(landed)
     costs = cost_per(landed, "municipality")
+    monthly_cost: dict = defaultdict(Decimal)
+    for line in landed.accepted():
+        month = line.service_month
+        monthly_cost[(line.municipality, month.year, month.month)] += line.amount
     rows = _query(
         tiny_run,
         """
@@ -134,10 +139,21 @@ def test_kpi_annual_matches_independent_calculation(tiny_run):
         assert avg_cost == (cost / care_months).quantize(CENT)
         if want["timed_months"]:
             assert intensity == (want["hours"] / want["timed_months"]).quantize(CENT)
-        months = 12 if year < as_of.year else as_of.month - 1
+        # observed: the months whose invoice deadline (end of the next month) passed before as_of
+        last = as_of.year * 12 + as_of.month - 1 - 2  # months since year 0, of the last observed
+        months = min(12, max(0, last - year * 12 + 1))
         assert observed == months
-        assert cost_annualised == (cost * 12 / months).quantize(CENT)
-        assert months_annualised == (Decimal(care_months) * 12 / months).quantize(CENT)
+        cost_observed = sum(
+            (
+                c
+                for (m, y, mo), c in monthly_cost.items()
+                if (m, y) == (municipality, year) and mo <= months
+            ),
+            Decimal(0),
+        )
+        care_observed = sum(n for mo, n in want["care_months_by_month"].items() if mo <= months)
+        assert cost_annualised == (cost_observed * 12 / months).quantize(CENT)
+        assert months_annualised == (Decimal(care_observed) * 12 / months).quantize(CENT)
 
 
 def test_invoice_timeliness_matches_independent_calculation(tiny_run):

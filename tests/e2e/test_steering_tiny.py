@@ -23,6 +23,8 @@ import duckdb
 import pytest
 
 from tests.support.independent import (
+    HULPVORM,
+    HULPVORM_NAMES,
     CareArchive,
     month_end,
     read_accountability,
@@ -30,6 +32,8 @@ from tests.support.independent import (
     read_budget_ceilings,
     read_care_archive,
     read_providers,
+    read_table,
+    to_date,
     trajectories,
 )
 from tests.support.pipeline import TINY_AS_OF
@@ -37,6 +41,9 @@ from tests.support.pipeline import TINY_AS_OF
 pytestmark = pytest.mark.slow
 
 AS_OF = date.fromisoformat(TINY_AS_OF)
+# tiny (seed 7): CBS trajectories and the repeats among their starts (docs/throughput_method.md)
+TINY_TRAJECTORIES = 53
+TINY_REPEATS = 2
 CENT = Decimal("0.01")
 TENTH = Decimal("0.1")
 COD327 = {
@@ -91,40 +98,82 @@ def _half_years(first: date, last: date) -> list[tuple[str, date, date]]:
     return out
 
 
-def expected_throughput(care: CareArchive) -> dict[tuple, dict]:
-    """docs/contract.md §3 mart_throughput with the municipality rules of docs/steering_marts.md."""
+def _product_names(reference) -> dict[str, str]:
+    """product_code -> description of its latest version (valid_from, then file order)."""
+    latest: dict[str, tuple] = {}
+    for path in sorted(reference.rglob("products*")):
+        for index, row in enumerate(read_table(path)):
+            code = str(row["product_code"]).strip()
+            rank = (to_date(row["valid_from"]) or date.min, str(path), index)
+            if code not in latest or rank > latest[code][0]:
+                latest[code] = (rank, str(row["description"]).strip())
+    return {code: name for code, (_, name) in latest.items()}
+
+
+def expected_throughput(care: CareArchive, reference) -> dict[tuple, dict]:
+    """docs/contract.md §3 mart_throughput with the rules of docs/throughput_method.md: per
+    municipality × dimension (hulpvorm, product_code, provider) × value × half-year."""
     paths = trajectories(care)
+    products = _product_names(reference)
+    providers = read_providers(reference)
     cells: dict[tuple, dict] = defaultdict(
         lambda: {
             "started": 0,
             "started_repeat": 0,
             "ended": 0,
             "ended_by_plan": 0,
+            "ended_premature": 0,
+            "ended_unknown": 0,
+            "transferred_out": 0,
             "running_at_end": 0,
             "durations": [],
             "youths": set(),
         }
     )
+
+    def keys(record, label: str) -> list[tuple]:
+        return [
+            (record.municipality, "hulpvorm", record.hulpvorm, label),
+            (record.municipality, "product_code", record.product, label),
+            (record.municipality, "provider", record.provider, label),
+        ]
+
+    complete = {}
     for label, first, last in _half_years(min(t.start for t in paths), AS_OF):
+        complete[label] = last <= AS_OF
+        last = min(last, AS_OF)  # the running half-year is observed up to the reporting date
         for t in paths:
             if first <= t.start <= last:
-                cell = cells[(t.start_municipality, t.category, label)]
-                cell["started"] += 1
-                cell["started_repeat"] += t.repeat
+                for key in keys(t.records[0], label):
+                    cells[key]["started"] += 1
+                    cells[key]["started_repeat"] += t.repeat
             if t.end is not None and first <= t.end <= last:
-                cell = cells[(t.end_municipality, t.category, label)]
-                cell["ended"] += 1
-                cell["ended_by_plan"] += t.end_reason == "31"
-                cell["durations"].append((t.end - t.start).days)
+                column = {
+                    "volgens_plan": "ended_by_plan",
+                    "voortijdig": "ended_premature",
+                    "onbekend": "ended_unknown",
+                }[t.end_class]
+                for key in keys(t.last, label):
+                    cells[key]["ended"] += 1
+                    cells[key][column] += 1
+                    cells[key]["transferred_out"] += t.transferred
+                    cells[key]["durations"].append((t.end - t.start).days)
             if t.start <= last and (t.end is None or t.end > last):
                 latest = max(
                     (r for r in t.records if r.start <= last),
                     key=lambda r: (r.start, r.municipality, r.number),
                 )
-                cells[(latest.municipality, t.category, label)]["running_at_end"] += 1
+                for key in keys(latest, label):
+                    cells[key]["running_at_end"] += 1
             for record in t.records:
                 if record.start <= last and (record.end is None or record.end >= first):
-                    cells[(record.municipality, record.category, label)]["youths"].add(record.bsn)
+                    for key in keys(record, label):
+                        cells[key]["youths"].add(record.bsn)
+    names = {
+        "hulpvorm": HULPVORM_NAMES,
+        "product_code": products,
+        "provider": {agb: p["name"] for agb, p in providers.items()},
+    }
     expected = {}
     for key, cell in cells.items():
         durations = cell.pop("durations")
@@ -134,18 +183,26 @@ def expected_throughput(care: CareArchive) -> dict[tuple, dict]:
             else None
         )
         cell["youths"] = len(cell["youths"])
+        cell["is_complete_period"] = complete[key[3]]
+        cell["dimension_label"] = names[key[1]].get(key[2])
         expected[key] = cell
     return expected
 
 
 def test_throughput_matches_independent_calculation(tiny_run, files):
     care = files["care"]
-    expected = expected_throughput(care)
+    expected = expected_throughput(care, tiny_run.data_dir / "archive" / "reference")
     rows = _query(tiny_run, "select * from marts.mart_throughput")
     actual = {
-        (r.pop("municipality_code"), r.pop("product_category"), r.pop("half_year")): r for r in rows
+        (
+            r.pop("municipality_code"),
+            r.pop("dimension"),
+            r.pop("dimension_value"),
+            r.pop("half_year"),
+        ): r
+        for r in rows
     }
-    assert len(actual) == len(rows), "one row per municipality × product category × half-year"
+    assert len(actual) == len(rows), "one row per municipality × dimension × value × half-year"
     assert set(actual) == set(expected)
     for key, row in actual.items():
         assert row == expected[key], key
@@ -161,19 +218,23 @@ def test_throughput_matches_independent_calculation(tiny_run, files):
     assert any(r.end is not None and r.end_reason is None for t in paths for r in t.records), (
         "a temporary stop (JZ588 20) bridged to its restart"
     )
-    assert any(
-        b.start == a.end + timedelta(days=1)
-        for t in paths
-        for a, b in zip(t.records, t.records[1:])
-        if a.end is not None
-    ), "records that join (no day without care) merged"
-    assert any(t.end is None for t in paths) and any(t.end_reason == "31" for t in paths)
-    assert any(t.end is not None and t.end_reason != "31" for t in paths)
+    assert any(t.end is None for t in paths)
+    assert {t.end_class for t in paths if t.end is not None} >= {"volgens_plan", "voortijdig"}
+    assert {t.hulpvorm for t in paths} >= {"02", "03"}
+    excluded = {s.category for s in care.starts} - set(HULPVORM)
     totals = Counter()
-    for row in rows:
-        totals.update({k: v for k, v in row.items() if isinstance(v, int)})
-    assert totals["started"] == len(paths) == 47
-    assert totals["started_repeat"] == 1
+    for key, row in actual.items():
+        if key[1] == "hulpvorm":
+            totals.update({k: v for k, v in row.items() if isinstance(v, int)})
+    # each dimension counts every trajectory once
+    for dimension in ("product_code", "provider"):
+        assert sum(r["started"] for k, r in actual.items() if k[1] == dimension) == len(paths)
+    assert totals["started"] == len(paths) == TINY_TRAJECTORIES
+    assert totals["started_repeat"] == TINY_REPEATS
+    assert totals["ended"] == (
+        totals["ended_by_plan"] + totals["ended_premature"] + totals["ended_unknown"]
+    )
+    assert excluded <= {None, "42", "47", "48", "49"}
 
 
 # ----------------------------------------------------------- accountability reconciliation
@@ -256,7 +317,7 @@ def test_accountability_reconciliation_matches_independent_calculation(tiny_run,
     # municipality codes, XLSX. Not covered: geen_declaraties, a re-delivery replacing an earlier
     # file, a delivery without datum_aanlevering, a year whose 1 April has not passed yet.
     statuses = Counter(r["status"] for r in rows)
-    assert statuses == {"akkoord": 6, "verschil": 6, "geen_verantwoording": 4}
+    assert statuses == {"akkoord": 8, "verschil": 4, "geen_verantwoording": 4}
     assert Counter(r["delivered_on_time"] for r in rows) == {True: 4, False: 12}
     assert {r.file.suffix for r in files["accountability"]} == {".csv", ".xlsx"}
     assert any(

@@ -97,7 +97,8 @@ def test_without_the_list_nothing_runs(generated, tmp_path):
     assert _registered(settings) == 0
     # a real key does not need it
     ingest_source(replace(settings, pseudonym_key="a-real-secret"), "reference")
-    assert _registered(settings) == 4
+    # providers, budget_ceilings, products, population, programme_budget and its amendment
+    assert _registered(settings) == 6
 
 
 def test_jeugdhulp_run_refuses_it_as_it_refuses_a_missing_key(generated, tmp_path):

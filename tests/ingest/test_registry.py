@@ -7,6 +7,7 @@ import hashlib
 import pytest
 
 from jeugdhulp.ingest import ingest_all, ingest_source, pending_files
+from jeugdhulp.sources import SOURCES
 from tests.support.ingest_files import (
     allocation_message,
     answer_message,
@@ -90,10 +91,8 @@ def test_rerun_and_redelivery_change_nothing(settings):
 
     again = ingest_all(settings, workers=1)  # nothing waiting
     assert {s: (r.files_seen, r.rows_loaded) for s, r in again.items()} == {
-        "reference": (0, {}),
-        "ijw": (0, {}),
-        "verantwoording": (0, {}),
-        "pgb": (0, {}),
+        source: (0, {})
+        for source in SOURCES  # every landing source, none with anything waiting
     }
     assert snapshot(settings) == before
 

@@ -96,8 +96,9 @@ def test_run_launched_over_graphql_reports_as_of_its_run_config_date(cockpit):
             "select distinct months_observed from marts.mart_kpi_annual where year = 2026"
         ).fetchall()
     assert recorded == [(date.fromisoformat(REPORT_DATE),)]
-    # complete months of 2026 before 15 August: 7 (as of today it would be another number)
-    assert observed == [(7,)]
+    # months of 2026 whose invoice deadline (the end of the next month) has passed by 15 August:
+    # January-June, 6 (as of today it would be another number)
+    assert observed == [(6,)]
 
 
 def test_schedules_and_sensor_are_running_after_load(cockpit):

@@ -7,7 +7,7 @@ import hashlib
 import io
 import re
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import duckdb
@@ -34,9 +34,14 @@ TABLES = [
     "mart_settlement",
     "mart_cost_concentration",
     "mart_referrers",
+    "mart_segment_budget",
+    "mart_local_team",
+    "mart_waiting_times",
+    "mart_residence_signals",
     "dq_findings_summary",
 ]
-PROVIDER_LEVEL = ["mart_invoice_timeliness", "mart_budget_utilisation"]
+PROVIDER_LEVEL = ["mart_invoice_timeliness", "mart_budget_utilisation", "mart_waiting_times"]
+REGION_LEVEL = ["mart_segment_budget"]  # the region's own figures: every reader gets them whole
 # Counts of persons (or of records, at least one per person), listed here independently of the code.
 PERSON_COUNTS = {
     "clients",
@@ -51,6 +56,15 @@ PERSON_COUNTS = {
     "allocations",
     "lines",
     "expected_care_months",
+    "youths_team_only",
+    "youths_team_then_specialist",
+    "youths_specialist_without_team",
+    "youths_total",
+    "waiting_count",
+    "months_billed_to_two",
+    "overlapping_allocations",
+    "invoice_other_than_allocation",
+    "move_with_running_allocation",
 }
 
 
@@ -116,6 +130,11 @@ def test_a_municipality_folder_holds_only_its_own_rows(published):
     for code in MUNICIPALITIES:
         for table in TABLES:
             if table in PROVIDER_LEVEL:
+                continue
+            if table in REGION_LEVEL:  # the same file everywhere
+                assert file_text(out / code / f"{table}.csv") == file_text(
+                    out / "regio" / f"{table}.csv"
+                )
                 continue
             found = {row["municipality_code"] for row in rows(out / code / f"{table}.parquet")}
             assert found <= {code}, (code, table, found)
@@ -196,17 +215,34 @@ def test_a_suppressed_count_takes_its_amounts_along(published):
     assert concentration["top10_cost_eur"] is None and concentration["top10_share_pct"] is None
     # throughput: single counts go one by one; 0 is shown; a small `ended` takes its duration along
     throughput = {
-        (r["product_category"], r["half_year"]): r
+        (r["dimension"], r["dimension_value"], r["half_year"]): r
         for r in rows(out / "GM0546" / "mart_throughput.parquet")
     }
-    first = throughput[("45", "2024-H1")]
+    first = throughput[("hulpvorm", "02", "2024-H1")]
     assert (
         first["started"],
         first["started_repeat"],
         first["ended"],
         first["avg_duration_days_ended"],
     ) == (12, None, 10, 180.5)
-    assert throughput[("54", "2025-H1")]["started_repeat"] == 0
+    assert throughput[("hulpvorm", "14", "2025-H1")]["started_repeat"] == 0
+    # premature ends: 10 - 7 = 3 is small and hidden; ended 10 = 7 by plan + 3 premature + 0
+    # unknown, so the 7 goes too (complementary, within the row); labels and codes stay
+    assert first["ended_premature"] is None and first["ended_unknown"] == 0
+    assert first["ended_by_plan"] is None and first["ended"] == 10
+    assert first["dimension_label"].startswith("Jeugdhulp zonder verblijf")
+    # 2025-H1 per provider: 22222222's 2 starts are hidden, and the hulpvorm rows give the total
+    # (14 + 5), so 11111111's 17 goes too; its 4 premature ends hidden with the other's 1 make 5
+    provider = {k[1]: r for k, r in throughput.items() if k[0] == "provider" and k[2] == "2025-H1"}
+    assert provider["22222222"]["started"] is None and provider["11111111"]["started"] is None
+    assert provider["11111111"]["ended"] is None
+    assert provider["11111111"]["avg_duration_days_ended"] is None
+    assert provider["11111111"]["started_repeat"] == 5
+    assert provider["11111111"]["ended_premature"] is None
+    assert provider["22222222"]["youths"] == 10
+    # the hulpvorm rows: 02's 6 by plan goes with 14's hidden 4 (they add up to 10 per provider)
+    assert throughput[("hulpvorm", "02", "2025-H1")]["ended_by_plan"] is None
+    assert throughput[("hulpvorm", "14", "2025-H1")]["started"] == 5
     zoeterwoude = rows(out / "GM0638" / "mart_throughput.parquet")[0]
     assert (zoeterwoude["youths"], zoeterwoude["started"], zoeterwoude["ended"]) == (6, None, 0)
     # provider-level amounts need 5 clients in some cost cell (rule 2); the ceiling and signal stay
@@ -220,11 +256,18 @@ def test_a_suppressed_count_takes_its_amounts_along(published):
     )
     assert budget[("33333333", 2025)]["budget_ceiling_eur"] == Decimal("250000.00")
     assert budget[("11111111", 2025)]["invoiced_eur"] == Decimal("312624.00")
+    assert budget[("33333333", 2025)]["ceiling_reached_on"] is None  # follows from the forecast
+    assert budget[("22222222", 2025)]["ceiling_reached_on"] is not None
     settlement = {r["year"]: r for r in rows(out / "GM1884" / "mart_settlement.parquet")}
+    # its own cost covers 2 persons: hidden, with own − key × regional that would tell it; the
+    # settlement is the key times the region's over- or underspend, about nobody: shown
     assert (
-        settlement[2025]["actual_cost_eur"] is None and settlement[2025]["settlement_eur"] is None
+        settlement[2025]["actual_cost_eur"] is None and settlement[2025]["own_vs_key_eur"] is None
     )
     assert settlement[2025]["key_based_cost_eur"] is not None
+    overspend = settlement[2025]["regional_actual_eur"] - Decimal("1150000.00")
+    expected = (Decimal("5.0") * overspend / 100).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    assert settlement[2025]["settlement_eur"] == expected
     timeliness = [
         r
         for r in rows(out / "regio" / "mart_invoice_timeliness.parquet")

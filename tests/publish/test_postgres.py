@@ -174,7 +174,7 @@ def _snapshot(database: dict) -> dict:
 
 def test_republishing_is_idempotent(database):
     before = _snapshot(database)
-    assert len(before["policies"]) == 12 * 5  # 12 tables × (4 municipalities + region)
+    assert len(before["policies"]) == 16 * 5  # 16 tables × (4 municipalities + region)
     again = publish(database["settings"], role_prefix=database["prefix"])
     assert again.postgres
     assert _snapshot(database) == before

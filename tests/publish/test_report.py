@@ -82,10 +82,11 @@ def test_the_numbers_are_right_and_dutch(published):
     spent_2025 = sum(row[6] for row in cost_rows() if row[0] == "GM0546" and row[5].year == 2025)
     assert spent_2025 == Decimal("458963.40")
     assert f"is {euro(spent_2025)} gedeclareerd" in html  # € 458.963
-    # KPI table with year-on-year change and the annualisation footnote
+    # KPI table with the like-for-like change (60 youths in 2025's 9 observed months against 57
+    # in the same months of 2024, not 58 in the whole year) and the annualisation footnote
     assert re.search(
         r"Unieke jeugdigen in zorg</th><td class=\"num\">58</td><td class=\"num\">60</td>"
-        r"<td class=\"num\">\+3,4</td>",
+        r"<td class=\"num\">\+5,3</td>",
         html,
     )
     assert ">2025*</th>" in html
@@ -135,3 +136,91 @@ def test_the_report_renders_in_chromium_without_errors(published, code):
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         shot = page.screenshot(ARTIFACTS / f"publish_report_{code}.png")
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
+
+
+def section_rows(html: str, anchor: str) -> list[list[str]]:
+    """The cells of every table row in the section `anchor`, as text."""
+    import html as html_lib
+
+    section = re.search(rf'<section id="{anchor}".*?</section>', html, flags=re.S).group(0)
+    return [
+        [
+            html_lib.unescape(re.sub(r"<[^>]+>", "", cell)).replace("\xa0", " ")
+            for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, flags=re.S)
+        ]
+        for row in re.findall(r"<tr>(.*?)</tr>", section, flags=re.S)
+    ]
+
+
+def test_finance_section_shows_segments_ceiling_dates_and_settlement_as_published(published):
+    rows = section_rows(html_of(published, "GM0546"), "financien")
+    # the region's programme budget per segment (fabricated: budget, invoiced 70 %, forecast 97 %)
+    assert [
+        "ambulant",
+        "€ 700.000",
+        "€ 490.000",
+        "€ 679.000",
+        "97,0%",
+        "dreigende overschrijding",
+    ] in rows
+    # providers above 80 % get a (fabricated) date; Woonhuis De Linde's 2 persons hide its row's
+    # forecast, and the date with it
+    dated = [row[0] for row in rows if re.search(r"\d+ december 2025", " ".join(row))]
+    assert dated == ["Kind & GGZ Holland (22222222)"]
+    assert "Geen kosten via routes buiten de plafonds in 2025." in html_of(published, "GM0546")
+
+
+def test_access_section_shows_team_waiting_times_and_residence_signals_suppressed(published):
+    leiden = section_rows(html_of(published, "GM0546"), "toegang")
+    assert ["2025", "31", "12", "48", "40", "37,4%"] in leiden  # 31 / (31 + 12 + 40)
+    hillegom = section_rows(html_of(published, "GM0534"), "toegang")
+    # 3 youths helped by the team only: hidden, and the share that would tell it
+    assert ["2025", "–", "6", "20", "8", "–"] in hillegom
+    # the latest month delivered (September): GGZ's list grows near its ceiling; 3 waiting hidden
+    assert ["Kind & GGZ Holland (22222222)", "54", "13,5", "13,5", "26", "nee", "ja"] in leiden
+    assert ["Woonhuis De Linde (33333333)", "44", "9,0", "9,0", "–", "nee", ""] in leiden
+    # a monthly delivery that never came, named for the provider's municipalities
+    assert ["Dyslexiepraktijk Leiden (44444444)", "45", "aug 2025"] in leiden
+    assert ["mrt 2025", "6", "0", "5", "0"] in leiden
+    assert ["jun 2025", "0", "–", "0", "7"] in leiden  # 2 clients with overlapping allocations
+    # a municipality sees its own signals only; the region page names the municipality
+    assert ["jun 2025", "0", "0", "0", "–"] in hillegom
+    assert any(
+        row[0] == "mrt 2025 · Leiden (GM0546)"
+        for row in section_rows(html_of(published, "regio"), "toegang")
+    )
+
+
+def kpi_rows(html: str) -> dict[str, list[str]]:
+    return {row[0]: row[1:] for row in section_rows(html, "kerncijfers") if row and row[0]}
+
+
+def test_kpi_changes_compare_like_with_like(published):
+    from tests.support.publish_warehouse import KPI, money
+
+    leiden = kpi_rows(html_of(published, "GM0546"))
+    # 2025 holds 9 observed months; the % is the mart's: the same 9 months of 2024 (fabricated
+    # as 9/12 of 2024's cost), never 2025 × 12/9 against the whole of 2024
+    before = money(KPI[("GM0546", 2024)][3] * 9 / 12)
+    expected = round(100 * KPI[("GM0546", 2025)][3] / before - 100, 1)
+    assert leiden["Totale kosten"][2] == f"+{str(expected).replace('.', ',')}"
+    assert leiden["Totale kosten: jaarprognose"][1] == euro(
+        money(KPI[("GM0546", 2025)][3] * 12 / 9 * Decimal("1.02"))
+    ).replace("\xa0", " ")
+    assert leiden["Gemiddeld aantal zorgmaanden per jeugdige"][2] == "–"  # no like-for-like
+    # Zoeterwoude: the same months of 2024 had 3 youths, so no change of 2025 is shown
+    zoeterwoude = kpi_rows(html_of(published, "GM0638"))
+    assert (
+        zoeterwoude["Totale kosten"][2] == "–" and zoeterwoude["Unieke jeugdigen in zorg"][2] == "–"
+    )
+    html = html_of(published, "regio")
+    assert "ten opzichte van dezelfde maanden van 2024" in html
+    # the region's: both sides summed over Leiden and Hillegom (Zoeterwoude and Kaag en
+    # Braassem have a side below 5 youths and are left out, and said so)
+    now = KPI[("GM0546", 2025)][3] + KPI[("GM0534", 2025)][3]
+    then = money(KPI[("GM0546", 2024)][3] * 9 / 12) + money(KPI[("GM0534", 2024)][3] * 9 / 12)
+    region = kpi_rows(html)
+    assert (
+        region["Totale kosten"][2] == f"+{str(round(100 * now / then - 100, 1)).replace('.', ',')}"
+    )
+    assert "2 gemeente(n) met minder dan 5 jeugdigen in een van beide perioden" in html

@@ -72,7 +72,8 @@ def test_catalogue_is_consistent():
             assert set(cell.with_columns) <= set(spec.columns), spec.name
         assert set(spec.amounts_by_population) <= set(spec.columns)
         assert set(spec.grain) <= set(spec.columns)
-        assert spec.scope_column in spec.columns
+        assert spec.scope_column is None or spec.scope_column in spec.columns
+        assert (spec.scope_column is None) == (spec.scope == "region"), spec.name
     assert len(set(DUTCH_LABELS.values())) == len(DUTCH_LABELS), "two columns share a Dutch header"
 
 

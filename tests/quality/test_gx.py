@@ -25,9 +25,10 @@ def warehouse(tmp_path_factory):
 def test_one_suite_per_raw_table_and_none_on_marts():
     # GX validates the raw input contract; dbt tests own the marts
     assert set(list_suites()) == {f"raw.{table}" for table in RAW_TABLES}
-    assert len(RAW_TABLES) == 13
+    # + local_team_registrations, waiting_times; provider_forecasts
+    assert len(RAW_TABLES) == 14 + 2 + 1
     counts = {name: len(load_suite(name).expectations) for name in list_suites()}
-    assert sum(counts.values()) == 135
+    assert sum(counts.values()) == 143 + 8 + 10 + 8  # + the three suites above
     assert (counts["raw.ijw_invoice_lines"], counts["raw.file_registry"]) == (21, 6)
 
 

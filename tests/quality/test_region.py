@@ -43,6 +43,7 @@ def region(tmp_path_factory):
         (
             "--select",
             "+dq_findings",
+            "+mart_local_team",  # the team paths (tests below)
             "--indirect-selection",
             "cautious",
             "--exclude-resource-type",
@@ -168,3 +169,55 @@ def test_with_a_window_over_all_history_every_skipping_provider_is_flagged(regio
         ).fetchone()[0]
     assert set(region["truth"]["skipping_providers"]) <= flagged
     assert punctual_flagged == 0
+
+
+def test_every_woonplaatsbeginsel_case_is_found_and_the_clean_data_gives_none(region):
+    """Two municipalities carry one case of each kind (synthetic/residence_cases.py); every other
+    move of the region (some 3 % of its youths) ends the old allocation the day before the new one
+    starts, so the residence findings are exactly the cases'. dbt built dq_findings, and with it
+    int_residence_findings_detected, whose month is compared too."""
+    from collections import Counter
+
+    from tests.support.residence import expected_findings, found_findings
+
+    cases = region["truth"]["residence_cases"]
+    assert len(cases) == 8 and region["truth"]["behaviours"]["youths_moved"] > 100
+    found = Counter(row[:5] for row in found_findings(region["settings"].warehouse_path))
+    assert found == expected_findings(region["truth"])
+
+
+def test_every_team_path_and_missing_waiting_time_delivery_is_found_and_nothing_else(region):
+    """The municipal team exports and waiting-time deliveries (synthetic/local_team.py,
+    waiting_times.py): every registered youth comes out on the path the ground truth gives (and no
+    other youth has team contact), every left-out delivery is a waiting_times_not_delivered
+    finding and no other finding arises on these sources (tests/e2e/test_access_tiny.py on tiny)."""
+    from jeugdhulp.privacy.pseudonym import Pseudonymiser
+
+    truth = region["truth"]
+    pseudonym = Pseudonymiser("test-key-not-secret")
+    expected = {
+        (pseudonym(e["bsn"]), e["municipality_code"], e["year"]): (
+            e["path"],
+            e.get("days_team_to_specialist"),
+        )
+        for e in truth["local_team"]["paths"]
+    }
+    assert len(expected) > 1000
+    with duckdb.connect(str(region["settings"].warehouse_path), read_only=True) as connection:
+        found = {
+            (client, code, year): (path, days)
+            for client, code, year, path, days in connection.execute(
+                "select client_key, municipality_code, year, path, days_team_to_specialist "
+                "from intermediate.int_team_paths_classified where path <> 'specialist_without_team'"
+            ).fetchall()
+        }
+    assert found == expected
+    missing = sorted(f[5] for f in region["findings"] if f[0] == "waiting_times_not_delivered")
+    assert missing == truth["waiting_times"]["missing"] and len(missing) >= 10
+    others = [
+        f
+        for f in region["findings"]
+        if f[0] in ("team_registration_invalid", "waiting_time_invalid")
+        or (f[0] == "invalid_bsn" and (f[4] or "").startswith("lokaal_team/"))
+    ]
+    assert others == []

@@ -20,6 +20,10 @@ AS_OF = "2026-10-15"
 SEED = 7
 # findings on providers or months, not on one record
 AGGREGATE_RULES = {"incomplete_invoicing", "late_invoicing", "8214"}
+# woonplaatsbeginsel findings: about a client, matched against ground_truth["residence_cases"]
+RESIDENCE_RULE_PREFIX = "residence_"
+# a waiting-time delivery owed per provider × category × month (tests/e2e/test_access_tiny.py)
+AGGREGATE_RULES.add("waiting_times_not_delivered")
 # A JW325 answer follows its JW323 within days. A line sent with a wrong volume is credited (and
 # re-debited) in one of the next three declaration periods, and a period's declaration goes out
 # the month after it, or the month after that when it is late: a volume line declared for one of
@@ -159,6 +163,14 @@ def explain_record_findings(run) -> tuple[Counter, list[tuple]]:
     """Each finding on a record: a ground-truth defect, confirmed by a JW325 with the same code, or
     a volume line (9321) declared so recently that its JW325 or its correction may not be in yet."""
     defects = {_expected_key(d) for d in defects_of(run)}
+    # findings of other rules that an injected woonplaatsbeginsel case gives (9338 on a line
+    # invoiced under another municipality's allocation); the residence findings themselves are
+    # checked against the cases by tests/quality/test_residence.py
+    residence = {
+        (other["rule_id"], other["provider_agb"], other["reference"])
+        for case in run["truth"].get("residence_cases", [])
+        for other in case["other_findings"]
+    }
     codes = {(agb, ref): set((codes or "").split(",")) for agb, ref, codes in run["rejected"]}
     period_of = {(agb, ref): period for agb, ref, period in run["declared"]}
     pending_from = month_label(as_of_month() - PENDING_PERIODS)
@@ -166,10 +178,12 @@ def explain_record_findings(run) -> tuple[Counter, list[tuple]]:
     unexplained = []
     for finding in run["findings"]:
         rule, agb, ref = finding[0], finding[2], finding[5]
-        if rule in AGGREGATE_RULES:
+        if rule in AGGREGATE_RULES or rule.startswith(RESIDENCE_RULE_PREFIX):
             continue
         if _finding_key(finding) in defects:
             explained["defect"] += 1
+        elif (rule, agb, ref) in residence:
+            explained["residence_case"] += 1
         elif rule in codes.get((agb, ref), set()):
             explained["rejected_with_same_code"] += 1
         elif rule == "9321" and (period_of.get((agb, ref)) or "") >= pending_from:

@@ -217,8 +217,10 @@ def kpi_annual(landed: Landed) -> dict[tuple[str, int], dict]:
                 "care_months": 0,
                 "hours": Decimal(0),
                 "timed_months": 0,
+                "care_months_by_month": defaultdict(int),
             },
         )
+        row["care_months_by_month"][month_key[3].month] += 1
         row["youths"].add(month_key[0])
         row["trajectories"].add(month_key[:3])
         row["care_months"] += 1
@@ -449,6 +451,35 @@ def _add_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
+# CBS Beleidsinformatie Jeugd, as docs/throughput_method.md words it (written out here, not read
+# from the dbt seeds): the form of help (hulpvorm) per iJw product category — 42 transport and
+# 47-49 justice have none and form no trajectory — and the CBS class of each JZ588 end reason.
+HULPVORM = {
+    "31": "01", "32": "02", "33": "03", "34": "04",
+    "35": "11", "36": "12", "37": "13", "38": "14",
+    "40": "04", "41": "03", "43": "14", "44": "14", "45": "02", "46": "14",
+    "50": "02", "51": "02", "52": "02", "53": "02", "54": "02", "55": "14",
+}  # fmt: skip
+HULPVORM_NAMES = {
+    "01": "Jeugdhulp zonder verblijf: ambulant in wijk- of buurtteam",
+    "02": "Jeugdhulp zonder verblijf: ambulant op locatie van de aanbieder",
+    "03": "Jeugdhulp zonder verblijf: daghulp op locatie van de aanbieder",
+    "04": "Jeugdhulp zonder verblijf: ambulant in het netwerk van de jeugdige",
+    "11": "Jeugdhulp met verblijf: pleegzorg",
+    "12": "Jeugdhulp met verblijf: gezinsgericht",
+    "13": "Jeugdhulp met verblijf: gesloten plaatsing",
+    "14": "Jeugdhulp met verblijf: overig residentieel",
+}
+CBS_END_CLASS = {"31": "volgens_plan", "39": "volgens_plan"} | {
+    code: "voortijdig" for code in ("02", "32", "33", "34", "35")
+}  # everything else that ends a trajectory: onbekend
+DOORSTROOM_DAYS = 30
+
+
+def half_year_start(day: date) -> date:
+    return date(day.year, 1 if day.month <= 6 else 7, 1)
+
+
 @dataclass
 class CareRecord:
     bsn: str
@@ -459,6 +490,11 @@ class CareRecord:
     start: date
     end: date | None  # definitive end, or the restart after a temporary stop; None = open
     end_reason: str | None
+    product: str | None = None
+
+    @property
+    def hulpvorm(self) -> str | None:
+        return HULPVORM.get(self.category or "")
 
 
 @dataclass
@@ -470,29 +506,49 @@ class Trajectory:
     start_municipality: str
     end_municipality: str | None
     repeat: bool = False
+    transferred: bool = False
+    last: CareRecord | None = None  # the record that gave the end
 
     @property
     def bsn(self) -> str:
         return self.records[0].bsn
 
     @property
+    def provider(self) -> str:
+        return self.records[0].provider
+
+    @property
+    def hulpvorm(self) -> str:
+        return self.records[0].hulpvorm
+
+    @property
     def category(self) -> str | None:
         return self.records[0].category
 
+    @property
+    def end_class(self) -> str | None:
+        if self.end is None:
+            return None
+        return CBS_END_CLASS.get(self.end_reason or "", "onbekend")
+
 
 def trajectories(care: CareArchive) -> list[Trajectory]:
-    """CBS trajectories as docs/steering_marts.md words them: a care record is an effective start
-    with the last reported definitive stop (reason ≠ 20) for the same allocation and start date;
-    a temporary stop (20) bridges the record to the group's next start, or leaves it open; per
-    client × provider × product category (the allocation's, else the start's) records that overlap
-    or join (start ≤ latest end so far + 1 day) form one trajectory: first start, last end (open
-    when a record is open). Repeat: the client had another trajectory that ended at least 2 days
-    and at most 5 years before the start."""
+    """CBS trajectories as docs/throughput_method.md words them: a care record is an effective
+    start with the last reported definitive stop (reason ≠ 20) for the same allocation and start
+    date; a temporary stop (20) bridges the record to the group's next start, or leaves it open.
+    Per client × provider × CBS hulpvorm (of the allocation's product category, else the start's;
+    categories without a hulpvorm form none) records that overlap (start ≤ latest end so far)
+    form one trajectory: first start, last end (open when a record is open); adjoining records
+    stay apart. Repeat: the client had another trajectory that ended at least 2 days before the
+    start and on or after the first day of the start's half-year minus 5 years. Doorstroom: after
+    the end, a trajectory with another provider or hulpvorm starts within 30 days."""
     stops: dict[tuple, list[CareEvent]] = defaultdict(list)
     for stop in care.stops:
         if stop.end is not None:
             stops[(stop.municipality, stop.provider, stop.number, stop.start)].append(stop)
-    groups: dict[tuple, list[tuple[CareEvent, CareEvent | None, bool]]] = defaultdict(list)
+    groups: dict[tuple, list[tuple[CareEvent, CareEvent | None, bool, str | None, str]]] = (
+        defaultdict(list)
+    )
     for start in care.starts:
         if start.start is None:
             continue
@@ -502,16 +558,21 @@ def trajectories(care: CareArchive) -> list[Trajectory]:
             if allocation is not None and allocation.category
             else start.category
         )
+        product = allocation.code if allocation is not None and allocation.code else start.code
+        if HULPVORM.get(category or "") is None:
+            continue
         reported = stops[(start.municipality, start.provider, start.number, start.start)]
         definitive = [s for s in reported if s.reason != "20"]
         last = max(definitive, key=lambda s: (s.sent, s.message_id)) if definitive else None
         paused = any(s.reason == "20" for s in reported)
-        groups[(start.bsn, start.provider, category)].append((start, last, paused))
+        groups[(start.bsn, start.provider, HULPVORM[category])].append(
+            (start, last, paused, product, category)
+        )
     result: list[Trajectory] = []
-    for (bsn, provider, category), members in groups.items():
+    for (bsn, provider, _hulpvorm), members in groups.items():
         members.sort(key=lambda m: (m[0].start, m[0].municipality, m[0].number))
         records = []
-        for index, (start, last, paused) in enumerate(members):
+        for index, (start, last, paused, product, category) in enumerate(members):
             if last is not None:
                 end, reason = last.end, last.reason
             elif paused and index + 1 < len(members):
@@ -528,12 +589,13 @@ def trajectories(care: CareArchive) -> list[Trajectory]:
                     start.start,
                     end,
                     reason,
+                    product,
                 )
             )
         current: list[CareRecord] = []
         latest_end = date.min
         for record in records:
-            if current and latest_end != date.max and record.start > latest_end + timedelta(days=1):
+            if current and latest_end != date.max and record.start > latest_end:
                 result.append(_trajectory(current))
                 current = []
             if not current:
@@ -546,13 +608,18 @@ def trajectories(care: CareArchive) -> list[Trajectory]:
             )
         result.append(_trajectory(current))
     for trajectory in result:
+        look_back = _add_years(half_year_start(trajectory.start), -5)
         trajectory.repeat = any(
             other is not trajectory
             and other.bsn == trajectory.bsn
             and other.end is not None
-            and _add_years(trajectory.start, -5)
-            <= other.end
-            <= trajectory.start - timedelta(days=2)
+            and look_back <= other.end <= trajectory.start - timedelta(days=2)
+            for other in result
+        )
+        trajectory.transferred = trajectory.end is not None and any(
+            other.bsn == trajectory.bsn
+            and (other.provider, other.hulpvorm) != (trajectory.provider, trajectory.hulpvorm)
+            and trajectory.end <= other.start <= trajectory.end + timedelta(days=DOORSTROOM_DAYS)
             for other in result
         )
     return result
@@ -570,6 +637,7 @@ def _trajectory(records: list[CareRecord]) -> Trajectory:
         end_reason=None if last is None else last.end_reason,
         start_municipality=records[0].municipality,
         end_municipality=None if last is None else last.municipality,
+        last=last,
     )
 
 
@@ -691,3 +759,38 @@ def read_providers(reference: Path) -> dict[str, dict]:
                 {"name": row["name"], "contract_type": row["contract_type"]},
             )
     return providers
+
+
+def read_programme_budget(reference: Path, as_of: date) -> dict[int, dict[str, Decimal]]:
+    """year -> {segment (lower case): budget} as it stands on `as_of`: of every delivered row
+    adopted by then, the latest adopted_on per year × segment (docs/contract.md §2.2)."""
+    latest: dict[tuple[int, str], tuple[date, Decimal]] = {}
+    for path in sorted(reference.rglob("programme_budget*")):
+        for row in read_table(path):
+            adopted = to_date(row["adopted_on"])
+            if adopted > as_of:
+                continue
+            key = (int(str(row["year"]).strip()), str(row["segment"]).strip().lower())
+            if key not in latest or adopted >= latest[key][0]:
+                latest[key] = (adopted, to_decimal(row["budget_eur"]))
+    out: dict[int, dict[str, Decimal]] = defaultdict(dict)
+    for (year, segment), (_, amount) in latest.items():
+        out[year][segment] = amount
+    return dict(out)
+
+
+def read_product_segments(reference: Path) -> list[dict]:
+    """The rows of products.csv (the one delivery of the tiny landing zone) with typed validity."""
+    rows = []
+    for path in sorted(reference.rglob("products*")):
+        for row in read_table(path):
+            rows.append(
+                {
+                    "category": str(row["product_category"]).strip().zfill(2),
+                    "code": str(row["product_code"]).strip(),
+                    "valid_from": to_date(row["valid_from"]),
+                    "valid_to": to_date(row["valid_to"]),
+                    "segment": (row["segment"] or "").strip() or None,
+                }
+            )
+    return rows

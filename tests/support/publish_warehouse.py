@@ -95,14 +95,23 @@ KPI = {  # (municipality, year): unique, non-unique, care months, total cost, in
     ("GM1884", 2025): (2, 2, 18, Decimal("14000.00"), 6.0),
 }
 
-THROUGHPUT = {  # (municipality, category, half): youths, started, repeat, ended, by plan, running, duration
-    ("GM0546", "45", "2024-H1"): (45, 12, 3, 10, 7, 35, 180.5),
-    ("GM0546", "45", "2024-H2"): (47, 11, 2, 13, 9, 33, 171.0),
-    ("GM0546", "45", "2025-H1"): (48, 14, 5, 9, 6, 39, 165.25),
-    ("GM0546", "54", "2025-H1"): (12, 5, 0, 6, 4, 6, 240.0),
-    ("GM0534", "45", "2025-H1"): (9, 3, 1, 5, 5, 4, 150.0),
-    ("GM0638", "45", "2025-H1"): (6, 2, 0, 0, 0, 6, None),
-    ("GM1884", "54", "2025-H1"): (2, 1, 0, 1, 1, 1, 90.0),
+THROUGHPUT = {  # (municipality, hulpvorm, half): youths, started, repeat, ended, by plan, running, duration
+    ("GM0546", "02", "2024-H1"): (45, 12, 3, 10, 7, 35, 180.5),
+    ("GM0546", "02", "2024-H2"): (47, 11, 2, 13, 9, 33, 171.0),
+    ("GM0546", "02", "2025-H1"): (48, 14, 5, 9, 6, 39, 165.25),
+    ("GM0546", "14", "2025-H1"): (12, 5, 0, 6, 4, 6, 240.0),
+    ("GM0534", "02", "2025-H1"): (9, 3, 1, 5, 5, 4, 150.0),
+    ("GM0638", "02", "2025-H1"): (6, 2, 0, 0, 0, 6, None),
+    ("GM1884", "14", "2025-H1"): (2, 1, 0, 1, 1, 1, 90.0),
+}
+# the same trajectories of GM0546 in 2025-H1 per provider (they add up to the hulpvorm rows)
+THROUGHPUT_PROVIDERS = {
+    ("GM0546", "11111111", "2025-H1"): (50, 17, 5, 13, 9, 41, 190.0),
+    ("GM0546", "22222222", "2025-H1"): (10, 2, 0, 2, 1, 4, 100.0),
+}
+HULPVORM_LABELS = {
+    "02": "Jeugdhulp zonder verblijf: ambulant op locatie van de aanbieder",
+    "14": "Jeugdhulp met verblijf: overig residentieel",
 }
 
 CONCENTRATION = {  # (municipality, year): clients, total cost, top-10 cost
@@ -132,6 +141,30 @@ KEY_SHARES = {
     "GM0638": Decimal("9.25"),
     "GM1884": Decimal("5.0"),
 }
+PROGRAMME_BUDGET = {  # (segment, year): budget (the region's, no persons)
+    ("ambulant", 2025): Decimal("700000.00"),
+    ("jeugd-ggz", 2025): Decimal("300000.00"),
+    ("verblijf", 2025): Decimal("150000.00"),
+}
+REGIONAL_BUDGET = {2024: Decimal("1000000.00"), 2025: Decimal("1150000.00")}
+LOCAL_TEAM = {  # (municipality, year): team only, team then specialist, median days, without team
+    ("GM0546", 2025): (31, 12, 48.0, 40),
+    ("GM0534", 2025): (3, 6, 20.0, 8),  # 3 team-only youths: hidden, and the share with them
+}
+# (provider, category, month): delivered, weeks, waiting, open, region median, near and growing
+WAITING = {
+    ("11111111", "45", date(2025, 8, 1)): (True, 6.0, 14, True, 7.5, False),
+    ("11111111", "45", date(2025, 9, 1)): (True, 7.0, 16, True, 8.0, False),
+    ("22222222", "54", date(2025, 8, 1)): (True, 11.0, 20, False, 11.0, False),
+    ("22222222", "54", date(2025, 9, 1)): (True, 13.5, 26, False, 13.5, True),
+    ("33333333", "44", date(2025, 9, 1)): (True, 9.0, 3, False, 9.0, False),  # 3 waiting: hidden
+    ("44444444", "45", date(2025, 8, 1)): (False, None, None, None, 7.5, False),
+}
+RESIDENCE = {  # (municipality, month): billed to two, overlapping, other municipality, moved
+    ("GM0546", date(2025, 3, 1)): (6, 0, 5, 0),
+    ("GM0546", date(2025, 6, 1)): (0, 2, 0, 7),  # 2 overlapping: hidden
+    ("GM0534", date(2025, 6, 1)): (0, 0, 0, 1),
+}
 
 DDL = {
     "mart_costs_monthly": "municipality_code VARCHAR, provider_agb VARCHAR, product_category VARCHAR, "
@@ -141,7 +174,13 @@ DDL = {
     "non_unique_youths BIGINT, care_months BIGINT, avg_months_per_youth DOUBLE, "
     "total_cost_eur DECIMAL(18,2), avg_cost_per_youth_month DECIMAL(18,2), "
     "intensity_hours_per_month DOUBLE, months_observed INTEGER, "
-    "total_cost_annualised_eur DECIMAL(18,2), care_months_annualised DOUBLE",
+    "total_cost_annualised_eur DECIMAL(18,2), care_months_annualised DOUBLE, "
+    "forecast_cost_eur DECIMAL(18,2), unique_youths_observed BIGINT, care_months_observed BIGINT, "
+    "total_cost_observed_eur DECIMAL(18,2), previous_unique_youths_observed BIGINT, "
+    "previous_care_months_observed BIGINT, previous_total_cost_observed_eur DECIMAL(18,2), "
+    "unique_youths_change_pct DECIMAL(9,2), non_unique_youths_change_pct DECIMAL(9,2), "
+    "care_months_change_pct DECIMAL(9,2), total_cost_change_pct DECIMAL(9,2), "
+    "avg_cost_per_youth_month_change_pct DECIMAL(9,2)",
     "mart_invoice_timeliness": "provider_agb VARCHAR, service_month DATE, lines BIGINT, "
     "amount_eur DECIMAL(18,2), late_lines BIGINT, "
     "late_amount_eur DECIMAL(18,2), late_share DOUBLE, "
@@ -152,10 +191,27 @@ DDL = {
     "completeness_pct DOUBLE",
     "mart_budget_utilisation": "provider_agb VARCHAR, year INTEGER, budget_ceiling_eur DECIMAL(18,2), "
     "invoiced_eur DECIMAL(18,2), forecast_eur DECIMAL(18,2), "
-    "utilisation_pct DOUBLE, signal VARCHAR",
-    "mart_throughput": "municipality_code VARCHAR, product_category VARCHAR, half_year VARCHAR, "
+    "utilisation_pct DOUBLE, signal VARCHAR, outside_ceilings BOOLEAN, "
+    "ceiling_reached_on DATE, headroom_months DECIMAL(18,1)",
+    "mart_segment_budget": "segment VARCHAR, year INTEGER, budget_eur DECIMAL(18,2), "
+    "invoiced_eur DECIMAL(18,2), forecast_eur DECIMAL(18,2), utilisation_pct DECIMAL(18,2), "
+    "signal VARCHAR",
+    "mart_local_team": "municipality_code VARCHAR, year INTEGER, youths_team_only BIGINT, "
+    "youths_team_then_specialist BIGINT, median_days_team_to_specialist DOUBLE, "
+    "youths_specialist_without_team BIGINT, youths_total BIGINT, team_share_pct DECIMAL(18,2)",
+    "mart_waiting_times": "provider_agb VARCHAR, product_category VARCHAR, report_month DATE, "
+    "delivered BOOLEAN, waiting_weeks DECIMAL(18,1), waiting_count INTEGER, "
+    "capacity_open BOOLEAN, region_median_waiting_weeks DECIMAL(18,1), "
+    "near_ceiling_and_growing BOOLEAN",
+    "mart_residence_signals": "municipality_code VARCHAR, month DATE, months_billed_to_two INTEGER, "
+    "overlapping_allocations INTEGER, invoice_other_than_allocation INTEGER, "
+    "move_with_running_allocation INTEGER",
+    "mart_throughput": "municipality_code VARCHAR, dimension VARCHAR, dimension_value VARCHAR, "
+    "dimension_label VARCHAR, half_year VARCHAR, "
     "started BIGINT, started_repeat BIGINT, ended BIGINT, ended_by_plan BIGINT, "
-    "running_at_end BIGINT, avg_duration_days_ended DOUBLE, youths BIGINT",
+    "ended_premature BIGINT, ended_unknown BIGINT, transferred_out BIGINT, "
+    "running_at_end BIGINT, is_complete_period BOOLEAN, avg_duration_days_ended DOUBLE, "
+    "youths BIGINT",
     "mart_accountability_reconciliation": "provider_agb VARCHAR, municipality_code VARCHAR, "
     "product_code VARCHAR, year INTEGER, "
     "accountability_amount_eur DECIMAL(18,2), "
@@ -164,7 +220,9 @@ DDL = {
     "delivered_on_time BOOLEAN",
     "mart_settlement": "municipality_code VARCHAR, year INTEGER, actual_cost_eur DECIMAL(18,2), "
     "key_share_pct DECIMAL(9,4), key_based_cost_eur DECIMAL(18,2), "
-    "settlement_eur DECIMAL(18,2)",
+    "settlement_eur DECIMAL(18,2), contribution_eur DECIMAL(18,2), "
+    "regional_budget_eur DECIMAL(18,2), regional_actual_eur DECIMAL(18,2), "
+    "forecast_settlement_eur DECIMAL(18,2), own_vs_key_eur DECIMAL(18,2)",
     "mart_cost_concentration": "municipality_code VARCHAR, year INTEGER, clients BIGINT, "
     "total_cost_eur DECIMAL(18,2), top10_cost_eur DECIMAL(18,2), "
     "top10_share_pct DOUBLE",
@@ -187,6 +245,34 @@ def _costs_by(rows: list[tuple], key) -> dict:
     for row in rows:
         totals[key(row)] = totals.get(key(row), Decimal(0)) + row[6]
     return totals
+
+
+def _change(now, before) -> Decimal | None:
+    return round(Decimal(100) * Decimal(now) / Decimal(before) - 100, 2) if before else None
+
+
+def _like_for_like(municipality: str, year: int, unique: int, months: int, total: Decimal) -> tuple:
+    """forecast, both sides of the comparison and the changes (mart_kpi_annual): 2025 is observed
+    for 9 months, whose values the KPI table holds; the same months of 2024 are fabricated from
+    2024's year (a youth fewer, 9/12 of its care months and cost); 2024 has no year before."""
+    if year != 2025:
+        return (None, unique, months, total, None, None, None, None, None, None, None, None)
+    p_unique, _, p_months, p_total, _ = KPI[(municipality, 2024)]
+    p_unique, p_months, p_total = p_unique - 1, p_months * 9 // 12, money(p_total * 9 / 12)
+    return (
+        money(total * 12 / 9 * Decimal("1.02")),
+        unique,
+        months,
+        total,
+        p_unique,
+        p_months,
+        p_total,
+        _change(unique, p_unique),
+        None,  # (not fabricated)
+        _change(months, p_months),
+        _change(total, p_total),
+        _change(total / months, p_total / p_months),
+    )
 
 
 def mart_rows() -> dict[str, list[tuple]]:
@@ -212,6 +298,7 @@ def mart_rows() -> dict[str, list[tuple]]:
                 observed,
                 annual_cost,
                 annual_months,
+                *_like_for_like(municipality, year, unique, months, total),
             )
         )
     rows["mart_kpi_annual"] = kpi
@@ -275,11 +362,64 @@ def mart_rows() -> dict[str, list[tuple]]:
                 if pct < 80
                 else "op_koers"
             )
-            budget.append((provider, year, ceiling, spent, forecast, pct, signal))
+            # a projected day the ceiling is reached for the providers above 80 % in 2025
+            # (fabricated: the tests need one on a row shown and one on a row hidden)
+            reached = date(2025, 12, 1 + int(pct) % 28) if year == 2025 and pct > 80 else None
+            headroom = round((ceiling - forecast) / (forecast / 12), 1) if year == 2025 else None
+            budget.append(
+                (provider, year, ceiling, spent, forecast, pct, signal, False, reached, headroom)
+            )
     rows["mart_budget_utilisation"] = budget
+    rows["mart_segment_budget"] = [
+        (
+            segment,
+            year,
+            amount,
+            money(amount * Decimal("0.7")),
+            money(amount * Decimal("0.97")),
+            Decimal("97.00"),
+            "dreigende_overschrijding",
+        )
+        for (segment, year), amount in PROGRAMME_BUDGET.items()
+    ]
+    rows["mart_local_team"] = [
+        (
+            m,
+            y,
+            only,
+            then,
+            days,
+            without,
+            only + then + without,
+            round(Decimal(100 * only) / (only + then + without), 2),
+        )
+        for (m, y), (only, then, days, without) in LOCAL_TEAM.items()
+    ]
+    rows["mart_waiting_times"] = [
+        (p, c, month, *values) for (p, c, month), values in WAITING.items()
+    ]
+    rows["mart_residence_signals"] = [(m, month, *v) for (m, month), v in RESIDENCE.items()]
 
     rows["mart_throughput"] = [
-        (m, c, h, started, repeat, ended, by_plan, running, duration, youths)
+        (
+            m,
+            dimension,
+            c,
+            HULPVORM_LABELS.get(c),
+            h,
+            started,
+            repeat,
+            ended,
+            by_plan,
+            ended - by_plan,  # the rest premature: a small class is suppressed on its own
+            0,
+            0,
+            running,
+            True,
+            duration,
+            youths,
+        )
+        for dimension, cells in (("hulpvorm", THROUGHPUT), ("provider", THROUGHPUT_PROVIDERS))
         for (m, c, h), (
             youths,
             started,
@@ -288,7 +428,7 @@ def mart_rows() -> dict[str, list[tuple]]:
             by_plan,
             running,
             duration,
-        ) in THROUGHPUT.items()
+        ) in cells.items()
     ]
 
     by_cell_year = _costs_by(costs, lambda row: (row[1], row[0], row[3], row[5].year))
@@ -318,7 +458,22 @@ def mart_rows() -> dict[str, list[tuple]]:
     for (municipality, year), actual in sorted(by_municipality_year.items()):
         share = KEY_SHARES[municipality]
         key_based = money(regional[year] * share / 100)
-        settlement.append((municipality, year, actual, share, key_based, actual - key_based))
+        budget = REGIONAL_BUDGET[year]
+        settlement.append(
+            (
+                municipality,
+                year,
+                actual,
+                share,
+                key_based,
+                money(share * (regional[year] - budget) / 100),
+                money(share * budget / 100),
+                budget,
+                regional[year],
+                None,
+                actual - key_based,
+            )
+        )
     rows["mart_settlement"] = settlement
 
     rows["mart_cost_concentration"] = [

@@ -1,24 +1,35 @@
-{#- Care records for throughput (CBS Beleidsinformatie Jeugd, docs/steering_marts.md): one row per
-    effective start (JW305) with the stop (JW307) that ends it, grouped into trajectories.
-    - The group is client × provider × product category (the allocation's category, else the
-      one on the start message).
+{#- Care records for throughput (CBS Beleidsinformatie Jeugd, docs/throughput_method.md): one row
+    per effective start (JW305) with the stop (JW307) that ends it, grouped into trajectories.
+    - The product category and code are the allocation's, else those on the start message; the
+      category gives the CBS form of help (seed code_product_categories.cbs_hulpvorm). Records
+      whose category has no CBS hulpvorm (42 transport, 47-49 justice, unknown) form no
+      trajectory and are left out here.
+    - The group is client × provider × hulpvorm.
     - A definitive stop (reason other than 20) for the same allocation and start date ends the
       record; with several, the last reported counts. A temporary stop (reason 20) is no end:
       the record is bridged to the group's next start, or stays open when there is none.
-    - Records that overlap or join (a start at most one day after the latest end so far, i.e.
-      no day without care) form one trajectory: first start, last end, open when any record in
-      it is open. -#}
+    - Records that overlap (a start on or before the latest end so far; the end date is the last
+      day of care) form one trajectory: first start, last end, open when any record in it is
+      open. Adjoining records (a start the day after that end) are NOT merged (CBS rule). -#}
 
 with
 
 allocations as (
 
-    select municipality_code, allocation_number, product_category
+    select municipality_code, allocation_number, product_category, product_code
     from {{ ref('int_allocations_resolved') }}
 
 ),
 
-starts as (
+hulpvormen as (
+
+    select product_category, cbs_hulpvorm as hulpvorm
+    from {{ ref('code_product_categories') }}
+    where cbs_hulpvorm is not null
+
+),
+
+coded_starts as (
 
     select
         starts.municipality_code,
@@ -26,6 +37,7 @@ starts as (
         starts.allocation_number,
         starts.client_key,
         coalesce(allocations.product_category, starts.product_category) as product_category,
+        coalesce(allocations.product_code, starts.product_code) as product_code,
         starts.start_date
 
     from {{ ref('int_starts_resolved') }} as starts
@@ -33,6 +45,18 @@ starts as (
         on allocations.municipality_code = starts.municipality_code
         and allocations.allocation_number = starts.allocation_number
     where starts.start_date is not null
+
+),
+
+starts as (
+
+    select
+        coded_starts.*,
+        hulpvormen.hulpvorm
+
+    from coded_starts
+    inner join hulpvormen
+        on hulpvormen.product_category = coded_starts.product_category
 
 ),
 
@@ -93,19 +117,20 @@ bridged as (
 
     from records
     window group_order as (
-        partition by client_key, provider_agb, product_category
+        partition by client_key, provider_agb, hulpvorm
         order by start_date, municipality_code, allocation_number
     )
 
 ),
 
--- the latest end so far among the group's earlier records (far future while one is open)
+-- the latest end so far among the group's earlier records (far future while one is open);
+-- a start after it (even the very next day) begins a new trajectory
 running_ends as (
 
     select
         *,
         max(coalesce(record_end_date, cast('9999-12-31' as date))) over (
-            partition by client_key, provider_agb, product_category
+            partition by client_key, provider_agb, hulpvorm
             order by start_date, municipality_code, allocation_number
             rows between unbounded preceding and 1 preceding
         ) as previous_end_date
@@ -119,10 +144,10 @@ islands as (
     select
         *,
         sum(case
-            when previous_end_date is null or start_date > previous_end_date + 1 then 1
+            when previous_end_date is null or start_date > previous_end_date then 1
             else 0
         end) over (
-            partition by client_key, provider_agb, product_category
+            partition by client_key, provider_agb, hulpvorm
             order by start_date, municipality_code, allocation_number
             rows between unbounded preceding and current row
         ) as trajectory_seq
@@ -135,12 +160,14 @@ final as (
 
     select
         cast(md5(
-            client_key || '|' || provider_agb || '|' || coalesce(product_category, '') || '|'
+            client_key || '|' || provider_agb || '|' || hulpvorm || '|'
             || cast(trajectory_seq as varchar)
         ) as varchar) as trajectory_id,
         cast(client_key as varchar) as client_key,
         cast(provider_agb as varchar) as provider_agb,
+        cast(hulpvorm as varchar) as hulpvorm,
         cast(product_category as varchar) as product_category,
+        cast(product_code as varchar) as product_code,
         cast(municipality_code as varchar) as municipality_code,
         cast(allocation_number as varchar) as allocation_number,
         cast(start_date as date) as start_date,

@@ -70,6 +70,22 @@ late_invoicing as (
 
 ),
 
+access_findings as (
+
+    -- the municipal team's exports and providers' waiting-time deliveries
+    select rule_id, severity, provider_agb, municipality_code, source_file, record_ref, message
+    from {{ ref('int_access_findings_detected') }}
+
+),
+
+residence_findings as (
+
+    -- woonplaatsbeginsel signals (record_ref: the client's pseudonym; intern only)
+    select rule_id, severity, provider_agb, municipality_code, source_file, record_ref, message
+    from {{ ref('int_residence_findings_detected') }}
+
+),
+
 all_findings as (
 
     select * from line_findings
@@ -81,6 +97,10 @@ all_findings as (
     select * from incomplete_invoicing
     union all
     select * from late_invoicing
+    union all
+    select * from access_findings
+    union all
+    select * from residence_findings
 
 ),
 

@@ -1,11 +1,26 @@
-{#- Settlement by the T-2 key (verdeelsleutel) per municipality and year. actual = the
-    municipality's accepted net cost of the year's care months (declared by JEUGDHULP_AS_OF; for
-    the running year the cost so far). The key is the municipality's share of its region's cost
-    two years earlier (region from the municipalities seed); key-based cost = key × the region's
-    actual cost of the year; settlement = actual − key-based (positive: the municipality used more
-    than its key share and pays the difference). The key needs a complete T-2 year: when the
-    region's invoicing does not cover all twelve months of year − 2 (history too short), or the
-    municipality is not in the seed, key, key-based cost and settlement are null, never a guess. -#}
+{#- Settlement with the region by the T-2 key (verdeelsleutel), per municipality and year, as the
+    service organisation runs it (docs/contract.md §3, worked example there):
+    - key_share = the municipality's share of its region's accepted cost in year − 2 (region from
+      the municipalities seed). It needs a complete T-2 year: when the region's invoicing does not
+      cover all twelve months of year − 2 (history too short), or the municipality is not in the
+      seed, every key-based column is null, never a guess.
+    - The municipalities fund the region's programme budget (int_programme_budget_current, summed
+      over segments) by the key: contribution = key × regional budget.
+    - The region's over- or underspend is shared by the same key: settlement = key × (regional
+      actual − regional budget), positive = the municipality pays extra; forecast_settlement the
+      same on the regional year-end forecast (int_provider_months_projected, the forecast of
+      mart_budget_utilisation summed over providers).
+    - own_vs_key = own actual − key × regional actual: information (the solidarity effect), not a
+      settlement.
+    The programme budget has no region column: it is the budget of the one region whose
+    municipalities the landing zone holds. When municipalities of more than one seed region have
+    cost, the budget cannot be attributed and budget, contribution and both settlements are null.
+    Cents: contribution, settlement and forecast_settlement are divided by largest remainder, so
+    that the municipalities' amounts add up exactly, to the cent, to the regional total: each gets
+    floor(key × total) in whole cents, the cents left over go one each to the largest remainders
+    (ties: municipality_code ascending). Exact integer arithmetic on cents (key = T-2 cents /
+    regional T-2 cents), no floating point. own_vs_key and key_based_cost are rounded per row
+    (half away from zero) and need not add up. -#}
 
 with
 
@@ -68,6 +83,31 @@ region_years as (
 
 ),
 
+-- the region the programme budget belongs to: the only seed region with cost, else none
+budget_region as (
+
+    select case when count(distinct region) = 1 then min(region) end as region
+    from municipality_years
+    where region is not null
+
+),
+
+budget_years as (
+
+    select year, sum(budget_eur) as budget_eur
+    from {{ ref('int_programme_budget_current') }}
+    group by year
+
+),
+
+forecast_years as (
+
+    select year, sum(forecast_eur) as forecast_eur
+    from {{ ref('int_provider_months_projected') }}
+    group by year
+
+),
+
 cells as (
 
     -- a municipality with cost in the year, or with cost two years earlier (its key then applies)
@@ -82,13 +122,20 @@ keyed as (
 
     select
         cells.municipality_code,
+        cells.region,
         cells.year,
         coalesce(current_year.actual_cost_eur, 0) as actual_cost_eur,
-        case
-            when key_year_region.months_with_cost = 12 and key_year_region.region_cost_eur > 0
-                then coalesce(key_year.actual_cost_eur, 0) / key_year_region.region_cost_eur
-        end as key_share,
-        coalesce(region_now.region_cost_eur, 0) as region_cost_eur
+        key_year_region.months_with_cost = 12
+        and key_year_region.region_cost_eur > 0
+        and cells.region is not null as has_key,
+        -- the key as an exact fraction of whole cents
+        cast(round(100 * coalesce(key_year.actual_cost_eur, 0)) as hugeint) as key_cents,
+        cast(round(100 * key_year_region.region_cost_eur) as hugeint) as key_region_cents,
+        region_now.region_cost_eur,
+        case when budget_region.region = cells.region then budget_years.budget_eur end
+            as region_budget_eur,
+        case when budget_region.region = cells.region then forecast_years.forecast_eur end
+            as region_forecast_eur
 
     from cells
     left join municipality_years as current_year
@@ -103,21 +150,153 @@ keyed as (
     left join region_years as region_now
         on region_now.region = cells.region
         and region_now.year = cells.year
+    cross join budget_region
+    left join budget_years
+        on budget_years.year = cells.year
+    left join forecast_years
+        on forecast_years.year = cells.year
+
+),
+
+-- the three amounts divided by the key, one row per municipality × year × measure, in cents
+to_divide as (
+
+    select
+        municipality_code,
+        region,
+        year,
+        'contribution' as measure,
+        key_cents,
+        key_region_cents,
+        cast(round(100 * region_budget_eur) as hugeint) as total_cents
+    from keyed
+    where has_key and region_budget_eur is not null
+
+    union all
+
+    select
+        municipality_code,
+        region,
+        year,
+        'settlement' as measure,
+        key_cents,
+        key_region_cents,
+        cast(round(100 * (coalesce(region_cost_eur, 0) - region_budget_eur)) as hugeint)
+            as total_cents
+    from keyed
+    where has_key and region_budget_eur is not null
+
+    union all
+
+    select
+        municipality_code,
+        region,
+        year,
+        'forecast_settlement' as measure,
+        key_cents,
+        key_region_cents,
+        cast(round(100 * (region_forecast_eur - region_budget_eur)) as hugeint) as total_cents
+    from keyed
+    where has_key and region_budget_eur is not null and region_forecast_eur is not null
+
+),
+
+floored as (
+
+    select
+        *,
+        -- floor division (DuckDB's // truncates towards zero); the remainder is then 0 ≤ r < den
+        key_cents * total_cents // key_region_cents
+        - case when key_cents * total_cents % key_region_cents < 0 then 1 else 0 end
+            as floor_cents
+
+    from to_divide
+
+),
+
+ranked as (
+
+    select
+        *,
+        key_cents * total_cents - floor_cents * key_region_cents as remainder,
+        total_cents - sum(floor_cents) over (partition by region, year, measure) as cents_left,
+        row_number() over (
+            partition by region, year, measure
+            order by key_cents * total_cents - floor_cents * key_region_cents desc, municipality_code
+        ) as remainder_rank
+
+    from floored
+
+),
+
+divided as (
+
+    select
+        municipality_code,
+        year,
+        sum(case when measure = 'contribution' then cents end) as contribution_cents,
+        sum(case when measure = 'settlement' then cents end) as settlement_cents,
+        sum(case when measure = 'forecast_settlement' then cents end) as forecast_settlement_cents
+
+    from (
+        select
+            municipality_code,
+            year,
+            measure,
+            floor_cents + case when remainder_rank <= cents_left then 1 else 0 end as cents
+        from ranked
+    ) as allocated
+    group by municipality_code, year
 
 ),
 
 final as (
 
     select
-        cast(municipality_code as varchar) as municipality_code,
-        cast(year as integer) as year,
-        cast(actual_cost_eur as decimal(18, 2)) as actual_cost_eur,
-        cast(round(100 * key_share, 4) as decimal(9, 4)) as key_share_pct,
-        cast(round(key_share * region_cost_eur, 2) as decimal(18, 2)) as key_based_cost_eur,
-        cast(actual_cost_eur - round(key_share * region_cost_eur, 2) as decimal(18, 2)) as settlement_eur
+        cast(keyed.municipality_code as varchar) as municipality_code,
+        cast(keyed.year as integer) as year,
+        cast(
+            case when keyed.has_key then round(100.0 * keyed.key_cents / keyed.key_region_cents, 4) end
+            as decimal(9, 4)
+        ) as key_share_pct,
+        cast(cast(divided.contribution_cents as decimal(18, 0)) * 0.01 as decimal(18, 2)) as contribution_eur,
+        cast(keyed.actual_cost_eur as decimal(18, 2)) as actual_cost_eur,
+        cast(keyed.region_cost_eur as decimal(18, 2)) as regional_actual_eur,
+        cast(keyed.region_budget_eur as decimal(18, 2)) as regional_budget_eur,
+        cast(keyed.region_forecast_eur as decimal(18, 2)) as regional_forecast_eur,
+        cast(cast(divided.settlement_cents as decimal(18, 0)) * 0.01 as decimal(18, 2)) as settlement_eur,
+        cast(cast(divided.forecast_settlement_cents as decimal(18, 0)) * 0.01 as decimal(18, 2))
+            as forecast_settlement_eur,
+        cast(
+            case
+                when keyed.has_key
+                    then round(
+                            cast(keyed.key_cents * round(100 * keyed.region_cost_eur) as decimal(38, 0))
+                            / keyed.key_region_cents
+                        ) / 100
+            end
+            as decimal(18, 2)
+        ) as key_based_cost_eur
 
     from keyed
+    left join divided
+        on divided.municipality_code = keyed.municipality_code
+        and divided.year = keyed.year
 
 )
 
-select * from final
+select
+    municipality_code,
+    year,
+    key_share_pct,
+    contribution_eur,
+    actual_cost_eur,
+    regional_actual_eur,
+    regional_budget_eur,
+    regional_forecast_eur,
+    settlement_eur,
+    forecast_settlement_eur,
+    key_based_cost_eur,
+    cast(actual_cost_eur - key_based_cost_eur as decimal(18, 2)) as own_vs_key_eur
+
+from final

@@ -23,13 +23,3 @@ def tiny_run(tmp_path_factory, session_cache) -> PipelineRun:
     run = pristine_tiny_run(session_cache, tmp_path_factory.mktemp("tiny") / "data")
     assert run.result.returncode in (0, 1), run.result.stdout + run.result.stderr
     return run
-
-
-def pytest_collection_modifyitems(config, items):
-    """Modules that run the pipeline (marked `slow`) first, each module's tests kept together
-    and in their order: `make test` hands whole files to its two workers in this order
-    (`--dist loadfile`), so the long ones start at once and the many short ones fill the gaps
-    at the end, instead of a long one starting last on one worker while the other is idle."""
-    slow_modules = {item.module.__name__ for item in items if item.get_closest_marker("slow")}
-    position = {id(item): index for index, item in enumerate(items)}
-    items.sort(key=lambda item: (item.module.__name__ not in slow_modules, position[id(item)]))

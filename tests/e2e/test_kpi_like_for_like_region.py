@@ -16,18 +16,15 @@ against € 12,128,276.77, +3.01 % (naive −6.65 %). Forecast 2026: € 93.8 mi
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import duckdb
 import pytest
 
+from tests.support.dbt import build_ok
 from tests.support.independent import read_archive
-from tests.support.pipeline import REPO
 
 pytestmark = pytest.mark.slow
 
@@ -53,33 +50,18 @@ def region(tmp_path_factory):
     generate(data_dir, profile="region", seed=SEED, as_of=AS_OF, progress=False, years=2)
     settings = load_settings(env)
     ingest_all(settings)
-    env["JEUGDHULP_WAREHOUSE_PATH"] = str(settings.warehouse_path)
-    built = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "dbt"),
-            "build",
-            "--project-dir",
-            "dbt_project",
-            "--profiles-dir",
-            "dbt_project",
-            "--target-path",
-            str(data_dir / "dbt_target"),
-            "--log-path",
-            str(data_dir / "dbt_logs"),
-            "--select",
-            "+mart_kpi_annual",
-            "--indirect-selection",
-            "cautious",
-            "--exclude-resource-type",
-            "unit_test",
-        ],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
+    build_ok(
+        settings.warehouse_path,
+        data_dir,
+        AS_OF.isoformat(),
+        "--select",
+        "+mart_kpi_annual",
+        "--indirect-selection",
+        "cautious",
+        "--exclude-resource-type",
+        "unit_test",
         timeout=1800,
     )
-    assert built.returncode == 0, built.stdout[-4000:]
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         kpi = con.execute(
             """select municipality_code, year, months_observed, total_cost_eur,

@@ -12,7 +12,6 @@ from collections import defaultdict
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-import duckdb
 import pytest
 
 from tests.support.independent import (
@@ -30,13 +29,6 @@ CENT = Decimal("0.01")
 REGION = {"GM0546", "GM0638"}  # tiny's two municipalities, both Holland Rijnland
 
 
-def _query(run, sql: str) -> list[dict]:
-    with duckdb.connect(str(run.warehouse), read_only=True) as con:
-        cursor = con.execute(sql)
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row)) for row in cursor.fetchall()]
-
-
 @pytest.fixture(scope="module")
 def landed(tiny_run):
     archive = tiny_run.data_dir / "archive"
@@ -51,7 +43,7 @@ def landed(tiny_run):
         "products": read_product_segments(archive / "reference"),
         "forecast": {
             (r["provider_agb"], r["year"]): (r["forecast_eur"], r["invoiced_eur"])
-            for r in _query(tiny_run, "select * from marts.mart_budget_utilisation")
+            for r in tiny_run.dicts("select * from marts.mart_budget_utilisation")
         },
     }
 
@@ -71,7 +63,7 @@ def test_settlement_matches_the_independent_calculation(tiny_run, landed):
         forecast[year] += value
     rows = {
         (r["municipality_code"], r["year"]): r
-        for r in _query(tiny_run, "select * from marts.mart_settlement")
+        for r in tiny_run.dicts("select * from marts.mart_settlement")
     }
     assert set(rows) == set(cost)
     for (municipality, year), actual in cost.items():
@@ -142,7 +134,7 @@ def test_segment_budget_matches_the_independent_calculation(tiny_run, landed):
     budget = {(y, s): v for y, segments in landed["budget"].items() for s, v in segments.items()}
     rows = {
         (r["year"], r["segment"].lower()): r
-        for r in _query(tiny_run, "select * from marts.mart_segment_budget")
+        for r in tiny_run.dicts("select * from marts.mart_segment_budget")
     }
     assert set(rows) == set(invoiced) | set(budget)
     for key, row in rows.items():

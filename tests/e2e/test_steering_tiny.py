@@ -19,7 +19,6 @@ from collections import Counter, defaultdict
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-import duckdb
 import pytest
 
 from tests.support.independent import (
@@ -55,13 +54,6 @@ COD327 = {
     "06": "zelfverwijzer",
     "08": "rechter",
 }  # COD327, as in docs/glossary.md and the seed code_referrer_types
-
-
-def _query(run, sql: str) -> list[dict]:
-    with duckdb.connect(str(run.warehouse), read_only=True) as con:
-        cursor = con.execute(sql)
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row)) for row in cursor.fetchall()]
 
 
 @pytest.fixture(scope="module")
@@ -192,7 +184,7 @@ def expected_throughput(care: CareArchive, reference) -> dict[tuple, dict]:
 def test_throughput_matches_independent_calculation(tiny_run, files):
     care = files["care"]
     expected = expected_throughput(care, tiny_run.data_dir / "archive" / "reference")
-    rows = _query(tiny_run, "select * from marts.mart_throughput")
+    rows = tiny_run.dicts("select * from marts.mart_throughput")
     actual = {
         (
             r.pop("municipality_code"),
@@ -302,7 +294,7 @@ def expected_reconciliation(files) -> dict[tuple, dict]:
 
 def test_accountability_reconciliation_matches_independent_calculation(tiny_run, files):
     expected = expected_reconciliation(files)
-    rows = _query(tiny_run, "select * from marts.mart_accountability_reconciliation")
+    rows = tiny_run.dicts("select * from marts.mart_accountability_reconciliation")
     actual = {
         (r.pop("provider_agb"), r.pop("municipality_code"), r.pop("product_code"), r.pop("year")): r
         for r in rows
@@ -393,7 +385,7 @@ def expected_referrers(files) -> tuple[dict[tuple, dict], dict[tuple, set]]:
 
 def test_referrers_match_independent_calculation(tiny_run, files):
     cells, invoiced_unknown = expected_referrers(files)
-    rows = _query(tiny_run, "select * from marts.mart_referrers")
+    rows = tiny_run.dicts("select * from marts.mart_referrers")
     actual = {(r["municipality_code"], r["referrer_type"], r["year"]): r for r in rows}
     assert len(actual) == len(rows)
     assert set(actual) == set(cells)
@@ -471,7 +463,7 @@ def test_budget_utilisation_matches_contract_and_forecast_guarantees(tiny_run, f
     invoiced: dict[tuple, Decimal] = defaultdict(Decimal)
     for line in files["accepted"]:
         invoiced[(line.provider, line.service_month.year)] += line.amount
-    rows = _query(tiny_run, "select * from marts.mart_budget_utilisation")
+    rows = tiny_run.dicts("select * from marts.mart_budget_utilisation")
     actual = {(r["provider_agb"], r["year"]): r for r in rows}
     assert len(actual) == len(rows)
     expected_keys = set(ceilings) | {k for k, v in invoiced.items() if v}

@@ -123,3 +123,20 @@ def snapshot(settings) -> dict[str, list[tuple]]:
             sql = f"SELECT * FROM raw.{table} ORDER BY ALL"
         result[table] = rows(settings, sql)
     return result
+
+
+def tabular_rows(path) -> list[dict]:
+    """The rows of a delivered CSV (UTF-8 with or without BOM, `;` or `,`) or XLSX (first sheet)
+    by header, values as delivered: for reading generated files in tests."""
+    import csv
+    import io
+
+    import openpyxl
+
+    if path.suffix == ".xlsx":
+        book = openpyxl.load_workbook(path, read_only=True)
+        rows = list(book.worksheets[0].iter_rows(values_only=True))
+        return [dict(zip(rows[0], row)) for row in rows[1:]]
+    text = path.read_bytes().decode("utf-8-sig")
+    delimiter = ";" if text.split("\n", 1)[0].count(";") else ","
+    return list(csv.DictReader(io.StringIO(text), delimiter=delimiter))

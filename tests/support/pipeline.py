@@ -43,6 +43,15 @@ class PipelineRun:
     def run(self) -> subprocess.CompletedProcess:
         return run_cli(["run"], self.env)
 
+    def dicts(self, sql: str) -> list[dict]:
+        """The rows of a query on the run's warehouse (read-only), as dicts by column name."""
+        import duckdb
+
+        with duckdb.connect(str(self.warehouse), read_only=True) as con:
+            cursor = con.execute(sql)
+            names = [column[0] for column in cursor.description]
+            return [dict(zip(names, row)) for row in cursor.fetchall()]
+
 
 def pipeline_env(data_dir: Path, as_of: str = TINY_AS_OF) -> dict[str, str]:
     env = dict(os.environ)

@@ -3,37 +3,13 @@ its own ground truth: what the files hold, not what the pipeline makes of them."
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
-import json
 from datetime import date
 from decimal import Decimal
 
-import openpyxl
-import pytest
-
-from jeugdhulp.synthetic import generate
+from tests.support.ingest_files import tabular_rows
 
 AS_OF = date(2026, 10, 15)
-
-
-@pytest.fixture(scope="module")
-def region_finance(tmp_path_factory):
-    out = tmp_path_factory.mktemp("generated") / "tiny"
-    generate(out, "tiny", seed=7, as_of=AS_OF, progress=False)
-    truth = json.loads((out / "ground_truth.json").read_text(encoding="utf-8"))
-    return out, truth
-
-
-def _rows(path) -> list[dict]:
-    if path.suffix == ".xlsx":
-        book = openpyxl.load_workbook(path, read_only=True)
-        rows = list(book.worksheets[0].iter_rows(values_only=True))
-        return [dict(zip(rows[0], r)) for r in rows[1:]]
-    text = path.read_bytes().decode("utf-8-sig")
-    delimiter = ";" if text.split("\n", 1)[0].count(";") else ","
-    return list(csv.DictReader(io.StringIO(text), delimiter=delimiter))
 
 
 def _euro(value) -> Decimal:
@@ -42,10 +18,10 @@ def _euro(value) -> Decimal:
     return Decimal(str(value).replace(",", "."))
 
 
-def test_programme_budget_over_and_underspends_by_segment(region_finance):
-    out, truth = region_finance
+def test_programme_budget_over_and_underspends_by_segment(generated_tiny):
+    out, truth = generated_tiny
     budget = truth["programme_budget"]
-    rows = _rows(out / "landing/reference/programme_budget.csv")
+    rows = tabular_rows(out / "landing/reference/programme_budget.csv")
     assert list(rows[0]) == ["year", "segment", "budget_eur", "adopted_on"]
     written = {(r["year"], r["segment"]): (_euro(r["budget_eur"]), r["adopted_on"]) for r in rows}
     expected = {
@@ -67,11 +43,11 @@ def test_programme_budget_over_and_underspends_by_segment(region_finance):
         assert abs(sum(amount.values()) / sum(care.values()) - 1) < Decimal("0.15")
 
 
-def test_the_amendment_raises_the_overspent_segment_once_adopted(region_finance):
-    out, truth = region_finance
+def test_the_amendment_raises_the_overspent_segment_once_adopted(generated_tiny):
+    out, truth = generated_tiny
     over = truth["programme_budget"]["overspent_segment"]
     entry = truth["programme_budget"]["years"]["2026"][over]
-    rows = _rows(out / "landing/reference/programme_budget_wijziging_2026.csv")
+    rows = tabular_rows(out / "landing/reference/programme_budget_wijziging_2026.csv")
     assert rows == [
         {
             "year": "2026",
@@ -83,8 +59,8 @@ def test_the_amendment_raises_the_overspent_segment_once_adopted(region_finance)
     assert _euro(entry["budget_eur"]) < _euro(entry["amended_budget_eur"])
 
 
-def test_prognoses_are_biased_some_late_some_missing(region_finance):
-    out, truth = region_finance
+def test_prognoses_are_biased_some_late_some_missing(generated_tiny):
+    out, truth = generated_tiny
     providers = truth["prognoses"]["providers"]
     assert providers
     files = {
@@ -97,7 +73,7 @@ def test_prognoses_are_biased_some_late_some_missing(region_finance):
     ]
     assert sorted(r["file"] for _, r in delivered) == sorted(files)
     for agb, report in delivered:
-        rows = _rows(files[report["file"]])
+        rows = tabular_rows(files[report["file"]])
         assert {str(r["agb_code"]) for r in rows} == {agb}
         assert sum(_euro(r["prognose_eur"]) for r in rows) == _euro(report["prognose_eur"])
         assert date.fromisoformat(report["delivered_on"]) <= AS_OF
@@ -109,8 +85,8 @@ def test_prognoses_are_biased_some_late_some_missing(region_finance):
                 assert date.fromisoformat(report["delivered_on"]) > AS_OF
 
 
-def test_the_development_key_manifest_lists_the_finance_files(region_finance):
-    out, truth = region_finance
+def test_the_development_key_manifest_lists_the_finance_files(generated_tiny):
+    out, truth = generated_tiny
     listed = {}
     for line in (out / "generated-files.sha256").read_text(encoding="utf-8").splitlines():
         digest, name = line.split(maxsplit=1)

@@ -4,37 +4,13 @@ of them (tests/e2e/test_access_tiny.py)."""
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 from datetime import date
 
-import openpyxl
-import pytest
-
 from jeugdhulp.privacy.bsn import is_valid_bsn
-from jeugdhulp.synthetic import generate
+from tests.support.ingest_files import tabular_rows
 
 AS_OF = date(2026, 10, 15)
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    out = tmp_path_factory.mktemp("generated") / "tiny"
-    generate(out, "tiny", seed=7, as_of=AS_OF, progress=False)
-    import json
-
-    truth = json.loads((out / "ground_truth.json").read_text(encoding="utf-8"))
-    return out, truth
-
-
-def _rows(path) -> list[dict]:
-    if path.suffix == ".xlsx":
-        book = openpyxl.load_workbook(path, read_only=True)
-        rows = list(book.worksheets[0].iter_rows(values_only=True))
-        return [dict(zip(rows[0], r)) for r in rows[1:]]
-    text = path.read_bytes().decode("utf-8-sig")
-    return list(csv.DictReader(io.StringIO(text), delimiter=";"))
 
 
 def _day(value) -> date | None:
@@ -46,13 +22,13 @@ def _day(value) -> date | None:
     return date(int(year), int(month), int(day))
 
 
-def test_team_exports_hold_exactly_the_registered_paths(tiny):
-    out, truth = tiny
+def test_team_exports_hold_exactly_the_registered_paths(generated_tiny):
+    out, truth = generated_tiny
     files = sorted((out / "landing" / "lokaal_team").rglob("*.*"))
     assert {f.suffix for f in files} == {".csv", ".xlsx"}  # one municipality exports XLSX
     registered = set()
     for path in files:
-        for row in _rows(path):
+        for row in tabular_rows(path):
             bsn = str(row["bsn"])
             assert is_valid_bsn(bsn) and bsn.startswith("9999")
             start, end = _day(row["startdatum"]), _day(row["einddatum"])
@@ -69,12 +45,12 @@ def test_team_exports_hold_exactly_the_registered_paths(tiny):
             assert 14 <= entry["days_team_to_specialist"] <= 56
 
 
-def test_waiting_time_files_leave_out_exactly_the_missing_deliveries(tiny):
-    out, truth = tiny
+def test_waiting_time_files_leave_out_exactly_the_missing_deliveries(generated_tiny):
+    out, truth = generated_tiny
     waiting = truth["waiting_times"]
     delivered = set()
     for path in (out / "landing" / "beschikbaarheid").rglob("*.csv"):
-        for row in _rows(path):
+        for row in tabular_rows(path):
             month = row["peildatum"][:7]
             delivered.add(f"{row['agb_code']}|{row['productcategorie']}|{month}")
             assert row["capaciteit_beschikbaar"] in ("ja", "nee")
@@ -88,8 +64,8 @@ def test_waiting_time_files_leave_out_exactly_the_missing_deliveries(tiny):
     assert set(waiting["growing"]) == set(truth["ceiling_crossing_providers"])
 
 
-def test_the_development_key_manifest_lists_the_new_files(tiny):
-    out, _ = tiny
+def test_the_development_key_manifest_lists_the_new_files(generated_tiny):
+    out, _ = generated_tiny
     listed = {}
     for line in (out / "generated-files.sha256").read_text(encoding="utf-8").splitlines():
         digest, name = line.split(maxsplit=1)

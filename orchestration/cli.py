@@ -36,6 +36,14 @@ concurrency:
   pools:
     # DuckDB allows one writer: every asset that opens the warehouse is in pool "warehouse".
     default_limit: 1
+# Dagster's SQLite event log, opened once per file instead of once per event
+# (orchestration/event_log.py); run and schedule storage stay Dagster's defaults.
+event_log_storage:
+  module: orchestration.event_log
+  class: DataDirEventLogStorage
+  config:
+    base_dir:
+      env: DAGSTER_HOME
 """
 
 
@@ -119,6 +127,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         for line in lock.cleanup.lines():
             _say(f"  {line}")
         home = _prepare_dagster_home(settings)
+        # dagster.yaml's event log storage finds its files through DAGSTER_HOME.
+        os.environ["DAGSTER_HOME"] = str(home)
         _say(f"running the pipeline on {settings.data_dir} as of {settings.as_of}")
 
         from dagster import DagsterInstance

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
 from dataclasses import replace
+from datetime import date, datetime
 from pathlib import Path
 
 from jeugdhulp.processes import RunBusy, RunLock, wrapper_command
@@ -25,8 +27,9 @@ from jeugdhulp.settings import (
 PROFILES = ("tiny", "region", "national")
 DEFAULT_SEED = 2015  # the year the Jeugdwet came into force
 
-DAGSTER_YAML = """\
-# Written by `jeugdhulp`: local instance for this data directory.
+DAGSTER_YAML_MARK = "# Written by `jeugdhulp`: local instance for this data directory."
+DAGSTER_YAML = f"""\
+{DAGSTER_YAML_MARK}
 telemetry:
   enabled: false
 # no "join the community" dialog: the UI runs offline, for data engineers at work
@@ -42,8 +45,7 @@ event_log_storage:
   module: orchestration.event_log
   class: DataDirEventLogStorage
   config:
-    base_dir:
-      env: DAGSTER_HOME
+    base_dir: "{{home}}"
 """
 
 
@@ -88,9 +90,18 @@ def _prepare_dagster_home(settings: Settings) -> Path:
     home = Path(os.environ.get("DAGSTER_HOME") or settings.data_dir / ".dagster")
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(DAGSTER_YAML)
+    write_dagster_yaml(config)
     return home
+
+
+def write_dagster_yaml(config: Path) -> None:
+    """The instance's dagster.yaml, written when missing or when `jeugdhulp` wrote it for another
+    folder (a copied data directory): its event log lives in this folder. A dagster.yaml written
+    by hand is left as it is."""
+    wanted = DAGSTER_YAML.format(home=json.dumps(str(config.parent.resolve()))[1:-1])
+    current = config.read_text() if config.exists() else None
+    if current is None or (current != wanted and current.startswith(DAGSTER_YAML_MARK)):
+        config.write_text(wanted)
 
 
 # ---------------------------------------------------------------------------------- generate
@@ -127,8 +138,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         for line in lock.cleanup.lines():
             _say(f"  {line}")
         home = _prepare_dagster_home(settings)
-        # dagster.yaml's event log storage finds its files through DAGSTER_HOME.
-        os.environ["DAGSTER_HOME"] = str(home)
         _say(f"running the pipeline on {settings.data_dir} as of {settings.as_of}")
 
         from dagster import DagsterInstance
@@ -201,8 +210,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     code = cmd_run(argparse.Namespace(log_level=args.log_level, allow_development_key=True))
     _say("")
     _say("Where to look:")
-    _say(f"  region report:        {settings.published_dir / 'regio' / 'index.html'}")
-    _say(f"  a municipality:       {settings.published_dir / 'GM0546' / 'index.html'} (Leiden)")
+    _say(f"  region report:        {settings.published_dir / 'intern' / 'regio' / 'index.html'}")
+    leiden = settings.published_dir / "openbaar" / "GM0546" / "index.html"
+    _say(f"  a municipality:       {leiden} (Leiden, openbaar)")
     _say(f"  warehouse (DuckDB):   {settings.warehouse_path}  (schema marts)")
     _say("  the Dagster UI:       make ui")
     return code
@@ -224,6 +234,93 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
         _say(f"jeugdhulp quarantine: {error}")
         return 1
     print("\n".join(done.describe()))
+    return 0
+
+
+# ---------------------------------------------------------------------------------- backtest
+
+
+def _parse_dates(value: str) -> list[date]:
+    try:
+        return sorted({parse_as_of(part.strip()) for part in value.split(",") if part.strip()})
+    except SettingsError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    """Replay the reporting dates of a year on copies of the warehouse and record the forecast's
+    and the naive annualisation's errors (jeugdhulp/forecasting/backtest.py)."""
+    import shutil
+    import tempfile
+
+    from jeugdhulp.forecasting import backtest
+    from orchestration.resources import dbt_executable
+
+    settings = load_settings()
+    live = settings.warehouse_path
+    if not live.exists():
+        raise SettingsError(
+            f"no warehouse at {live}: a backtest replays the warehouse a run built. Set "
+            "JEUGDHULP_DATA_DIR to the data directory, or run `jeugdhulp run` first."
+        )
+    dates = args.dates or backtest.reporting_dates(args.year)
+    outside = [d for d in dates if d.year != args.year]
+    if outside:
+        raise SettingsError(
+            f"--dates must lie in {args.year}: {', '.join(d.isoformat() for d in outside)}"
+        )
+    try:
+        backtest.check_mature(args.year, settings.as_of)
+    except backtest.BacktestError as error:
+        _say(f"jeugdhulp backtest: {error}")
+        return 1
+    scratch = Path(tempfile.mkdtemp(prefix=".backtest-", dir=settings.data_dir))
+    dbt = dbt_executable()
+    try:
+        with RunLock(live.parent):
+            backtest.check_built(live)
+            backtest.snapshot_warehouse(live, scratch / "base.duckdb")
+        _say(
+            f"backtest {args.year}: replaying {len(dates)} reporting dates on copies of {live} "
+            f"(the final cost as of {settings.as_of})"
+        )
+
+        def progress(number: int, total: int, replay: backtest.Replay) -> None:
+            _say(
+                f"  [{number}/{total}] {replay.reporting_date}: forecast of "
+                f"{len(replay.rows)} providers in {replay.seconds:.0f} s"
+            )
+
+        replays = backtest.run_replays(
+            live,
+            scratch,
+            args.year,
+            dates,
+            dbt=dbt,
+            memory_limit=settings.dbt_memory_limit,
+            progress=progress,
+        )
+        with RunLock(live.parent):
+            written = backtest.land_replays(live, replays, datetime.now())
+            backtest.dbt_run(
+                live,
+                settings.as_of,
+                scratch,
+                backtest.RESULT_MODELS,
+                dbt=dbt,
+                memory_limit=settings.dbt_memory_limit,
+            )
+        _say(
+            f"recorded {written} provider forecasts in {backtest.REPLAY_TABLE}; errors in "
+            "marts.mart_forecast_backtest and mart_forecast_backtest_summary (the next run's "
+            "report shows them)"
+        )
+        print(backtest.format_summary(backtest.summary_rows(live, args.year)))
+    except backtest.BacktestError as error:
+        _say(f"jeugdhulp backtest: {error}")
+        return 1
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     return 0
 
 
@@ -275,6 +372,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--reason", required=True, help="why (kept in the registry and the .reason.txt)"
     )
     quarantine.set_defaults(handler=cmd_quarantine)
+
+    backtest = commands.add_parser(
+        "backtest",
+        help="replay the reporting dates of a year on copies of the warehouse and record the "
+        "forecast's and the naive annualisation's errors",
+    )
+    backtest.add_argument("--year", type=int, required=True, help="a mature year (YYYY)")
+    backtest.add_argument(
+        "--dates",
+        type=_parse_dates,
+        default=None,
+        help="comma-separated reporting dates YYYY-MM-DD in the year (default: its 12 month-ends)",
+    )
+    backtest.set_defaults(handler=cmd_backtest)
     return parser
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
+
 from dagster import DagsterEventType, DagsterInstance, asset, materialize
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 
 from orchestration import event_log
-from orchestration.cli import DAGSTER_YAML
+from orchestration.cli import write_dagster_yaml
 from orchestration.event_log import DataDirEventLogStorage
 
 
@@ -15,14 +17,13 @@ def counted() -> int:
     return 1
 
 
-def _instance(home, monkeypatch) -> DagsterInstance:
-    (home / "dagster.yaml").write_text(DAGSTER_YAML)
-    monkeypatch.setenv("DAGSTER_HOME", str(home))
+def _instance(home) -> DagsterInstance:
+    write_dagster_yaml(home / "dagster.yaml")
     return DagsterInstance.from_config(str(home))
 
 
-def test_the_instance_of_a_data_dir_uses_it_and_dagster_reads_what_it_wrote(tmp_path, monkeypatch):
-    with _instance(tmp_path, monkeypatch) as instance:
+def test_the_instance_of_a_data_dir_uses_it_and_dagster_reads_what_it_wrote(tmp_path):
+    with _instance(tmp_path) as instance:
         assert isinstance(instance.event_log_storage, DataDirEventLogStorage)
         result = materialize([counted], instance=instance)
         assert result.success
@@ -43,7 +44,7 @@ def test_the_instance_of_a_data_dir_uses_it_and_dagster_reads_what_it_wrote(tmp_
 
 def test_no_more_than_a_few_files_stay_open(tmp_path, monkeypatch):
     monkeypatch.setattr(event_log, "OPEN_SHARDS", 3)
-    with _instance(tmp_path, monkeypatch) as instance:
+    with _instance(tmp_path) as instance:
         runs = [materialize([counted], instance=instance).run_id for _ in range(5)]
         storage = instance.event_log_storage
         assert len(storage._engines) == 3
@@ -54,3 +55,25 @@ def test_no_more_than_a_few_files_stay_open(tmp_path, monkeypatch):
         )  # fmt: skip
         assert len(storage._engines) == 3
     assert storage._engines == {}
+
+
+def test_a_copied_data_dir_keeps_its_events_in_its_own_folder(tmp_path):
+    first = tmp_path / "first" / ".dagster"
+    first.mkdir(parents=True)
+    with _instance(first) as instance:
+        materialize([counted], instance=instance)
+    copy = tmp_path / "copy" / ".dagster"
+    copy.parent.mkdir()
+    shutil.copytree(first, copy)
+    before = sorted(p.name for p in (first / "history" / "runs").iterdir())
+    with _instance(copy) as instance:
+        run_id = materialize([counted], instance=instance).run_id
+    assert sorted(p.name for p in (first / "history" / "runs").iterdir()) == before
+    assert (copy / "history" / "runs" / f"{run_id}.db").exists()
+
+
+def test_a_hand_written_dagster_yaml_is_left_alone(tmp_path):
+    config = tmp_path / "dagster.yaml"
+    config.write_text("telemetry:\n  enabled: false\n")
+    write_dagster_yaml(config)
+    assert config.read_text() == "telemetry:\n  enabled: false\n"

@@ -18,6 +18,13 @@ percentage error (Σ|forecast − actual| / Σ actual over providers with cost),
 that really crossed their ceiling were signalled, from which month-end on.
 
     .venv/bin/python -m benchmarks.forecast_backtest [--seed 11] [--year 2025] [--work DIR]
+    .venv/bin/python -m benchmarks.forecast_backtest --world backtest --seed 1
+
+`--world backtest` runs on the independent world of benchmarks/backtest_world.py instead of the
+region profile. After the tables the issue 16 measures are printed (and in `--json`): error at 30
+June and 30 September against naive annualisation, over-ceiling providers signalled on 30
+September, false `overschrijding` on every reporting date, P10–P90 coverage when the mart has an
+interval. The cutting back and the dbt call are the product's (jeugdhulp/forecasting/backtest.py).
 """
 
 from __future__ import annotations
@@ -25,9 +32,7 @@ from __future__ import annotations
 import argparse
 import calendar
 import json
-import os
 import shutil
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -37,20 +42,12 @@ from pathlib import Path
 
 import duckdb
 
-REPO = Path(__file__).resolve().parents[1]
-DBT_PROJECT = REPO / "dbt_project"
-DBT = Path(sys.executable).parent / "dbt"
+from jeugdhulp.forecasting.backtest import cut_back, dbt_run
+
 OUT = Path(__file__).resolve().parent / "out"
 BACKTEST_KEY = "forecast-backtest-key-synthetic-data-only"
 SIGNALLED = ("overschrijding", "dreigende_overschrijding")
-IJW_TABLES = (
-    "ijw_requests",
-    "ijw_allocations",
-    "ijw_starts",
-    "ijw_stops",
-    "ijw_invoice_lines",
-    "ijw_rejected_lines",
-)
+WORLDS = ("region", "backtest")  # jeugdhulp.synthetic's region profile, benchmarks/backtest_world
 
 
 @dataclass
@@ -63,6 +60,8 @@ class ProviderResult:
     run_rate: Decimal | None
     signal: str | None
     hindsight: Decimal | None = None
+    p10: Decimal | None = None  # the forecast's interval, when the mart has one (issue 16)
+    p90: Decimal | None = None
 
 
 @dataclass
@@ -80,6 +79,9 @@ class AsOfResult:
     def signalled(self) -> set[str]:
         return {p.provider_agb for p in self.providers if p.signal in SIGNALLED}
 
+    def has_interval(self) -> bool:
+        return any(p.p10 is not None and p.p90 is not None for p in self.providers)
+
 
 # ------------------------------------------------------------------------------ data preparation
 
@@ -88,22 +90,34 @@ def month_end(year: int, month: int) -> date:
     return date(year, month, calendar.monthrange(year, month)[1])
 
 
-def prepare_late_warehouse(work: Path, seed: int, late_as_of: date) -> Path:
-    """Generate and ingest once; returns the raw-only warehouse copy every snapshot starts from."""
+def prepare_late_warehouse(work: Path, seed: int, late_as_of: date, world: str = "region") -> Path:
+    """Generate and ingest once; returns the raw-only warehouse copy every snapshot starts from.
+    `world`: "region" (jeugdhulp.synthetic's region profile) or "backtest" (the independent
+    world of benchmarks/backtest_world.py)."""
     base = work / "raw_base.duckdb"
     if base.exists():
+        ensure_seeds(base, late_as_of, work)
         return base
     from jeugdhulp.ingest import ingest_all
     from jeugdhulp.settings import load_settings
-    from jeugdhulp.synthetic import generate
 
     data_dir = work / "late"
     if data_dir.exists():
         shutil.rmtree(data_dir)
     started = time.perf_counter()
-    generate(data_dir, profile="region", seed=seed, as_of=late_as_of, progress=False)
+    if world == "backtest":
+        from benchmarks.backtest_world import TRUTH_FILE, write_world
+
+        write_world(data_dir, seed, late_as_of)
+        truth_file = data_dir / TRUTH_FILE
+    else:
+        from jeugdhulp.synthetic import generate
+
+        generate(data_dir, profile="region", seed=seed, as_of=late_as_of, progress=False)
+        truth_file = data_dir / "ground_truth.json"
     print(
-        f"generated region seed {seed} as of {late_as_of} in {time.perf_counter() - started:.0f} s",
+        f"generated {world} seed {seed} as of {late_as_of} in "
+        f"{time.perf_counter() - started:.0f} s",
         flush=True,
     )
     settings = load_settings(
@@ -111,63 +125,31 @@ def prepare_late_warehouse(work: Path, seed: int, late_as_of: date) -> Path:
             "JEUGDHULP_DATA_DIR": str(data_dir),
             "JEUGDHULP_AS_OF": late_as_of.isoformat(),
             "JEUGDHULP_PSEUDONYM_KEY": BACKTEST_KEY,
+            "JEUGDHULP_SETTLE_SECONDS": "0",
         }
     )
     started = time.perf_counter()
-    ingest_all(settings)
-    print(f"ingested in {time.perf_counter() - started:.0f} s", flush=True)
+    reports = ingest_all(settings)
+    quarantined = sum(len(r.files_quarantined) for r in reports.values())
+    print(
+        f"ingested in {time.perf_counter() - started:.0f} s ({quarantined} files quarantined)",
+        flush=True,
+    )
     shutil.copyfile(settings.warehouse_path, base)
-    (work / "truth.json").write_text((data_dir / "ground_truth.json").read_text())
+    ensure_seeds(base, late_as_of, work)
+    (work / "truth.json").write_text(truth_file.read_text())
     return base
 
 
-def cut_back(base: Path, target: Path, as_of: date) -> None:
-    """A copy of the raw warehouse holding only what had arrived by `as_of`."""
-    shutil.copyfile(base, target)
-    with duckdb.connect(str(target)) as con:
-        day = as_of.isoformat()
-        later_files = " union ".join(
-            f"select file_id from raw.{table} where message_date > date '{day}'"
-            for table in IJW_TABLES
-        )
-        con.execute(f"delete from raw.file_registry where file_id in ({later_files})")
-        for table in IJW_TABLES:
-            con.execute(f"delete from raw.{table} where message_date > date '{day}'")
-        con.execute(f"""delete from raw.file_registry where file_id in (
-            select file_id from raw.accountability where datum_aanlevering > date '{day}')""")
-        con.execute(f"delete from raw.accountability where datum_aanlevering > date '{day}'")
-        pgb_delivered = "cast(maand || '-10' as date) + interval 1 month"
-        con.execute(f"""delete from raw.file_registry where file_id in (
-            select file_id from raw.pgb where {pgb_delivered} > date '{day}')""")
-        con.execute(f"delete from raw.pgb where {pgb_delivered} > date '{day}'")
-
-
-def dbt_run(warehouse: Path, as_of: date, work: Path, select: list[str]) -> None:
-    env = {
-        **os.environ,
-        "JEUGDHULP_WAREHOUSE_PATH": str(warehouse),
-        "JEUGDHULP_AS_OF": as_of.isoformat(),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-        "DO_NOT_TRACK": "1",
-    }
-    command = [
-        str(DBT),
-        "--no-use-colors",
-        "run",
-        "--project-dir",
-        str(DBT_PROJECT),
-        "--profiles-dir",
-        str(DBT_PROJECT),
-        "--target-path",
-        str(work / "target"),
-        "--log-path",
-        str(work / "logs"),
-        "--select",
-        *select,
-    ]
-    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise RuntimeError(f"dbt run failed as of {as_of}:\n{result.stdout[-4000:]}")
+def ensure_seeds(base: Path, late_as_of: date, work: Path) -> None:
+    """The models read seeds (municipalities, code lists, calibration tables): load them into the
+    base warehouse once (ingestion creates the raw schema only)."""
+    with duckdb.connect(str(base), read_only=True) as con:
+        seeded = con.execute(
+            "select count(*) from information_schema.schemata where schema_name = 'seeds'"
+        ).fetchone()[0]
+    if not seeded:
+        dbt_run(base, late_as_of, work, [], command="seed")
 
 
 def snapshot(base: Path, work: Path, as_of: date, steering_only: bool) -> Path:
@@ -235,11 +217,23 @@ def measure(
 ) -> AsOfResult:
     months_observed = 12 if as_of.year > year else as_of.month - 1
     with duckdb.connect(str(warehouse), read_only=True) as con:
+        columns = {
+            name
+            for (name,) in con.execute(
+                "select column_name from information_schema.columns "
+                "where table_schema = 'marts' and table_name = 'mart_budget_utilisation'"
+            ).fetchall()
+        }
+        interval = (
+            "forecast_p10_eur, forecast_p90_eur"
+            if {"forecast_p10_eur", "forecast_p90_eur"} <= columns
+            else "null, null"
+        )
         mart = {
             row[0]: row[1:]
             for row in con.execute(
-                """
-            select provider_agb, budget_ceiling_eur, forecast_eur, signal
+                f"""
+            select provider_agb, budget_ceiling_eur, forecast_eur, signal, {interval}
             from marts.mart_budget_utilisation where year = ?""",
                 [year],
             ).fetchall()
@@ -259,7 +253,7 @@ def measure(
     complete = [m for m in range(1, 13) if month_end(*next_month(year, m)) < as_of]
     result = AsOfResult(as_of)
     for agb in sorted(set(actuals) | set(mart)):
-        ceiling, forecast, signal = mart.get(agb, (None, Decimal(0), None))
+        ceiling, forecast, signal, p10, p90 = mart.get(agb, (None, Decimal(0), None, None, None))
         amounts = by_provider.get(agb, {})
         to_date = sum(amounts.values(), Decimal(0))
         annualised = to_date * 12 / months_observed if months_observed else None
@@ -282,6 +276,8 @@ def measure(
                 run_rate,
                 signal,
                 hindsight(final, agb, as_of, year) if final is not None else None,
+                p10,
+                p90,
             )
         )
     return result
@@ -373,7 +369,93 @@ def report(
             "signalled_from": on_since.isoformat() if on_since else None,
         }
     summary["first_signal"] = first_signal
+    summary["done_when"] = done_when(results, crossed, ceilings, year)
     return summary
+
+
+def interval_coverage(results: list[AsOfResult]) -> float | None:
+    """Cost-weighted share of the final cost inside the forecast's P10–P90 interval, over every
+    provider with cost on every reporting date; None when the mart has no interval."""
+    rows = [p for r in results if r.has_interval() for p in r.providers if p.actual > 0]
+    if not rows:
+        return None
+    total = sum(p.actual for p in rows)
+    inside = sum(
+        p.actual
+        for p in rows
+        if p.p10 is not None and p.p90 is not None and p.p10 <= p.actual <= p.p90
+    )
+    return round(float(100 * inside / total), 1)
+
+
+def done_when(
+    results: list[AsOfResult], crossed: list[str], ceilings: dict[str, Decimal], year: int
+) -> dict:
+    """The measures of issue 16's "Done when": errors at 30 June and 30 September against naive
+    annualisation, over-ceiling providers signalled by 30 September, false `overschrijding` on
+    every reporting date (per provider with a ceiling), P10–P90 coverage over all dates."""
+    by_date = {r.as_of: r for r in results}
+    out: dict = {}
+    for as_of in (date(year, 6, 30), date(year, 9, 30)):
+        r = by_date.get(as_of)
+        if r is None:
+            continue
+        forecast, naive = r.wmape("forecast"), r.wmape("annualised")
+        out[as_of.isoformat()] = {
+            "forecast_pct": round(forecast, 2),
+            "naive_pct": round(naive, 2),
+            "naive_to_forecast": round(naive / forecast, 2) if forecast else None,
+        }
+    september = by_date.get(date(year, 9, 30))
+    if september is not None and crossed:
+        signalled = len(september.signalled() & set(crossed))
+        out["crossed_signalled_30_september"] = f"{signalled}/{len(crossed)}"
+        out["crossed_signalled_share_pct"] = round(100 * signalled / len(crossed), 1)
+    with_ceiling = sum(1 for c in ceilings.values() if c)
+    false_over = {
+        r.as_of.isoformat(): sum(
+            1 for p in r.providers if p.signal == "overschrijding" and p.provider_agb not in crossed
+        )
+        for r in sorted(results, key=lambda r: r.as_of)
+        if r.as_of.year == year
+    }
+    out["providers_with_ceiling"] = with_ceiling
+    out["false_overschrijding_by_date"] = false_over
+    out["false_overschrijding_max_per_provider"] = (
+        round(max(false_over.values()) / with_ceiling, 3) if false_over and with_ceiling else None
+    )
+    out["p10_p90_coverage_pct"] = interval_coverage([r for r in results if r.as_of.year == year])
+    return out
+
+
+def print_done_when(summary: dict) -> None:
+    done = summary.get("done_when") or {}
+    print("\nissue 16 measures (done when: ≤ 8% / ≤ 3.5%, naive ÷ forecast ≥ 2.5 at 30/9,")
+    print("  ≥ 90% of over-ceiling providers signalled, false overschrijding ≤ 1 per 20,")
+    print("  P10–P90 coverage 75–85%):")
+    for key in (f"{summary['year']}-06-30", f"{summary['year']}-09-30"):
+        if key in done:
+            row = done[key]
+            print(
+                f"  {key}: forecast {row['forecast_pct']:.2f}%, naive {row['naive_pct']:.2f}%, "
+                f"naive ÷ forecast {row['naive_to_forecast']}"
+            )
+    if "crossed_signalled_30_september" in done:
+        print(
+            f"  over ceiling signalled on 30 September: {done['crossed_signalled_30_september']}"
+            f" ({done['crossed_signalled_share_pct']}%)"
+        )
+    false_over = done.get("false_overschrijding_by_date", {})
+    print(
+        f"  false overschrijding per reporting date (of {done.get('providers_with_ceiling')} "
+        f"providers with a ceiling): " + ", ".join(f"{d[5:]} {n}" for d, n in false_over.items())
+    )
+    print(f"  worst date: {done.get('false_overschrijding_max_per_provider')} per provider")
+    coverage = done.get("p10_p90_coverage_pct")
+    print(
+        "  P10–P90 coverage (cost-weighted, all dates): "
+        + ("no interval in the mart yet" if coverage is None else f"{coverage}%")
+    )
 
 
 def print_summary(summary: dict) -> None:
@@ -415,10 +497,19 @@ def print_summary(summary: dict) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument(
+        "--world",
+        choices=WORLDS,
+        default="region",
+        help="region: the generator's region profile; backtest: benchmarks/backtest_world.py",
+    )
     parser.add_argument("--year", type=int, default=2025)
     parser.add_argument("--late-as-of", type=date.fromisoformat, default=date(2026, 10, 31))
     parser.add_argument(
-        "--work", type=Path, default=None, help="cache dir (default benchmarks/out/forecast-<seed>)"
+        "--work",
+        type=Path,
+        default=None,
+        help="cache dir (default benchmarks/out/forecast-<seed>, forecast-world-<seed>)",
     )
     parser.add_argument(
         "--headline",
@@ -438,13 +529,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="write the summary here too")
     args = parser.parse_args(argv)
 
-    work = args.work or OUT / f"forecast-{args.seed}"
+    default_work = (
+        f"forecast-{args.seed}" if args.world == "region" else f"forecast-world-{args.seed}"
+    )
+    work = args.work or OUT / default_work
     work.mkdir(parents=True, exist_ok=True)
     headline = args.headline or [date(args.year, 6, 30), date(args.year, 9, 30)]
     month_ends = [month_end(args.year, m) for m in range(1, 13)]
     dates = sorted(set(month_ends) | set(headline))
 
-    base = prepare_late_warehouse(work, args.seed, args.late_as_of)
+    base = prepare_late_warehouse(work, args.seed, args.late_as_of, args.world)
 
     def built(as_of: date) -> Path:
         existing = work / f"asof_{as_of.isoformat()}.duckdb"
@@ -476,7 +570,9 @@ def main(argv: list[str] | None = None) -> int:
 
     summary = report(results, actuals, ceilings, headline, args.year)
     summary["seed"] = args.seed
+    summary["world"] = args.world
     print_summary(summary)
+    print_done_when(summary)
     if args.json:
         args.json.write_text(json.dumps(summary, indent=2))
     return 0

@@ -194,3 +194,13 @@
     where file_id in (select file_id from new_files)
        or rejection_file_id in (select file_id from new_files)
 {%- endmacro %}
+
+
+{#- Whether an existing relation already has a column (lower-case name): an incremental model
+    whose table was built before a column was added (on_schema_change append_new_columns) reads
+    its own old rows without it (mart_forecast_history). -#}
+{% macro relation_has_column(relation, column_name) -%}
+    {%- set columns = adapter.get_columns_in_relation(relation) -%}
+    {%- set names = columns | map(attribute='name') | map('lower') | list -%}
+    {{ return(column_name | lower in names) }}
+{%- endmacro %}

@@ -27,6 +27,8 @@ CENT = Decimal("0.01")
 MATURITY_DAYS, HISTORY_MONTHS, SHRINKAGE_LINES = 365, 24, 100
 RUN_RATE_MONTHS, ALLOCATION_WEIGHT, REPORT_DELAY_DAYS = 6, 0.5, 14
 MIN_COMPLETION, GAP_RATIO = 0.5, 0.5
+SEASON_MONTHS, SEASON_SHRINKAGE_LINES = 36, 200
+CALIBRATION_SEED = Path(__file__).parents[2] / "dbt_project/seeds/forecast_error_calibration.csv"
 
 
 # --------------------------------------------------------------------------------- calendar
@@ -669,15 +671,95 @@ def accepted_by(lines: list[Line], key) -> dict:
     return dict(sums)
 
 
+def age(month: date) -> int:
+    return (AS_OF - month_end(month)).days
+
+
+def days_in(month: date) -> int:
+    return calendar.monthrange(month.year, month.month)[1]
+
+
+def expected_seasonality(lines: list[Line]) -> dict[tuple[str, int], float]:
+    """docs/forecast.md step 1b, written out again: month-of-year index per provider from its
+    categories' indices (cost per day against the centred level of the mature months ±6),
+    shrunk towards the region's, normalised to a day-weighted mean of 1."""
+    known = [ln for ln in known_accepted(lines) if ln.month <= AS_OF]
+    as_of_month = AS_OF.replace(day=1)
+    mature = sorted({ln.month for ln in known if age(ln.month) >= MATURITY_DAYS})[-SEASON_MONTHS:]
+    categories = sorted({ln.category for ln in known})
+    per_day: dict = {}
+    for key in [*categories, "*"]:
+        for month in mature:
+            of = [ln for ln in known if ln.month == month and key in ("*", ln.category)]
+            if of:
+                per_day[(key, month)] = (
+                    sum(ln.amount_cents for ln in of) / 100 / days_in(month),
+                    sum(1 for ln in of if ln.debit_credit == "D"),
+                )
+    raw: dict = {}
+    for key in [*categories, "*"]:
+        ratios: dict = defaultdict(list)
+        for (k, month), (cost, debit_lines) in per_day.items():
+            if k != key:
+                continue
+            around = [
+                c
+                for (k2, m2), (c, _) in per_day.items()
+                if k2 == key and add_months(month, -6) <= m2 <= add_months(month, 6)
+            ]
+            level = sum(around) / len(around)
+            if level > 0:
+                ratios[month.month].append((cost / level, debit_lines))
+        for moy, values in ratios.items():
+            raw[(key, moy)] = (
+                sum(r for r, _ in values) / len(values),
+                sum(n for _, n in values),
+            )
+    days = {moy: days_in(date(2023, moy, 1)) for moy in range(1, 13)}
+    index: dict = {}
+    for key in [*categories, "*"]:
+        shrunk = {}
+        for moy in range(1, 13):
+            region = raw.get(("*", moy), (None, 0))[0]
+            if key != "*" and (key, moy) in raw:
+                own, n = raw[(key, moy)]
+                weight = n / (n + SEASON_SHRINKAGE_LINES)
+                shrunk[moy] = weight * own + (1 - weight) * (1.0 if region is None else region)
+            else:
+                shrunk[moy] = 1.0 if region is None else region
+        norm = sum(days.values()) / sum(shrunk[m] * days[m] for m in range(1, 13))
+        for moy in range(1, 13):
+            index[(key, moy)] = shrunk[moy] * norm
+    out = {}
+    for provider in sorted({ln.provider for ln in known}):
+        recent: dict = defaultdict(float)
+        every: dict = defaultdict(float)
+        for ln in known:
+            if ln.provider == provider:
+                every[ln.category] += ln.amount_cents / 100
+                if add_months(as_of_month, -12) <= ln.month < as_of_month:
+                    recent[ln.category] += ln.amount_cents / 100
+        mix = {k: max(v, 0.0) for k, v in recent.items()}
+        if sum(mix.values()) <= 0:
+            mix = {k: max(v, 0.0) for k, v in every.items()}
+        total = sum(mix.values())
+        for moy in range(1, 13):
+            out[(provider, moy)] = (
+                sum(w / total * index[(k, moy)] for k, w in mix.items())
+                if total > 0
+                else index[("*", moy)]
+            )
+    return out
+
+
 def expected_forecast(
     allocations: list[Allocation], lines: list[Line]
 ) -> dict[tuple[str, int], Decimal]:
-    """docs/forecast.md, written out again: lag shares, Cape Cod run rate, active allocations."""
+    """docs/forecast.md, written out again: lag shares, seasonality, Cape Cod run rate that
+    follows the allocations in care, active allocations, known stops and Einddatums."""
     known = known_accepted(lines)
     as_of_month = AS_OF.replace(day=1)
-
-    def age(month: date) -> int:
-        return (AS_OF - month_end(month)).days
+    season = expected_seasonality(lines)
 
     def lag(line: Line) -> int:
         return (line.declared - month_end(line.month)).days
@@ -741,10 +823,20 @@ def expected_forecast(
         late = AS_OF - timedelta(days=REPORT_DELAY_DAYS)
         return min(month + timedelta(days=14), late) if month < as_of_month else late
 
+    def future_factor(a: Allocation, month: date) -> float:
+        """After the reporting month: a known definitive stop ends it, an Einddatum before the
+        month's 15th counts at the extension share (none learned here: 1)."""
+        mid = month + timedelta(days=14)
+        if month <= as_of_month:
+            return 1.0
+        if a.care_end is not None and a.care_end < mid:
+            return 0.0
+        return 1.0
+
     def allocated(provider: str, month: date) -> float:
         day = reference_day(month)
         return sum(
-            rate[a.number]
+            rate[a.number] * future_factor(a, month)
             for a in started
             if a.provider == provider
             and a.care_start <= day
@@ -767,34 +859,49 @@ def expected_forecast(
                 return 0.0
             return completion.get((provider, month), 1.0)
 
-        days = {m: calendar.monthrange(m.year, m.month)[1] for m in grid}
-        usable = [
-            m
-            for m in window
-            if c(m) >= MIN_COMPLETION and not (invoiced[m] <= 0 and allocated(provider, m) > 0)
-        ]  # a skipped declaration
+        days = {m: days_in(m) for m in grid}
+
+        def s(month: date, provider: str = provider) -> float:
+            return season.get((provider, month.month), 1.0)
+
+        # months that tell the level: mostly complete and something invoiced
+        usable = [m for m in window if c(m) >= MIN_COMPLETION and invoiced[m] > 0]
+        pooled_days = sum(c(m) * days[m] * s(m) for m in window)
         per_day = (
-            median([invoiced[m] / (c(m) * days[m]) for m in usable])
+            median([invoiced[m] / (c(m) * days[m] * s(m)) for m in usable])
             if usable
-            else sum(invoiced[m] for m in window) / sum(c(m) * days[m] for m in window)
+            else sum(invoiced[m] for m in window) / pooled_days
+            if pooled_days > 0
+            else 0.0
         )
+        in_window = [allocated(provider, m) for m in usable if allocated(provider, m) > 0]
         scale = median(
             [
-                invoiced[m] / (c(m) * days[m] * allocated(provider, m))
+                invoiced[m] / (c(m) * days[m] * s(m) * allocated(provider, m))
                 for m in usable
                 if allocated(provider, m) > 0
             ]
         )
+        reference = median(in_window)
         for month in grid:
-            expected = per_day * days[month]
             in_care = allocated(provider, month)
+            run_rate = per_day * days[month] * s(month)
+            if scale is not None and reference:
+                run_rate *= in_care / reference  # the run rate follows the allocations in care
             if scale is not None:
-                expected = (
-                    0.0
-                    if in_care == 0
-                    else ALLOCATION_WEIGHT * scale * in_care * days[month]
-                    + (1 - ALLOCATION_WEIGHT) * expected
-                )
+                allocation_based = scale * in_care * days[month] * s(month)
+            elif not usable and in_care > 0:  # a new provider: its allocations alone
+                allocation_based = in_care * days[month] * s(month)
+            else:
+                allocation_based = None
+            if allocation_based is None:
+                expected = run_rate
+            elif in_care == 0:
+                expected = 0.0
+            elif not usable:
+                expected = allocation_based
+            else:
+                expected = ALLOCATION_WEIGHT * allocation_based + (1 - ALLOCATION_WEIGHT) * run_rate
             if month > as_of_month:
                 value = expected
             elif (provider, month) in completion:
@@ -802,12 +909,50 @@ def expected_forecast(
                 missing = (
                     invoiced[month] < GAP_RATIO * c(month) * expected
                 )  # a declaration is missing
-                if missing and (in_care > 0 or scale is None):
+                if missing and (in_care > 0 or allocation_based is None):
                     value = max(expected, value)
             else:
                 value = invoiced[month]
             out[(provider, month.year)] += cents(value)
     return dict(out)
+
+
+def expected_interval(
+    forecast: Decimal, invoiced: Decimal, ceiling: Decimal | None, year: int
+) -> tuple[Decimal, Decimal, Decimal | None]:
+    """docs/forecast.md step 6: P10, P90 and probability_over_ceiling from the seed's quantiles."""
+    import csv
+
+    months_ahead = 12 - AS_OF.month if year == AS_OF.year else 0
+    size = "large" if forecast >= 1_000_000 else "medium" if forecast >= 100_000 else "small"
+    with CALIBRATION_SEED.open() as handle:
+        row = next(
+            r
+            for r in csv.DictReader(handle)
+            if int(r["months_ahead"]) == months_ahead and r["size_class"] == size
+        )
+    q = {p: float(row[f"q{p:02d}"]) for p in (5, 10, 25, 50, 75, 90, 95)}
+    f = float(forecast)
+    if f <= 0:
+        return forecast, forecast, None if ceiling is None else Decimal(0)
+    p10 = cents(max(float(invoiced), min(f, f * (1 + q[10]))))
+    p90 = cents(max(f, f * (1 + q[90])))
+    if ceiling is None:
+        return p10, p90, None
+    if ceiling <= 0:
+        return p10, p90, Decimal(1)
+    t = float(ceiling) / f - 1
+    points = [(q[p], p / 100) for p in (5, 10, 25, 50, 75, 90, 95)]
+    if t >= q[95]:
+        share = 0.95 + 0.05 * (min(1.0, (t - q[95]) / (q[95] - q[90])) if q[95] > q[90] else 1.0)
+    elif t < q[5]:
+        share = 0.05 * max(0.0, 1 - (q[5] - t) / (q[10] - q[5])) if q[10] > q[5] else 0.0
+    else:
+        (lo, plo), (hi, phi) = next(
+            (points[i], points[i + 1]) for i in range(len(points) - 2, -1, -1) if t >= points[i][0]
+        )
+        share = plo + (phi - plo) * ((t - lo) / (hi - lo) if hi > lo else 0.0)
+    return p10, p90, Decimal(1 - share).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP)
 
 
 # CBS hulpvorm of the fixture's categories (docs/throughput_method.md): both are ambulant (02)
@@ -938,6 +1083,26 @@ def test_budget_forecast_matches_the_method_recomputed(world):
                 if pct < 80
                 else "op_koers"
             )
+
+
+def test_forecast_interval_follows_the_calibration_seed(world):
+    rows = query(
+        world["warehouse"],
+        """
+        select provider_agb, year, budget_ceiling_eur, invoiced_eur, forecast_eur,
+            forecast_p10_eur, forecast_p90_eur, probability_over_ceiling
+        from marts.mart_budget_utilisation order by provider_agb, year""",
+    )
+    assert rows
+    for provider, year, ceiling, invoiced, forecast, p10, p90, probability in rows:
+        assert p10 <= forecast <= p90, (provider, year)
+        want_p10, want_p90, want_probability = expected_interval(forecast, invoiced, ceiling, year)
+        assert abs(p10 - want_p10) <= Decimal("0.01"), (provider, year)
+        assert abs(p90 - want_p90) <= Decimal("0.01"), (provider, year)
+        if want_probability is None:
+            assert probability is None
+        else:
+            assert abs(probability - want_probability) <= Decimal("0.001"), (provider, year)
 
 
 def test_forecast_grosses_up_the_late_tail_and_counts_the_new_client(world):

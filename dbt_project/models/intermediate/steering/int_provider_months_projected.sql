@@ -8,8 +8,8 @@
     - months after the reporting month: the expected cost.
     The expected cost of a month blends two estimates with weight `forecast_allocation_weight`
     on the second, both measured over the `forecast_run_rate_months` care months before the
-    reporting month that are at least `forecast_min_completion` complete and not skipped (nothing
-    invoiced while allocations were in care: the declaration is still to come):
+    reporting month that are at least `forecast_min_completion` complete and with something
+    invoiced (nothing invoiced is a skipped declaration, or no care yet):
     - run rate: the median over those months of invoiced / (completion share × days), a cost
       per day, × the month's days;
     - active allocations: the allocations in care on the month's reference day (the 15th; for
@@ -17,15 +17,27 @@
       stops arrive with a delay) at their own cost per day (int_allocation_cost_rates), × days,
       × the median over those months of invoiced / (completion share × days × that value).
     The medians keep a late or partial declaration in the window from dragging the level down.
+    Seasonality (int_forecast_seasonality): every month's cost is measured and projected relative
+    to the provider's month-of-year index, so a seasonally low month neither lowers the level nor
+    counts as a missing declaration, and the projection follows the year's shape.
+    Known events: both estimates follow the allocations in care. The run rate is scaled by the
+    month's allocation value / the median allocation value of the usable window months, so a
+    definitive stop or a new start moves the whole estimate. For months after the reporting month
+    the allocations in care on as_of − delay count while their care has not ended (a known
+    definitive stop) and, past their Einddatum, at the learned extension share
+    (int_allocation_cost_rates), judged on the month's 15th.
     A month without any allocation in care expects nothing. A provider with no usable month
-    falls back to Σ invoiced / Σ (completion share × days); one whose window months had no
-    allocation in care (no allocation data) uses the run rate alone. -#}
+    (a new one) is valued from its allocations alone (their value: own invoices, else allocated
+    volume × tariff); without allocations it falls back to Σ invoiced / Σ (completion share ×
+    days × index); one whose window months had no allocation in care (no allocation data) uses
+    the run rate alone. -#}
 
 {%- set run_rate_months = var('forecast_run_rate_months', 6) | int -%}
 {%- set allocation_weight = var('forecast_allocation_weight', 0.5) | float -%}
 {%- set min_completion = var('forecast_min_completion', 0.5) | float -%}
 {%- set gap_ratio = var('forecast_gap_ratio', 0.5) | float -%}
 {%- set report_delay_days = var('forecast_report_delay_days', 14) | int -%}
+{%- set follow_weight = var('forecast_run_rate_follow', 1.0) | float -%}
 
 with
 
@@ -44,6 +56,12 @@ completion as (
 allocations as (
 
     select * from {{ ref('int_allocation_cost_rates') }}
+
+),
+
+seasonality as (
+
+    select * from {{ ref('int_forecast_seasonality') }}
 
 ),
 
@@ -96,7 +114,9 @@ reference_days as (
                         cast({{ as_of_date() }} - {{ report_delay_days }} as date)
                     )
             else cast({{ as_of_date() }} - {{ report_delay_days }} as date)
-        end as reference_day
+        end as reference_day,
+        cast(month_start + 14 as date) as mid_day,
+        month_start > {{ month_start(as_of_date()) }} as is_future
 
     from months
 
@@ -107,7 +127,18 @@ active_value as (
     select
         allocations.provider_agb,
         reference_days.service_month,
-        sum(allocations.cost_per_day) as allocated_cost_per_day
+        sum(
+            allocations.cost_per_day
+            * case
+                when not reference_days.is_future then 1.0
+                -- a known definitive stop before the month's 15th: no more care
+                when allocations.care_end_date < reference_days.mid_day then 0.0
+                -- past its Einddatum: extended at the learned share
+                when allocations.allocation_end_date < reference_days.mid_day
+                    then coalesce(allocations.extension_share, 1.0)
+                else 1.0
+            end
+        ) as allocated_cost_per_day
 
     from reference_days
     inner join allocations
@@ -133,6 +164,7 @@ grid as (
         extract(day from {{ month_end('months.month_start') }}) as days_in_month,
         coalesce(invoiced.invoiced_eur, 0) as invoiced_eur,
         coalesce(active_value.allocated_cost_per_day, 0) as allocated_cost_per_day,
+        coalesce(seasonality.season_index, 1.0) as season_index,
         case
             when months.month_start > {{ month_start(as_of_date()) }} then 0.0
             else coalesce(completion.completion_share, 1.0)
@@ -154,6 +186,9 @@ grid as (
     left join active_value
         on active_value.provider_agb = providers.provider_agb
         and active_value.service_month = months.month_start
+    left join seasonality
+        on seasonality.provider_agb = providers.provider_agb
+        and seasonality.month_of_year = extract(month from months.month_start)
 
 ),
 
@@ -166,14 +201,15 @@ rate_window as (
 
 ),
 
--- months that tell the provider's level: mostly invoiced by now, and not a skipped declaration
--- (nothing invoiced while allocations were in care)
+-- months that tell the provider's level: mostly invoiced by now, and something invoiced (nothing
+-- invoiced is a skipped declaration while allocations were in care, else no care yet: a
+-- provider's months before its first client say nothing about its level)
 usable_months as (
 
     select *
     from rate_window
     where completion_share >= {{ min_completion }}
-        and not (invoiced_eur <= 0 and allocated_cost_per_day > 0)
+        and invoiced_eur > 0
 
 ),
 
@@ -181,12 +217,15 @@ medians as (
 
     select
         provider_agb,
-        {{ percentile_cont('invoiced_eur / (completion_share * days_in_month)', 0.5) }}
+        {{ percentile_cont('invoiced_eur / (completion_share * days_in_month * season_index)', 0.5) }}
             as median_cost_per_day,
         {{ percentile_cont(
             'case when allocated_cost_per_day > 0' ~
-            ' then invoiced_eur / (completion_share * days_in_month * allocated_cost_per_day) end', 0.5) }}
-            as allocation_scale
+            ' then invoiced_eur / (completion_share * days_in_month * season_index * allocated_cost_per_day) end',
+            0.5) }}
+            as allocation_scale,
+        {{ percentile_cont('case when allocated_cost_per_day > 0 then allocated_cost_per_day end', 0.5) }}
+            as reference_allocated_per_day
 
     from usable_months
     group by provider_agb
@@ -199,11 +238,13 @@ rates as (
         rate_window.provider_agb,
         max(medians.median_cost_per_day) as median_cost_per_day,
         case
-            when sum(rate_window.completion_share * rate_window.days_in_month) > 0
+            when sum(rate_window.completion_share * rate_window.days_in_month * rate_window.season_index) > 0
                 then sum(rate_window.invoiced_eur)
-                    / sum(rate_window.completion_share * rate_window.days_in_month)
+                    / sum(rate_window.completion_share * rate_window.days_in_month * rate_window.season_index)
         end as pooled_cost_per_day,
-        max(medians.allocation_scale) as allocation_scale
+        max(medians.allocation_scale) as allocation_scale,
+        max(medians.reference_allocated_per_day) as reference_allocated_per_day,
+        count(medians.provider_agb) > 0 as has_usable_months
 
     from rate_window
     left join medians
@@ -216,9 +257,24 @@ expected as (
 
     select
         grid.*,
-        coalesce(rates.median_cost_per_day, rates.pooled_cost_per_day, 0) * grid.days_in_month
-            as run_rate_eur,
-        rates.allocation_scale * grid.allocated_cost_per_day * grid.days_in_month as allocation_based_eur
+        coalesce(rates.median_cost_per_day, rates.pooled_cost_per_day, 0)
+        * grid.days_in_month * grid.season_index
+        -- the run rate follows the allocations in care: a stop or start moves it too
+        * case
+            when rates.allocation_scale is not null and rates.reference_allocated_per_day > 0
+                then 1 + {{ follow_weight }}
+                    * (grid.allocated_cost_per_day / rates.reference_allocated_per_day - 1)
+            else 1.0
+        end as run_rate_eur,
+        case
+            when rates.allocation_scale is not null
+                then rates.allocation_scale * grid.allocated_cost_per_day
+                    * grid.days_in_month * grid.season_index
+            -- a new provider: its allocations at their value until its invoices tell its level
+            when not coalesce(rates.has_usable_months, false) and grid.allocated_cost_per_day > 0
+                then grid.allocated_cost_per_day * grid.days_in_month * grid.season_index
+        end as allocation_based_eur,
+        not coalesce(rates.has_usable_months, false) as is_new
 
     from grid
     left join rates
@@ -234,6 +290,7 @@ blended as (
             when allocation_based_eur is null then run_rate_eur
             -- no allocation in care: nothing to invoice (a new client needs an allocation first)
             when allocated_cost_per_day = 0 then 0
+            when is_new then allocation_based_eur
             else {{ allocation_weight }} * allocation_based_eur + (1 - {{ allocation_weight }}) * run_rate_eur
         end as expected_eur
 
@@ -267,6 +324,8 @@ final as (
         cast(month_status as varchar) as month_status,
         cast(invoiced_eur as decimal(18, 2)) as invoiced_eur,
         cast(completion_share as double) as completion_share,
+        cast(season_index as double) as season_index,
+        cast(allocated_cost_per_day as double) as allocated_cost_per_day,
         cast(run_rate_eur as decimal(18, 2)) as run_rate_eur,
         cast(allocation_based_eur as decimal(18, 2)) as allocation_based_eur,
         cast(expected_eur as decimal(18, 2)) as expected_eur,

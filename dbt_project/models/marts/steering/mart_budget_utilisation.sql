@@ -13,7 +13,10 @@
     run rate, where forecast to date = forecast_eur of the care months up to the reporting month
     and the run rate = the mean expected_eur (int_provider_months_projected) of the reporting month
     and the months after it in the year; negative when the ceiling is already passed, null without
-    a ceiling or run rate. -#}
+    a ceiling or run rate.
+    forecast_p10_eur, forecast_p90_eur, probability_over_ceiling: the forecast's uncertainty,
+    calibrated on backtests (int_provider_forecast_interval). The signal stays on forecast_eur
+    (the median); the interval and probability tell how sure a 96% is. -#}
 
 with
 
@@ -134,6 +137,12 @@ headroom as (
 
 ),
 
+intervals as (
+
+    select * from {{ ref('int_provider_forecast_interval') }}
+
+),
+
 provider_years as (
 
     select provider_agb, year from per_year where invoiced_eur <> 0 or forecast_eur <> 0
@@ -159,6 +168,15 @@ utilisation as (
                 then round(100.0 * coalesce(per_year.forecast_eur, 0) / ceilings.budget_ceiling_eur, 2)
         end as utilisation_pct,
         ceiling_dates.ceiling_reached_on,
+        coalesce(intervals.forecast_p10_eur, per_year.forecast_eur, 0) as forecast_p10_eur,
+        coalesce(intervals.forecast_p90_eur, per_year.forecast_eur, 0) as forecast_p90_eur,
+        -- a provider-year without an interval row (no forecast at all): certain either way
+        case
+            when ceilings.budget_ceiling_eur is null then null
+            when intervals.probability_over_ceiling is not null then intervals.probability_over_ceiling
+            when coalesce(per_year.forecast_eur, 0) > ceilings.budget_ceiling_eur then 1
+            else 0
+        end as probability_over_ceiling,
         case
             when headroom.run_rate_eur > 0
                 then round(
@@ -182,6 +200,9 @@ utilisation as (
     left join headroom
         on headroom.provider_agb = provider_years.provider_agb
         and headroom.year = provider_years.year
+    left join intervals
+        on intervals.provider_agb = provider_years.provider_agb
+        and intervals.year = provider_years.year
 
 ),
 
@@ -205,7 +226,10 @@ final as (
         cast(coalesce(contract_type in ('nee_tenzij', 'expertteam', 'maatwerk'), false) as boolean)
             as outside_ceilings,
         cast(ceiling_reached_on as date) as ceiling_reached_on,
-        cast(headroom_months as decimal(18, 1)) as headroom_months
+        cast(headroom_months as decimal(18, 1)) as headroom_months,
+        cast(forecast_p10_eur as decimal(18, 2)) as forecast_p10_eur,
+        cast(forecast_p90_eur as decimal(18, 2)) as forecast_p90_eur,
+        cast(probability_over_ceiling as decimal(4, 3)) as probability_over_ceiling
 
     from utilisation
 

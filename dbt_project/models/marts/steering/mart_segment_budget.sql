@@ -13,7 +13,11 @@
       `onbekend`. So Σ over segments = Σ over providers of forecast_eur (within a cent per
       segment for rounding).
     - utilisation_pct = forecast / budget × 100, signal as mart_budget_utilisation (macro
-      budget_signal). The forecast's interval (forecast_p10/p90) is not here yet (issue 16).
+      budget_signal).
+    - forecast_p10_eur / forecast_p90_eur: each provider's interval half-widths (forecast − p10,
+      p90 − forecast; int_provider_forecast_interval) in proportion to its forecast in the
+      segment, combined over providers as the root of the sum of squares (their errors taken as
+      independent: the segment's interval is relatively narrower than a provider's).
     Rows: every segment × year up to as_of's year with a budget, invoiced cost or forecast. -#}
 
 with
@@ -38,6 +42,52 @@ segment_years as (
 
 ),
 
+-- each provider's interval half-widths, in proportion to its forecast in the segment
+provider_segment_spread as (
+
+    select
+        split.year,
+        split.segment_key,
+        case
+            when intervals.forecast_eur > 0
+                then (intervals.forecast_eur - intervals.forecast_p10_eur) * sum(split.forecast_eur)
+                    / intervals.forecast_eur
+            else 0
+        end as lower_eur,
+        case
+            when intervals.forecast_eur > 0
+                then (intervals.forecast_p90_eur - intervals.forecast_eur) * sum(split.forecast_eur)
+                    / intervals.forecast_eur
+            else 0
+        end as upper_eur
+
+    from split
+    inner join {{ ref('int_provider_forecast_interval') }} as intervals
+        on intervals.provider_agb = split.provider_agb
+        and intervals.year = split.year
+    group by
+        split.year,
+        split.segment_key,
+        split.provider_agb,
+        intervals.forecast_eur,
+        intervals.forecast_p10_eur,
+        intervals.forecast_p90_eur
+
+),
+
+segment_spread as (
+
+    select
+        year,
+        segment_key,
+        sqrt(sum(cast(lower_eur as double) * cast(lower_eur as double))) as lower_eur,
+        sqrt(sum(cast(upper_eur as double) * cast(upper_eur as double))) as upper_eur
+
+    from provider_segment_spread
+    group by year, segment_key
+
+),
+
 budgets as (
 
     select year, lower(segment) as segment_key, segment, budget_eur
@@ -52,12 +102,17 @@ combined as (
         coalesce(budgets.segment, segment_years.segment) as segment,
         budgets.budget_eur,
         coalesce(segment_years.invoiced_eur, 0) as invoiced_eur,
-        round(coalesce(segment_years.forecast_eur, 0), 2) as forecast_eur
+        round(coalesce(segment_years.forecast_eur, 0), 2) as forecast_eur,
+        coalesce(segment_spread.lower_eur, 0) as lower_eur,
+        coalesce(segment_spread.upper_eur, 0) as upper_eur
 
     from budgets
     full outer join segment_years
         on segment_years.year = budgets.year
         and segment_years.segment_key = budgets.segment_key
+    left join segment_spread
+        on segment_spread.year = segment_years.year
+        and segment_spread.segment_key = segment_years.segment_key
 
 ),
 
@@ -69,6 +124,8 @@ final as (
         cast(budget_eur as decimal(18, 2)) as budget_eur,
         cast(invoiced_eur as decimal(18, 2)) as invoiced_eur,
         cast(forecast_eur as decimal(18, 2)) as forecast_eur,
+        cast(round(forecast_eur - lower_eur, 2) as decimal(18, 2)) as forecast_p10_eur,
+        cast(round(forecast_eur + upper_eur, 2) as decimal(18, 2)) as forecast_p90_eur,
         cast(
             case when budget_eur > 0 then round(100.0 * forecast_eur / budget_eur, 2) end
             as decimal(18, 2)
@@ -85,6 +142,8 @@ select
     budget_eur,
     invoiced_eur,
     forecast_eur,
+    forecast_p10_eur,
+    forecast_p90_eur,
     utilisation_pct,
     cast({{ budget_signal('budget_eur', 'forecast_eur', 'utilisation_pct') }} as varchar) as signal,
     cast({{ as_of_date() }} as date) as as_of_date

@@ -1,0 +1,1 @@
+"""The year-end forecast's track record: replaying past reporting dates (backtest.py)."""

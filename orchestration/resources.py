@@ -8,6 +8,8 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
@@ -168,6 +170,24 @@ def today_in_region(now: datetime | None = None) -> date:
 def dbt_vars_arg(settings: Settings) -> list[str]:
     """`--vars` for dbt: reporting date, warehouse and memory limit travel with the command."""
     return ["--vars", json.dumps(settings.dbt_vars(), sort_keys=True)]
+
+
+@contextmanager
+def case_key_secret_env(settings: Settings) -> Iterator[None]:
+    """The case-key secret (jeugdhulp/privacy/case_key.py) in this process's environment while a
+    dbt command starts: dagster-dbt hands dbt a copy of os.environ, and the secret may travel
+    neither as --vars (logged) nor as run config (stored). Restored afterwards."""
+    from jeugdhulp.privacy.case_key import CASE_KEY_ENV, case_key_env
+
+    before = os.environ.get(CASE_KEY_ENV)
+    os.environ.update(case_key_env(settings.pseudonym_key))
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(CASE_KEY_ENV, None)
+        else:
+            os.environ[CASE_KEY_ENV] = before
 
 
 def _manifest_is_stale(manifest: Path) -> bool:

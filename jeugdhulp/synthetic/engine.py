@@ -22,7 +22,7 @@ from jeugdhulp.synthetic.accountability import (
     write_accountability,
 )
 from jeugdhulp.synthetic.finance import write_prognoses, write_programme_budget
-from jeugdhulp.synthetic.ground_truth import truth_document, write_truth
+from jeugdhulp.synthetic.ground_truth import purchasing_truth, truth_document, write_truth
 from jeugdhulp.synthetic.landing_files import FileSink
 from jeugdhulp.synthetic.local_team import local_team_truth
 from jeugdhulp.synthetic.partition import PartitionResult, PartitionTask, run_partition
@@ -176,6 +176,12 @@ def generate(
     document["residence_cases"] = [case for result in results for case in result.residence_cases]
     document["programme_budget"] = programme_budget
     document["prognoses"] = prognoses
+    document["purchasing"] = purchasing_truth(
+        world.providers,
+        world.years,
+        [b for result in results for b in result.pgb_with_zin],
+        [case for result in results for case in result.complex_cases],
+    )
     truth_path = write_truth(out, document)
     messages = {
         k.removeprefix("messages_"): v
@@ -242,6 +248,8 @@ def _tasks(world: World, out: Path, seed: int, as_of: date) -> list[PartitionTas
                 defects=world.defects.get(municipality.index, ()),
                 scripts=world.scripts.get(municipality.index, ()),
                 residence_cases=residence_kinds_for(world.profile, municipality.index),
+                pgb_with_zin_share=world.pgb_with_zin_share,
+                complex_cases_per_1000=world.complex_cases_per_1000,
             )
         )
     return tasks

@@ -70,6 +70,19 @@ DEFINITIONS = {
     "message names it, amount_eur; other_findings: findings of other rules the case gives (9338 on a "
     "line invoiced under another municipality's allocation). The clean data gives no residence "
     "finding: every residence finding is one of these",
+    "purchasing": "the purchasing-office cases (docs/purchasing_marts.md): outlier_providers, each "
+    "provider whose allocated volumes (all its products) are volume_factor x the usual, from the "
+    "first year on; rising_providers, each provider whose allocated volumes grow by volume_growth "
+    "per year after the first year (allocations starting in year Y: x (1 + growth)^(Y - first "
+    "year)); tariffs: per product and year the contract tariff of reference/products.csv (valid "
+    "1 January - 31 December; the change on 1 January is the yearly indexation), with the change "
+    "in percent against the year before; pgb_with_zin: personal budgets given to a youth in ZIN "
+    "care of the same municipality at the time (bsn pseudonymised at ingestion), ending in or "
+    "after the first year; complex_cases: the complex cases (maatwerkarrangement 50A01 with a "
+    "monthly budget far above the usual, trajectories.py) with care ending in or after the first "
+    "year: youth, municipality and provider at the start, care dates, monthly budget (the "
+    "invoiced amount per month is 75-105 % of it, prorated in the first and last month). The tiny "
+    "profile has no outlier, rising, PGB-and-ZIN or complex case",
     "municipality_code_in_csv": "reference/population.csv, verantwoording and pgb carry the plain 4-digit "
     "CBS code (e.g. 0546), as the iJw headers do; the Excel-dialect files drop "
     "the leading zero (546)",
@@ -212,3 +225,42 @@ def write_truth(out: Path, document: dict) -> Path:
         json.dumps(document, indent=2, sort_keys=False, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     return path
+
+
+def purchasing_truth(
+    providers: list, years: list[int], pgb_with_zin: list[dict], complex_cases: list[dict]
+) -> dict:
+    """The purchasing-office cases the generator placed (see DEFINITIONS["purchasing"])."""
+    from jeugdhulp.synthetic.catalogue import PRODUCTS
+
+    tariffs: dict[str, dict[str, dict]] = {}
+    for product in PRODUCTS:
+        previous = None
+        for year in years:
+            cents = product.tariff_cents(year)
+            if cents is None:
+                continue
+            entry: dict = {"tariff_eur": euros(cents)}
+            if previous is not None:
+                entry["change_pct"] = round(100 * cents / previous - 100, 2)
+            tariffs.setdefault(product.code, {})[str(year)] = entry
+            previous = cents
+    return {
+        "outlier_providers": [
+            {"provider_agb": p.agb, "products": list(p.products), "volume_factor": p.volume_factor}
+            for p in sorted(providers, key=lambda p: p.agb)
+            if p.volume_factor != 1.0
+        ],
+        "rising_providers": [
+            {"provider_agb": p.agb, "products": list(p.products), "volume_growth": p.volume_growth}
+            for p in sorted(providers, key=lambda p: p.agb)
+            if p.volume_growth
+        ],
+        "tariffs": tariffs,
+        "pgb_with_zin": sorted(
+            pgb_with_zin, key=lambda b: (b["municipality_code"], b["first_month"], b["bsn"])
+        ),
+        "complex_cases": sorted(
+            complex_cases, key=lambda c: (c["municipality_code"], c["care_start"], c["bsn"])
+        ),
+    }

@@ -55,6 +55,8 @@ class PartitionTask:
     defects: tuple[str, ...]  # defect kinds to inject in this partition
     scripts: tuple[Script, ...] = ()
     residence_cases: tuple[str, ...] = ()  # woonplaatsbeginsel cases (residence_cases.py)
+    pgb_with_zin_share: float = 0.0  # new personal budgets given to youths in ZIN care
+    complex_cases_per_1000: float = 0.0  # complex cases a year per 1,000 youths aged 0-17
 
     @property
     def partition_no(self) -> int:
@@ -87,6 +89,8 @@ class PartitionResult:
     residence_cases: list = field(default_factory=list)  # truth of the injected cases
     local_team: list = field(default_factory=list)  # truth of the team paths registered
     care_categories: set = field(default_factory=set)  # (agb, category, year) surely owed
+    pgb_with_zin: list = field(default_factory=list)  # personal budgets of youths in ZIN care
+    complex_cases: list = field(default_factory=list)  # the complex cases placed (truth)
 
 
 class _Writer:
@@ -150,6 +154,8 @@ def run_partition(task: PartitionTask) -> PartitionResult:
         warmup_months=task.warmup_months,
         last_month=last_month,
         scripts=task.scripts,
+        pgb_with_zin_share=task.pgb_with_zin_share,
+        complex_cases_per_1000=task.complex_cases_per_1000,
     )
     world.simulate()
     cases = residence_cases.add_episodes(
@@ -224,6 +230,31 @@ def run_partition(task: PartitionTask) -> PartitionResult:
             result.care_months_by_year[year] += 1
             result.youths_by_year.setdefault(year, set()).add(bsn)
     _write_personal_budgets(world, task, sink, first_month)
+    result.pgb_with_zin = [
+        {
+            "bsn": budget.youth.bsn,
+            "municipality_code": budget.municipality,
+            "first_month": month_label(budget.first_month),
+            "last_month": month_label(budget.last_month),
+            "category": budget.category,
+        }
+        for budget in world.budgets
+        if budget.with_zin and budget.last_month >= first_month
+    ]
+    history_start_day = date(task.first_year, 1, 1)
+    result.complex_cases = [
+        {
+            "bsn": episode.youth.bsn,
+            "municipality_code": episode.municipality,
+            "provider_agb": episode.provider.agb,
+            "product_code": episode.product.code,
+            "care_start": episode.care_start.isoformat(),
+            "care_end": episode.care_end.isoformat(),
+            "monthly_budget_eur": format_amount(episode.monthly_budget_cents),
+        }
+        for episode in world.complex_cases
+        if episode.has_care and episode.care_end >= history_start_day
+    ]
     result.residence_cases = residence_cases.truth(cases)
     result.local_team = write_local_team(world, task, sink)
     result.care_categories = active_categories(world, task.as_of)

@@ -7,10 +7,20 @@ from datetime import date
 
 from jeugdhulp.synthetic.defects import IJW_DEFECTS
 from jeugdhulp.synthetic.municipalities import Municipality, holland_rijnland, national, tiny
-from jeugdhulp.synthetic.providers import Provider, build_providers, plan_for, tiny_providers
+from jeugdhulp.synthetic.providers import (
+    Provider,
+    build_providers,
+    mark_purchasing_cases,
+    plan_for,
+    tiny_providers,
+)
 from jeugdhulp.synthetic.trajectories import TINY_SCRIPTS, Script
 
 REGION_FIRST_YEAR = 2023
+# region: a quarter of new personal budgets go to a youth already in ZIN care (PGB and ZIN)
+REGION_PGB_WITH_ZIN_SHARE = 0.25
+# region: new complex cases (trajectories.py) a year per 1,000 youths aged 0-17
+REGION_COMPLEX_CASES_PER_1000 = 1.0
 
 
 class ProfileError(ValueError):
@@ -30,6 +40,8 @@ class World:
     scripts: dict[int, tuple[Script, ...]]  # municipality index -> forced episodes
     parallel: bool  # worth a process pool
     national: bool
+    pgb_with_zin_share: float = 0.0  # new personal budgets given to youths already in ZIN care
+    complex_cases_per_1000: float = 0.0  # complex cases a year per 1,000 youths aged 0-17
 
 
 PROFILES = ("tiny", "region", "national")
@@ -60,7 +72,9 @@ def resolve(profile: str, seed: int, as_of: date, years: int | None) -> World:
         first = min(REGION_FIRST_YEAR, as_of.year) if years is None else as_of.year - years + 1
         year_list = list(range(first, as_of.year + 1))
         municipalities = holland_rijnland(8000)
-        providers = build_providers(seed, 150, municipalities, plan_for(year_list[0], as_of))
+        providers = mark_purchasing_cases(
+            build_providers(seed, 150, municipalities, plan_for(year_list[0], as_of))
+        )
         return World(
             profile,
             year_list,
@@ -71,6 +85,8 @@ def resolve(profile: str, seed: int, as_of: date, years: int | None) -> World:
             {},
             True,
             False,
+            REGION_PGB_WITH_ZIN_SHARE,
+            REGION_COMPLEX_CASES_PER_1000,
         )
     year_list = _years(as_of, years or 2)
     municipalities = national(seed, 340, 450_000, regions=42)

@@ -125,6 +125,10 @@ class Provider:
     behaviour: InvoicingBehaviour
     ceiling_plan: str  # crossing | underspend | on_course | none (no ceiling: not raamcontract)
     ceiling_factor: float  # ceiling = full-year care cost x factor
+    # purchasing-office cases (mark_purchasing_cases): every volume this provider is allocated is
+    # multiplied by volume_factor, and by (1 + volume_growth) for each year after the first
+    volume_factor: float = 1.0
+    volume_growth: float = 0.0
 
     def serves(self, municipality_code: str) -> bool:
         return self.municipalities is None or municipality_code in self.municipalities
@@ -328,6 +332,36 @@ def tiny_providers(
             )
         )
     return providers
+
+
+# the purchasing-office cases of the region profile (docs/purchasing_marts.md): the two largest
+# local practices in the bulk product, one billing far more hours per client than everyone else,
+# one whose hours per client rise year on year
+BULK_PRODUCT = "45A48"
+OUTLIER_VOLUME_FACTOR = 2.5
+RISING_VOLUME_GROWTH = 0.35
+
+
+def mark_purchasing_cases(providers: list[Provider]) -> list[Provider]:
+    """The providers with the region's outlier (the largest ambulant practice in the bulk product)
+    and its rising provider (the second largest) marked; the others unchanged."""
+    from dataclasses import replace
+
+    candidates = sorted(
+        (p for p in providers if p.archetype == "ambulant" and p.weight_for(BULK_PRODUCT) > 0),
+        key=lambda p: (-p.weight_for(BULK_PRODUCT), p.agb),
+    )
+    if len(candidates) < 2:
+        return providers
+    outlier, rising = candidates[0].agb, candidates[1].agb
+    marked = []
+    for provider in providers:
+        if provider.agb == outlier:
+            provider = replace(provider, volume_factor=OUTLIER_VOLUME_FACTOR)
+        elif provider.agb == rising:
+            provider = replace(provider, volume_growth=RISING_VOLUME_GROWTH)
+        marked.append(provider)
+    return marked
 
 
 def last_skippable_month(as_of_month: int) -> int:

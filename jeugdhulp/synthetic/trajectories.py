@@ -9,8 +9,9 @@ woonplaatsbeginsel), pause care (stop reason 20, then a new start) or die (reaso
 
 from __future__ import annotations
 
+import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from jeugdhulp.synthetic.care_patterns import (
@@ -42,6 +43,19 @@ WRONG_START_SHARE = 0.03  # a JW305 with a wrong date, deleted (StatusAanleverin
 MOVE_SHARE = 0.03  # youths moving to another municipality of the profile during care
 DEATH_SHARE = 0.0003
 PGB_PER_YOUTH_IN_CARE = 0.035  # new personal budgets per youth in care per year
+# Complex cases (region profile, docs/purchasing_marts.md): the few youths whose care costs
+# several times a heavy residential placement (secure or intensive treatment, three-milieu
+# arrangements), bought as a maatwerkarrangement (50A01, budget per month) from a provider of
+# heavy residential care (they serve the whole region). Their monthly budget
+# is lognormal around EUR 18,000 (about EUR 600 a day, the order of JeugdzorgPlus tariffs).
+COMPLEX_PRODUCT = "50A01"
+COMPLEX_PROVIDER_PRODUCT = "44A27"  # the providers that offer this deliver complex cases
+COMPLEX_MEDIAN_MONTHS = 15.0
+COMPLEX_MONTHLY_EUR = 18_000
+COMPLEX_MIN_AGE = 12
+# caps that keep an allocation's Budget (all its months) within the iJw maximum of EUR 999,999.99
+COMPLEX_MAX_MONTHLY_EUR = 25_000
+COMPLEX_MAX_DAYS = 730
 # municipal team names referrers give; the GP and youth doctor carry an AGB instead
 _TEAM_NAME = "Jeugd- en gezinsteam"
 
@@ -114,6 +128,7 @@ class PersonalBudget:
     first_month: int
     last_month: int
     monthly_cents: int
+    with_zin: bool = False  # given to a youth in ZIN care here at the time (PGB and ZIN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +173,8 @@ class MunicipalityWorld:
         warmup_months: int,
         last_month: int,
         scripts: tuple[Script, ...] = (),
+        pgb_with_zin_share: float = 0.0,
+        complex_cases_per_1000: float = 0.0,
     ) -> None:
         self.municipality = municipality
         self.partition_no = partition_no
@@ -172,6 +189,11 @@ class MunicipalityWorld:
         self.youths: list[Youth] = []
         self.episodes: list[Episode] = []
         self.budgets: list[PersonalBudget] = []
+        # share of new personal budgets that go to a youth already in ZIN care here (PGB and ZIN)
+        self.pgb_with_zin_share = pgb_with_zin_share
+        # new complex cases per year per 1,000 youths aged 0-17 (0: none, as before)
+        self.complex_cases_per_1000 = complex_cases_per_1000
+        self.complex_cases: list[Episode] = []
         self._allocation_seq = 0
         self._reference_seq = 0
         self._providers_by_product = self._provider_choices(providers)
@@ -202,6 +224,7 @@ class MunicipalityWorld:
     def simulate(self) -> None:
         monthly = self.municipality.youths_in_care * ARRIVALS_PER_YOUTH_IN_CARE / 12
         monthly_pgb = self.municipality.youths_in_care * PGB_PER_YOUTH_IN_CARE / 12
+        monthly_complex = self.municipality.youth_0_17 * self.complex_cases_per_1000 / 1000 / 12
         scripts_by_month: dict[int, list[Script]] = {}
         for script in self.scripts:
             scripts_by_month.setdefault(self.first_month + script.month_offset, []).append(script)
@@ -215,6 +238,9 @@ class MunicipalityWorld:
             if month >= self.first_month - 6:
                 for _ in range(poisson(rng, monthly_pgb)):
                     self._personal_budget(day_in_month(month, rng.randint(1, 28)))
+            if monthly_complex:
+                for _ in range(poisson(rng, monthly_complex)):
+                    self._complex_case(day_in_month(month, rng.randint(1, 28)))
         self._apply_deaths()
         self._apply_moves()
 
@@ -231,6 +257,54 @@ class MunicipalityWorld:
         self._vary(episode, pattern)
         if product_code in DAY_TREATMENT and rng.random() < TRANSPORT_SHARE:
             self._transport_for(episode)
+
+    def _complex_case(self, day: date) -> None:
+        """A complex case: a maatwerkarrangement with a monthly budget far above the usual."""
+        rng = self.rng
+        # delivered by the region-wide providers of heavy residential care
+        choice = self._providers_by_product.get(COMPLEX_PROVIDER_PRODUCT)
+        if choice is None:
+            return
+        provider = choice.draw(rng)
+        pattern = replace(PATTERNS[COMPLEX_PRODUCT], min_age=COMPLEX_MIN_AGE)
+        # a youth in care whose care escalates (none found: no case this time), so the cases
+        # take no numbers of the small test-BSN range (youths.py)
+        youth = self._escalating_youth(day, pattern)
+        if youth is None:
+            return
+        months = COMPLEX_MEDIAN_MONTHS * math.exp(rng.gauss(0.0, 0.5))
+        # within the care the youth already has: the test-BSN range is too small for the cases
+        # to keep numbers busy any longer (youths.py)
+        held_until = youth.busy_until
+        duration = min(round(months * 30.44), COMPLEX_MAX_DAYS, (held_until - day).days - 30)
+        if duration < 60:
+            return
+        episode = self._new_episode(youth, provider, COMPLEX_PRODUCT, day, duration)
+        if episode.allocation_end_effective > held_until:
+            episode.allocation_end = max(episode.care_end, min(episode.allocation_end, held_until))
+            self._extend_to_cover(episode, pattern)
+            if episode.extensions and episode.extensions[-1][1] > held_until:
+                sent, _ = episode.extensions[-1]
+                episode.extensions[-1] = (sent, max(held_until, episode.care_end))
+        youth.busy_until = max(held_until, episode.care_end, episode.allocation_end_effective)
+        monthly = min(COMPLEX_MAX_MONTHLY_EUR, COMPLEX_MONTHLY_EUR * rng.lognormvariate(0.0, 0.35))
+        episode.monthly_budget_cents = round(monthly) * 100
+        self.complex_cases.append(episode)
+
+    def _escalating_youth(self, day: date, pattern: CarePattern) -> Youth | None:
+        """A recent youth of the pattern's ages still in care (or allocated) on `day`."""
+        rng = self.rng
+        youths = self.youths
+        if not youths:
+            return None
+        window = min(len(youths), 4000)
+        for _ in range(12):
+            youth = youths[len(youths) - 1 - int(rng.random() * window)]
+            if youth.retired or not pattern.min_age <= youth.age_on(day) <= pattern.max_age:
+                continue
+            if youth.busy_until >= day:
+                return youth
+        return None
 
     def _scripted(self, script: Script, month: int) -> None:
         provider = self._by_archetype.get(script.archetype)
@@ -341,7 +415,9 @@ class MunicipalityWorld:
             add_months(allocation_start, rng.choice(pattern.allocation_months)), -1
         )
         referrer_type, referrer_name, referrer_agb = self._referrer(product.segment)
-        volume, frequency, monthly_budget = self._allocated_volume(product, pattern)
+        volume, frequency, monthly_budget = self._allocated_volume(
+            product, pattern, provider, allocation_start
+        )
         episode = Episode(
             seq=len(self.episodes),
             youth=youth,
@@ -374,10 +450,15 @@ class MunicipalityWorld:
         return episode
 
     def _allocated_volume(
-        self, product: Product, pattern: CarePattern
+        self, product: Product, pattern: CarePattern, provider: Provider, start: date
     ) -> tuple[int | None, str | None, int | None]:
         rng = self.rng
         volume = draw_volume(pattern, rng)
+        # the purchasing-office cases (providers.mark_purchasing_cases): no extra random draws
+        years_after_first = max(0, start.year - self.first_month // 12)
+        factor = provider.volume_factor * (1 + provider.volume_growth) ** years_after_first
+        if factor != 1.0:
+            volume = max(1, round(volume * factor))
         if product.unit == "83":
             return None, None, volume * 100  # a monthly budget in euros, allocated as Budget
         frequency = product.frequency
@@ -480,7 +561,12 @@ class MunicipalityWorld:
 
     def _personal_budget(self, day: date) -> None:
         rng = self.rng
-        youth = self._new_youth(day, PATTERNS["45A48"])
+        youth = None
+        if self.pgb_with_zin_share and rng.random() < self.pgb_with_zin_share:
+            youth = self._youth_in_zin_care(day)
+        with_zin = youth is not None
+        if youth is None:
+            youth = self._new_youth(day, PATTERNS["45A48"])
         months = max(2, round(rng.lognormvariate(2.4, 0.5)))
         first = month_index(day)
         youth.busy_until = max(youth.busy_until, day_in_month(first + months - 1, 31))
@@ -492,8 +578,29 @@ class MunicipalityWorld:
                 first_month=first,
                 last_month=first + months - 1,
                 monthly_cents=round(rng.lognormvariate(6.6, 0.6) * 100),
+                with_zin=with_zin,
             )
         )
+
+    def _youth_in_zin_care(self, day: date) -> Youth | None:
+        """A recent youth in ZIN care of this municipality on `day`, under 18 (None if none found)."""
+        rng = self.rng
+        youths = self.youths
+        if not youths:
+            return None
+        window = min(len(youths), 4000)
+        for _ in range(6):
+            youth = youths[len(youths) - 1 - int(rng.random() * window)]
+            if youth.retired or youth.age_on(day) > 16:
+                continue
+            if any(
+                e.has_care
+                and e.municipality == self.municipality.code
+                and e.care_start <= day <= e.care_end
+                for e in youth.episodes
+            ):
+                return youth
+        return None
 
     # --- youth-level events ---------------------------------------------------------------------
 

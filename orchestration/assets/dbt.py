@@ -37,6 +37,7 @@ from jeugdhulp.settings import Settings
 from orchestration.resources import (
     WAREHOUSE_POOL,
     JeugdhulpSettings,
+    case_key_secret_env,
     dbt_project,
     dbt_vars_arg,
     ensure_dbt_manifest,
@@ -256,17 +257,20 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, settings: Je
     # A per-data-dir target keeps concurrent pipelines (tests, UI runs) from sharing run state.
     # Unit tests pin the SQL on fixed inputs, not on today's data: the test suite runs them.
     # The run's parameters travel as --vars, never through this process's environment.
-    invocation = dbt.cli(
-        [
-            "build",
-            "--exclude-resource-type",
-            "unit_test",
-            *full_refresh,
-            *dbt_vars_arg(run_settings),
-        ],
-        context=context,
-        target_path=run_settings.data_dir / "dbt_target",
-    )
+    # The case-key secret of mart_top_clients goes by environment (DBT_ENV_SECRET_*: kept out of
+    # dbt's logs) and only to this dbt process (orchestration/resources.py).
+    with case_key_secret_env(run_settings):
+        invocation = dbt.cli(
+            [
+                "build",
+                "--exclude-resource-type",
+                "unit_test",
+                *full_refresh,
+                *dbt_vars_arg(run_settings),
+            ],
+            context=context,
+            target_path=run_settings.data_dir / "dbt_target",
+        )
     try:
         yield from with_table_metadata(
             invocation.stream(), invocation.manifest, run_settings, context.log

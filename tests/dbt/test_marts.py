@@ -750,12 +750,12 @@ def test_kpi_annual_annualises_the_observed_months(built):
         select municipality_code, year, unique_youths, non_unique_youths, care_months,
                avg_months_per_youth, total_cost_eur, avg_cost_per_youth_month,
                intensity_hours_per_month, months_observed, total_cost_annualised_eur,
-               care_months_annualised
+               care_months_annualised, residential_days_per_month
         from marts.mart_kpi_annual order by municipality_code""",
     )
     assert rows == [
-        # one etmaal = 24 hours; as of 15 April 2025, January-February are observed (March's
-        # invoice deadline, 30 April, has not passed)
+        # one etmaal: residential care, one day in its care month and no hours; as of 15 April
+        # 2025, January-February are observed (March's invoice deadline, 30 April, has not passed)
         (
             "GM0484",
             2025,
@@ -765,10 +765,11 @@ def test_kpi_annual_annualises_the_observed_months(built):
             Decimal("1.00"),
             Decimal("195.91"),
             Decimal("195.91"),
-            Decimal("24.00"),
+            None,
             2,
             Decimal("1175.46"),
             Decimal("6.00"),
+            Decimal("1.00"),
         ),
         # care months: ck-a Jan (2 h), ck-a Feb (4 h), ck-b Feb (90 min = 1.5 h)
         (
@@ -784,6 +785,7 @@ def test_kpi_annual_annualises_the_observed_months(built):
             2,
             Decimal("3488.40"),
             Decimal("18.00"),
+            None,
         ),
     ]
 

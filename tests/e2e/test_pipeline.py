@@ -109,7 +109,7 @@ def test_kpi_annual_matches_independent_calculation(tiny_run):
         select municipality_code, year, unique_youths, non_unique_youths, care_months,
                avg_months_per_youth, total_cost_eur, avg_cost_per_youth_month,
                intensity_hours_per_month, months_observed, total_cost_annualised_eur,
-               care_months_annualised
+               care_months_annualised, residential_days_per_month
         from marts.mart_kpi_annual""",
     )
     assert {(r[0], r[1]) for r in rows if r[4]} == set(expected)
@@ -127,6 +127,7 @@ def test_kpi_annual_matches_independent_calculation(tiny_run):
         observed,
         cost_annualised,
         months_annualised,
+        residential_days,
     ) in rows:
         want = expected.get((municipality, year))
         if want is None:
@@ -139,6 +140,13 @@ def test_kpi_annual_matches_independent_calculation(tiny_run):
         assert avg_cost == (cost / care_months).quantize(CENT)
         if want["timed_months"]:
             assert intensity == (want["hours"] / want["timed_months"]).quantize(CENT)
+        else:
+            assert intensity is None
+        if want["residential_months"]:
+            want_days = Decimal(want["days"]) / want["residential_months"]
+            assert residential_days == want_days.quantize(CENT)
+        else:
+            assert residential_days is None
         # observed: the months whose invoice deadline (end of the next month) passed before as_of
         last = as_of.year * 12 + as_of.month - 1 - 2  # months since year 0, of the last observed
         months = min(12, max(0, last - year * 12 + 1))

@@ -8,10 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+from jeugdhulp.privacy.case_key import case_key_env
 from tests.support.pipeline import REPO
 
 DBT = Path(sys.executable).parent / "dbt"
 DBT_PROJECT = REPO / "dbt_project"
+# the pseudonym key whose case-key secret run_dbt hands to dbt (tests that check case keys use it)
+TEST_CASE_KEY_PSEUDONYM_KEY = "test-key-not-secret"
 
 
 def run_dbt(
@@ -25,6 +28,8 @@ def run_dbt(
         "JEUGDHULP_AS_OF": as_of,
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
         "DO_NOT_TRACK": "1",
+        # the case-key secret of mart_top_clients, as the pipeline derives it from its key
+        **case_key_env(TEST_CASE_KEY_PSEUDONYM_KEY),
     }
     command = [str(DBT), "--no-use-colors", *args]
     command += ["--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT)]

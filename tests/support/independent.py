@@ -18,12 +18,13 @@ from pathlib import Path
 import openpyxl
 from lxml import etree
 
+# time units of non-residential care; etmaal (14) is residential care, counted in days
 HOURS_PER_UNIT = {
     "01": Decimal(1) / Decimal(60),
     "04": Decimal(1),
     "16": Decimal(4),
-    "14": Decimal(24),
 }
+RESIDENTIAL_DAY_UNIT = "14"
 
 
 def month_end(day: date) -> date:
@@ -193,17 +194,23 @@ def cost_per(landed: Landed, by: str) -> dict[tuple[str, int], Decimal]:
 
 
 def kpi_annual(landed: Landed) -> dict[tuple[str, int], dict]:
-    """unique/non-unique youths, care months, cost and hours per municipality × year."""
+    """unique/non-unique youths, care months, cost, hours (non-residential time units) and
+    residential days (etmaal) per municipality × year."""
     per_municipality: dict[tuple, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     hours: dict[tuple, Decimal] = defaultdict(Decimal)
     timed: set[tuple] = set()
+    days: dict[tuple, int] = defaultdict(int)
+    residential: set[tuple] = set()
     for line in landed.accepted():
         month_key = (line.bsn, line.provider, line.code, line.service_month)
         per_municipality[month_key][line.municipality] += line.amount
+        sign = -1 if line.amount < 0 else 1  # a credit takes its hours (days) back too
         if line.unit in HOURS_PER_UNIT:
-            sign = -1 if line.amount < 0 else 1  # a credit takes its hours back too
             hours[month_key] += sign * line.volume * HOURS_PER_UNIT[line.unit]
             timed.add(month_key)
+        elif line.unit == RESIDENTIAL_DAY_UNIT:
+            days[month_key] += sign * line.volume
+            residential.add(month_key)
     result: dict[tuple[str, int], dict] = {}
     for month_key, by_municipality in per_municipality.items():
         if sum(by_municipality.values()) <= 0:
@@ -217,6 +224,8 @@ def kpi_annual(landed: Landed) -> dict[tuple[str, int], dict]:
                 "care_months": 0,
                 "hours": Decimal(0),
                 "timed_months": 0,
+                "days": 0,
+                "residential_months": 0,
                 "care_months_by_month": defaultdict(int),
             },
         )
@@ -227,6 +236,9 @@ def kpi_annual(landed: Landed) -> dict[tuple[str, int], dict]:
         if month_key in timed:
             row["hours"] += hours[month_key]
             row["timed_months"] += 1
+        if month_key in residential:
+            row["days"] += days[month_key]
+            row["residential_months"] += 1
     return result
 
 

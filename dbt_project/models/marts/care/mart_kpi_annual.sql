@@ -1,7 +1,11 @@
 {#- The municipal KPI table (docs/contract.md §3, mart_kpi_annual) per municipality and year of the
     care month. Youths and care months come from int_care_months_netted (each care month counted for
     one municipality); total cost is the accepted net amount invoiced to the municipality, the same
-    money as mart_costs_monthly. Intensity counts only care months with a time unit.
+    money as mart_costs_monthly. Intensity (int_care_months_intensity) is split: hours per care
+    month over the care months with a non-residential time unit (01 minute, 04 hour, 16 dagdeel),
+    and days per care month over the care months with etmaal (14, residential care) lines.
+    youths_per_1000 = unique_youths per 1,000 youths aged 0-17 (population.csv, the year's row or
+    else the latest earlier year's).
     Like for like: months_observed = the months of the year whose invoice deadline (the lateness
     rule's term, var late_term_months: the last day of the month that many months later) lies
     before JEUGDHULP_AS_OF, i.e. January up to the month late_term_months + 1 before as_of's month
@@ -19,9 +23,18 @@ with
 care_months as (
 
     select
-        *,
-        cast(extract(year from service_month) as integer) as service_year
-    from {{ ref('int_care_months_netted') }}
+        netted.*,
+        cast(extract(year from netted.service_month) as integer) as service_year,
+        coalesce(intensity.has_hour_unit, false) as has_hour_unit,
+        intensity.non_residential_hours,
+        coalesce(intensity.has_day_unit, false) as has_day_unit,
+        intensity.residential_days
+    from {{ ref('int_care_months_netted') }} as netted
+    left join {{ ref('int_care_months_intensity') }} as intensity
+        on intensity.client_key is not distinct from netted.client_key
+        and intensity.provider_agb is not distinct from netted.provider_agb
+        and intensity.product_code is not distinct from netted.product_code
+        and intensity.service_month = netted.service_month
 
 ),
 
@@ -33,8 +46,10 @@ care_per_year as (
         count(distinct client_key) as unique_youths,
         count(distinct client_key || '|' || provider_agb || '|' || product_code) as non_unique_youths,
         count(*) as care_months,
-        sum(case when has_time_unit then care_hours end) as time_unit_hours,
-        sum(case when has_time_unit then 1 else 0 end) as time_unit_care_months
+        sum(case when has_hour_unit then non_residential_hours end) as hour_unit_hours,
+        sum(case when has_hour_unit then 1 else 0 end) as hour_unit_care_months,
+        sum(case when has_day_unit then residential_days end) as residential_days,
+        sum(case when has_day_unit then 1 else 0 end) as day_unit_care_months
 
     from care_months
     group by municipality_code, service_year
@@ -63,8 +78,10 @@ municipality_years as (
         coalesce(care.unique_youths, 0) as unique_youths,
         coalesce(care.non_unique_youths, 0) as non_unique_youths,
         coalesce(care.care_months, 0) as care_months,
-        care.time_unit_hours,
-        coalesce(care.time_unit_care_months, 0) as time_unit_care_months,
+        care.hour_unit_hours,
+        coalesce(care.hour_unit_care_months, 0) as hour_unit_care_months,
+        care.residential_days,
+        coalesce(care.day_unit_care_months, 0) as day_unit_care_months,
         coalesce(cost.total_cost_eur, 0) as total_cost_eur
 
     from care_per_year as care
@@ -229,6 +246,28 @@ compared as (
 
 ),
 
+-- the population row of the year, else of the latest earlier year
+population as (
+
+    select municipality_code, service_year, youths_0_17
+    from (
+        select
+            observed.municipality_code,
+            observed.service_year,
+            population.youths_0_17,
+            row_number() over (
+                partition by observed.municipality_code, observed.service_year
+                order by population.year desc
+            ) as year_rank
+        from observed
+        inner join {{ ref('stg_reference__population') }} as population
+            on population.municipality_code = observed.municipality_code
+            and population.year <= observed.service_year
+    ) as ranked
+    where year_rank = 1
+
+),
+
 forecasts as (
 
     select municipality_code, year as service_year, sum(forecast_eur) as forecast_cost_eur
@@ -250,8 +289,12 @@ final as (
             as avg_months_per_youth,
         cast(total_cost_eur as decimal(18, 2)) as total_cost_eur,
         cast(round(total_cost_eur / nullif(care_months, 0), 2) as decimal(18, 2)) as avg_cost_per_youth_month,
-        cast(round(time_unit_hours / nullif(time_unit_care_months, 0), 2) as decimal(18, 2))
+        cast(round(hour_unit_hours / nullif(hour_unit_care_months, 0), 2) as decimal(18, 2))
             as intensity_hours_per_month,
+        cast(round(residential_days / nullif(day_unit_care_months, 0), 2) as decimal(18, 2))
+            as residential_days_per_month,
+        cast({{ exact_ratio('unique_youths * 1000', 'population.youths_0_17') }} as decimal(18, 2))
+            as youths_per_1000,
         cast(months_observed as integer) as months_observed,
         cast(months_observed = 12 as boolean) as is_year_complete,
         cast(round(total_cost_observed_eur * 12 / nullif(months_observed, 0), 2) as decimal(18, 2))
@@ -284,6 +327,9 @@ final as (
     left join forecasts
         on forecasts.municipality_code = compared.municipality_code
         and forecasts.service_year = compared.service_year
+    left join population
+        on population.municipality_code = compared.municipality_code
+        and population.service_year = compared.service_year
 
 )
 

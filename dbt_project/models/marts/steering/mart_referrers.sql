@@ -4,44 +4,15 @@
     (declared by JEUGDHULP_AS_OF) invoiced on those allocations; youths = distinct clients of
     those allocations. Cost on lines whose allocation is unknown, and allocations without a
     matching JW315, go to referrer_type `onbekend`, so the cost adds up to the municipality's
-    total. -#}
+    total. youths_unknown_to_municipality and cost_unknown_to_municipality_eur are figures per
+    municipality × year (mart_youths_unknown_to_municipality), repeated on each referrer type's
+    row as the contract lists them with this mart: never sum them over referrer types. -#}
 
 with
 
-allocations as (
-
-    select * from {{ ref('int_allocations_referred') }}
-    where start_date is not null
-        and start_date <= {{ as_of_date() }}
-
-),
-
-years as (
-
-    select cast(year_start as date) as year_start, cast(extract(year from year_start) as integer) as year
-    from (
-        {{ month_series(
-            "(select cast(cast(extract(year from min(start_date)) as varchar) || '-01-01' as date) from allocations)",
-            month_start(as_of_date())
-        ) }}
-    ) as months (year_start)
-    where extract(month from year_start) = 1
-
-),
-
 allocation_years as (
 
-    select
-        allocations.municipality_code,
-        allocations.allocation_number,
-        allocations.client_key,
-        allocations.referrer_type,
-        years.year
-
-    from allocations
-    inner join years
-        on allocations.start_date <= cast(cast(years.year as varchar) || '-12-31' as date)
-        and (allocations.end_date is null or years.year_start <= allocations.end_date)
+    select * from {{ ref('int_allocation_years_referred') }}
 
 ),
 
@@ -139,7 +110,12 @@ final as (
         cast(cells.year as integer) as year,
         cast(coalesce(allocation_cells.allocations, 0) as bigint) as allocations,
         cast(coalesce(youth_cells.youths, 0) as bigint) as youths,
-        cast(coalesce(cost_cells.cost_eur, 0) as decimal(18, 2)) as cost_eur
+        cast(coalesce(cost_cells.cost_eur, 0) as decimal(18, 2)) as cost_eur,
+        -- per municipality × year, repeated on each referrer type's row (not to be summed)
+        cast(coalesce(unknown.youths_unknown_to_municipality, 0) as bigint)
+            as youths_unknown_to_municipality,
+        cast(coalesce(unknown.cost_unknown_to_municipality_eur, 0) as decimal(18, 2))
+            as cost_unknown_to_municipality_eur
 
     from cells
     left join allocation_cells
@@ -154,6 +130,9 @@ final as (
         on youth_cells.municipality_code = cells.municipality_code
         and youth_cells.referrer_type is not distinct from cells.referrer_type
         and youth_cells.year = cells.year
+    left join {{ ref('mart_youths_unknown_to_municipality') }} as unknown
+        on unknown.municipality_code = cells.municipality_code
+        and unknown.year = cells.year
     left join {{ ref('code_referrer_types') }} as referrer_types
         on referrer_types.referrer_type_code = cells.referrer_type
 

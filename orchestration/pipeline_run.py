@@ -134,7 +134,10 @@ class RunSummary:
         )
         lines.append(f"  warehouse: {self.settings.warehouse_path}")
         if self.published:
-            lines.append(f"  published: {self.settings.published_dir}")
+            lines.append(
+                f"  published: {self.settings.published_dir} (intern/: to the cent; openbaar/: "
+                "with disclosure control)"
+            )
         else:
             lines.append("  published: nothing (publishing did not run: see the failures above)")
         said: set[str] = set()

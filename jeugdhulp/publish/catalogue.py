@@ -40,6 +40,29 @@ class Cell:
 
 
 @dataclass(frozen=True)
+class Shape:
+    """A publication table with margins, as disclosure control and its audit see it.
+
+    dims: (column, code of its total) per classifying column: a row whose dim holds the total
+    code equals the sum of the rows with every other code, the other dims the same (amounts),
+    and counts at least as many distinct persons as each of them and at most their sum.
+    fixed: columns that split the table into independent tables (the year).
+    link: the dims whose total rows, together, are the same cell in every table with the same
+    link (a municipality's year total is one figure in each cost table).
+    """
+
+    dims: tuple[tuple[str, str], ...]
+    fixed: tuple[str, ...] = ("year",)
+    persons: str = "persons"
+    amounts: tuple[str, ...] = ("amount_eur",)
+    link: str = "costs"
+
+    @property
+    def dim_columns(self) -> tuple[str, ...]:
+        return tuple(column for column, _ in self.dims)
+
+
+@dataclass(frozen=True)
 class MartSpec:
     """How one mart is published.
 
@@ -71,6 +94,17 @@ class MartSpec:
     row_sums: tuple[tuple[str, tuple[str, ...]], ...] = ()
     margin_groups: tuple[str, ...] = ()
     margin_measures: tuple[str, ...] = ()
+    # intern tier only (never in published/openbaar/, never in PostgreSQL schema openbaar)
+    intern_only: bool = False
+    # the warehouse schema the table is read from (publication models live in `publication`)
+    schema: str = "marts"
+    # a publication table (dbt_project/models/publication/) with margins: the openbaar tier
+    # publishes only these, with primary and complementary suppression (jeugdhulp/publish/sdc.py)
+    shape: Shape | None = None
+
+    @property
+    def openbaar(self) -> bool:
+        return self.shape is not None and not self.intern_only
 
     @property
     def scope_column(self) -> str | None:
@@ -96,6 +130,8 @@ _KPI_VALUES = (
     "total_cost_annualised_eur",
     "care_months_annualised",
     "forecast_cost_eur",
+    "residential_days_per_month",
+    "youths_per_1000",  # tells unique_youths with the population
 )
 # like for like: the observed months against the same months of the year before
 _KPI_CHANGES = (
@@ -149,6 +185,8 @@ MARTS: tuple[MartSpec, ...] = (
             "total_cost_eur",
             "avg_cost_per_youth_month",
             "intensity_hours_per_month",
+            "residential_days_per_month",
+            "youths_per_1000",
             "months_observed",
             "total_cost_annualised_eur",
             "care_months_annualised",
@@ -228,6 +266,9 @@ MARTS: tuple[MartSpec, ...] = (
             "budget_ceiling_eur",
             "invoiced_eur",
             "forecast_eur",
+            "forecast_p10_eur",
+            "forecast_p90_eur",
+            "probability_over_ceiling",
             "utilisation_pct",
             "signal",
             "outside_ceilings",
@@ -235,10 +276,13 @@ MARTS: tuple[MartSpec, ...] = (
             "headroom_months",
         ),
         grain=("provider_agb", "year"),
-        # the date and the headroom follow from the forecast: hidden with it
+        # the date, the headroom and the interval follow from the forecast: hidden with it
         amounts_by_population=(
             "invoiced_eur",
             "forecast_eur",
+            "forecast_p10_eur",
+            "forecast_p90_eur",
+            "probability_over_ceiling",
             "utilisation_pct",
             "ceiling_reached_on",
             "headroom_months",
@@ -458,11 +502,189 @@ MARTS: tuple[MartSpec, ...] = (
         ),
     ),
     MartSpec(
+        name="rpt_costs_provider_year",
+        title="Kosten per aanbieder en jaar (met totalen)",
+        scope="municipality",
+        schema="publication",
+        columns=(
+            "municipality_code",
+            "municipality_name",
+            "provider_agb",
+            "provider_name",
+            "year",
+            "persons",
+            "amount_eur",
+        ),
+        grain=("municipality_code", "provider_agb", "year"),
+        shape=Shape(dims=(("municipality_code", "regio"), ("provider_agb", "totaal"))),
+    ),
+    MartSpec(
+        name="rpt_costs_segment_month",
+        title="Kosten per segment en maand (met totalen)",
+        scope="municipality",
+        schema="publication",
+        columns=(
+            "municipality_code",
+            "municipality_name",
+            "segment",
+            "segment_name",
+            "year",
+            "month",
+            "month_name",
+            "persons",
+            "amount_eur",
+        ),
+        grain=("municipality_code", "year", "segment", "month"),
+        shape=Shape(
+            dims=(("municipality_code", "regio"), ("segment", "totaal"), ("month", "jaar"))
+        ),
+    ),
+    MartSpec(
+        name="rpt_costs_product_year",
+        title="Kosten per productcategorie en jaar (met totalen)",
+        scope="municipality",
+        schema="publication",
+        columns=(
+            "municipality_code",
+            "municipality_name",
+            "product_category",
+            "product_category_name",
+            "year",
+            "persons",
+            "amount_eur",
+        ),
+        grain=("municipality_code", "product_category", "year"),
+        shape=Shape(dims=(("municipality_code", "regio"), ("product_category", "totaal"))),
+    ),
+    MartSpec(
         name=DQ_SUMMARY,
         title="Datakwaliteit: bevindingen per regel",
         scope="municipality",
         columns=("municipality_code", "provider_agb", "rule_id", "severity", "findings"),
         grain=("municipality_code", "provider_agb", "rule_id", "severity"),
+    ),
+    # issue 17: zorg in natura and PGB, clients per dimension, youths unknown to the municipality
+    MartSpec(
+        name="mart_costs_by_financing",
+        title="Kosten en cliënten per financieringsvorm (ZIN/PGB), categorie en maand",
+        scope="municipality",
+        columns=(
+            "municipality_code",
+            "financing",
+            "product_category",
+            "product_category_description",
+            "service_month",
+            "amount_eur",
+            "clients",
+            "care_months",
+        ),
+        grain=("municipality_code", "financing", "product_category", "service_month"),
+        cells=(Cell("clients", ("amount_eur", "care_months")),),
+        # the categories of a month add up to the month's ZIN (mart_costs_monthly) or PGB cost
+        margin_groups=("municipality_code", "financing", "service_month"),
+        margin_measures=("clients",),
+    ),
+    MartSpec(
+        name="mart_clients_by_dimension",
+        title="Cliënten en kosten per jaar: per aanbieder, segment, categorie, product en ZIN/PGB",
+        scope="municipality",
+        columns=(
+            "municipality_code",
+            "year",
+            "dimension",
+            "dimension_value",
+            "dimension_label",
+            "clients",
+            "care_months",
+            "amount_eur",
+            "amount_per_client_eur",
+            "clients_per_1000_youths",
+            "youths_0_17",
+        ),
+        grain=("municipality_code", "year", "dimension", "dimension_value"),
+        cells=(
+            Cell(
+                "clients",
+                ("care_months", "amount_eur", "amount_per_client_eur", "clients_per_1000_youths"),
+            ),
+        ),
+        # a dimension's values add up to the total's amount (provider, segment, product: ZIN's)
+        margin_groups=("municipality_code", "year", "dimension"),
+        margin_measures=("clients",),
+    ),
+    MartSpec(
+        name="mart_youths_unknown_to_municipality",
+        title="Jeugdigen die de gemeente niet kent (alleen niet-gemeentelijke verwijzers)",
+        scope="municipality",
+        columns=(
+            "municipality_code",
+            "year",
+            "youths",
+            "youths_unknown_to_municipality",
+            "youths_known_to_municipality",
+            "cost_unknown_to_municipality_eur",
+        ),
+        grain=("municipality_code", "year"),
+        cells=(
+            Cell(
+                "youths",
+                (
+                    "youths_unknown_to_municipality",
+                    "youths_known_to_municipality",
+                    "cost_unknown_to_municipality_eur",
+                ),
+            ),
+            Cell("youths_unknown_to_municipality", ("cost_unknown_to_municipality_eur",)),
+            # known = youths - unknown: a small complement hides the unknown count with it
+            Cell(
+                "youths_known_to_municipality",
+                ("youths_unknown_to_municipality", "cost_unknown_to_municipality_eur"),
+            ),
+        ),
+    ),
+    # issue 17: the purchasing office's analyses (docs/purchasing_marts.md)
+    MartSpec(
+        name="mart_cost_change",
+        title="Kostenverandering per categorie: volume-, intensiteits- en prijseffect",
+        scope="municipality",
+        columns=(
+            "municipality_code",
+            "product_category",
+            "year",
+            "months_compared",
+            "cost_eur",
+            "previous_cost_eur",
+            "clients",
+            "previous_clients",
+            "cost_change_eur",
+            "volume_effect_eur",
+            "intensity_effect_eur",
+            "price_effect_eur",
+        ),
+        grain=("municipality_code", "product_category", "year"),
+        cells=(
+            Cell("clients", ("cost_eur", "cost_change_eur", "volume_effect_eur")),
+            Cell("previous_clients", ("previous_cost_eur", "cost_change_eur")),
+        ),
+    ),
+    # the top-10 case view: case level, so intern only (contract §4: no case-level table openbaar)
+    MartSpec(
+        name="mart_top_clients",
+        title="Top-10 cliënten naar kosten (casussleutel per gemeente)",
+        scope="municipality",
+        columns=(
+            "municipality_code",
+            "year",
+            "rank",
+            "case_key",
+            "amount_eur",
+            "providers",
+            "products",
+            "months_in_care",
+            "product_codes",
+        ),
+        grain=("municipality_code", "year", "rank"),
+        intern_only=True,
     ),
 )
 
@@ -484,6 +706,12 @@ DQ_UNPUBLISHED_RULE_PREFIXES = ("residence_",)
 # CSV headers for municipalities (Dutch); Parquet keeps the contract's English names.
 DUTCH_LABELS: dict[str, str] = {
     "municipality_code": "Gemeentecode",
+    "municipality_name": "Gemeente",
+    "persons": "Aantal personen (uniek)",
+    "segment_name": "Segment (naam)",
+    "month_name": "Maandnaam",
+    "product_category_name": "Productcategorie (naam)",
+    "suppressed": "Geheimhouding",
     "provider_agb": "AGB-code aanbieder",
     "product_category": "Productcategorie",
     "product_code": "Productcode",
@@ -530,6 +758,9 @@ DUTCH_LABELS: dict[str, str] = {
     "budget_ceiling_eur": "Budgetplafond (€)",
     "invoiced_eur": "Gedeclareerd (€)",
     "forecast_eur": "Prognose jaareinde (€)",
+    "forecast_p10_eur": "Prognose: ondergrens P10 (€)",
+    "forecast_p90_eur": "Prognose: bovengrens P90 (€)",
+    "probability_over_ceiling": "Kans op overschrijding plafond (0–1)",
     "utilisation_pct": "Benutting (%)",
     "signal": "Signaal",
     "half_year": "Halfjaar",
@@ -591,6 +822,30 @@ DUTCH_LABELS: dict[str, str] = {
     "overlapping_allocations": "Cliënten met overlappende toewijzingen in twee gemeenten",
     "invoice_other_than_allocation": "Cliënten gedeclareerd bij andere gemeente dan toewijzing",
     "move_with_running_allocation": "Cliënten verhuisd met doorlopende oude toewijzing",
+    "residential_days_per_month": "Verblijf (etmalen per zorgmaand)",
+    "youths_per_1000": "Unieke jeugdigen per 1.000 jeugdigen 0-17",
+    "financing": "Financieringsvorm (ZIN/PGB)",
+    "product_category_description": "Productcategorie (omschrijving)",
+    "amount_per_client_eur": "Bedrag per cliënt (€)",
+    "clients_per_1000_youths": "Cliënten per 1.000 jeugdigen 0-17",
+    "youths_0_17": "Jeugdigen 0-17 (inwoners)",
+    "youths_unknown_to_municipality": "Jeugdigen onbekend bij de gemeente",
+    "cost_unknown_to_municipality_eur": "Kosten jeugdigen onbekend bij de gemeente (€)",
+    "youths_known_to_municipality": "Jeugdigen bekend bij de gemeente",
+    # issue 17: purchasing office (mart_cost_change, mart_top_clients)
+    "months_compared": "Vergeleken maanden (1 t/m)",
+    "previous_cost_eur": "Kosten vorig jaar, zelfde maanden (€)",
+    "previous_clients": "Aantal cliënten vorig jaar, zelfde maanden",
+    "cost_change_eur": "Kostenverandering (€)",
+    "volume_effect_eur": "Volume-effect: aantal cliënten (€)",
+    "intensity_effect_eur": "Intensiteitseffect: eenheden per cliënt (€)",
+    "price_effect_eur": "Prijseffect: tarief (€)",
+    "rank": "Rang",
+    "case_key": "Casussleutel",
+    "providers": "Aantal aanbieders",
+    "products": "Aantal producten",
+    "months_in_care": "Maanden in zorg",
+    "product_codes": "Productcodes",
 }
 
 

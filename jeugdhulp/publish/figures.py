@@ -31,6 +31,9 @@ SEGMENT_BUDGET = "mart_segment_budget"
 LOCAL_TEAM = "mart_local_team"
 WAITING = "mart_waiting_times"
 RESIDENCE = "mart_residence_signals"
+BACKTEST = "mart_forecast_backtest_summary"  # `jeugdhulp backtest`, region report only
+BY_DIMENSION = "mart_clients_by_dimension"
+UNKNOWN_TO_MUNICIPALITY = "mart_youths_unknown_to_municipality"
 
 
 def is_small(count: float | int | None) -> bool:
@@ -140,7 +143,15 @@ class ReportFigures:
     local_team: list[dict] | None = None
     waiting: WaitingTimes | None = None
     residence: list[dict] | None = None
+    backtest: list[dict] | None = None  # the forecast's track record, the latest replayed year
+    # issue 17: total, ZIN and PGB per municipality; a municipality's clients per segment,
+    # category and provider; the youths it does not know
+    clients_by_financing: list[dict] | None = None
+    clients_by_dimension: list[dict] | None = None
+    unknown_to_municipality: list[dict] | None = None
     municipality_names: dict[str, str] = field(default_factory=dict)
+    # "intern" (the warehouse's figures) or "openbaar" (jeugdhulp/publish/openbaar.py)
+    tier: str = "intern"
 
 
 class _Query:
@@ -836,6 +847,40 @@ def _residence(q: _Query, year: int) -> list[dict]:
     )
 
 
+def _clients_by_financing(q: _Query, year: int) -> list[dict]:
+    """Total, ZIN and PGB of the year as published: per municipality (distinct clients are
+    never summed over municipalities, so the region page lists them), total first."""
+    return q.dicts(
+        f"SELECT * FROM pub.{BY_DIMENSION} WHERE {q.municipality()} AND year = ? "
+        "AND dimension IN ('total', 'financing') ORDER BY municipality_code, "
+        "CASE dimension_value WHEN 'totaal' THEN 0 WHEN 'ZIN' THEN 1 ELSE 2 END",
+        [year],
+    )
+
+
+def _clients_by_dimension(q: _Query, year: int) -> list[dict]:
+    """A municipality's clients and cost of the year per segment, product category and
+    provider as published, the largest amounts first (hidden amounts last)."""
+    rows = q.dicts(
+        f"SELECT * FROM pub.{BY_DIMENSION} WHERE municipality_code = ? AND year = ? "
+        "AND dimension IN ('segment', 'product_category', 'provider') "
+        "ORDER BY dimension, amount_eur DESC NULLS LAST, dimension_value",
+        [q.target.code, year],
+    )
+    for row in rows:
+        if row["dimension"] == "provider":
+            row["dimension_label"] = q.provider_label(row["dimension_value"])
+    return rows
+
+
+def _backtest(q: _Query) -> list[dict]:
+    """mart_forecast_backtest_summary of the latest year replayed (no persons: region only)."""
+    return q.dicts(
+        f"SELECT * FROM src.{BACKTEST} WHERE year = (SELECT max(year) FROM src.{BACKTEST}) "
+        "ORDER BY reporting_date"
+    )
+
+
 def compute(work: WorkCopy, target: Target, as_of: date) -> ReportFigures:
     """Everything the report shows for one target; a part is None when its mart is absent."""
     q = _Query(work, target)
@@ -878,4 +923,12 @@ def compute(work: WorkCopy, target: Target, as_of: date) -> ReportFigures:
         figures.waiting = _waiting(q, year)
     if work.has(RESIDENCE):
         figures.residence = _residence(q, year)
+    if work.has(BACKTEST) and target.is_region:
+        figures.backtest = _backtest(q)
+    if work.has(BY_DIMENSION) and {"year", "dimension"} <= set(work.columns[BY_DIMENSION]):
+        figures.clients_by_financing = _clients_by_financing(q, year)
+        if not target.is_region:
+            figures.clients_by_dimension = _clients_by_dimension(q, year)
+    if work.has(UNKNOWN_TO_MUNICIPALITY) and "year" in work.columns[UNKNOWN_TO_MUNICIPALITY]:
+        figures.unknown_to_municipality = _per_municipality_or_own(q, UNKNOWN_TO_MUNICIPALITY, year)
     return figures

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import fcntl
 import filecmp
 import re
@@ -51,20 +50,57 @@ def _csv_formatter(data_type: pa.DataType) -> Callable[[object], str]:
     return str
 
 
-def write_csv(table: pa.Table, path: Path) -> None:
-    """Dutch Excel dialect: UTF-8 with BOM, ';', decimal comma, ISO dates, Dutch headers, empty = NULL."""
+# OWASP CSV injection: a text cell starting with one of these is a formula to a spreadsheet
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+SUPPRESSED_COLUMN = "suppressed"  # the openbaar tier's row status (jeugdhulp/publish/openbaar.py)
+SUPPRESSED_LABELS = {"primair": "primair (minder dan 5 personen)", "secundair": "secundair"}
+
+
+def inert_text(value: str) -> str:
+    """A text value a spreadsheet shows as text, never runs: a leading = + - @ tab or CR gets a
+    single quote in front (OWASP, CSV injection)."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def write_csv(
+    table: pa.Table, path: Path, markers: dict[str, dict[str, str]] | None = None
+) -> None:
+    """Dutch Excel dialect: UTF-8 with BOM, ';', decimal comma, ISO dates, Dutch headers, empty = NULL.
+
+    Text cells are made inert (`inert_text`) and every text field is quoted. markers: per
+    measure column, the text shown for a suppressed cell by its row's `suppressed` status
+    (e.g. `<5` for a primary count, `x` for an amount) instead of an empty field.
+    """
     _check_columns(table, path)
     formatters = [_csv_formatter(field.type) for field in table.schema]
+    texts = [
+        pa.types.is_string(field.type) or pa.types.is_large_string(field.type)
+        for field in table.schema
+    ]
     columns = [table.column(index).to_pylist() for index in range(table.num_columns)]
+    names = table.column_names
+    status = columns[names.index(SUPPRESSED_COLUMN)] if SUPPRESSED_COLUMN in names else None
+    marks = [(markers or {}).get(name) for name in names]
+
+    def field_text(index: int, row_number: int, value: object) -> str:
+        if value is None:
+            state = status[row_number] if status is not None else None
+            if state and marks[index]:
+                return marks[index][state]
+            return ""
+        if names[index] == SUPPRESSED_COLUMN:
+            return SUPPRESSED_LABELS.get(str(value), str(value))
+        text = formatters[index](value)
+        return '"' + inert_text(text).replace('"', '""') + '"' if texts[index] else text
+
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-        writer.writerow([dutch_label(name) for name in table.column_names])
-        for row in zip(*columns):
-            writer.writerow(
-                [
-                    "" if value is None else formatter(value)
-                    for formatter, value in zip(formatters, row)
-                ]
+        header = ";".join(
+            '"' + inert_text(dutch_label(name)).replace('"', '""') + '"' for name in names
+        )
+        handle.write(header + "\r\n")
+        for number, row in enumerate(zip(*columns)):
+            handle.write(
+                ";".join(field_text(i, number, value) for i, value in enumerate(row)) + "\r\n"
             )
 
 
@@ -90,8 +126,9 @@ class Staging:
         self.root.mkdir()
 
     def folder(self, code: str) -> Path:
+        """`code` may be nested: `intern/GM0546`, `openbaar/regio`."""
         path = self.root / code
-        path.mkdir(exist_ok=True)
+        path.mkdir(parents=True, exist_ok=True)
         return path
 
     def _same_content(self, new: Path, live: Path) -> bool:
@@ -122,6 +159,7 @@ class Staging:
             new.rename(live)
             shutil.rmtree(retired, ignore_errors=True)
         else:
+            live.parent.mkdir(parents=True, exist_ok=True)
             new.rename(live)
         return True
 

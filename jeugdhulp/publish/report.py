@@ -168,6 +168,8 @@ def _absent(figures: ReportFigures, *marts: str) -> str:
         for m in marts
         if m in SPECS
     )
+    if figures.tier == "openbaar":
+        return _missing(f"Alleen in de interne publicatie: {names}.")
     return _missing(f"Niet beschikbaar: {names} ontbreekt nog in het datawarehouse.")
 
 
@@ -257,7 +259,8 @@ def _costs_section(f: ReportFigures) -> str:
         return "".join(parts)
     b = f.budget
     months = list(MONTHS_SHORT)
-    if b.actual is None:
+    shown = [i for i, v in enumerate(b.cumulative) if v is not None]
+    if b.actual is None or not shown:
         parts.append(
             _missing(
                 "De cumulatieve kosten worden niet getoond: ze gaan over minder dan "
@@ -265,7 +268,7 @@ def _costs_section(f: ReportFigures) -> str:
             )
         )
     else:
-        last = max(i for i, v in enumerate(b.cumulative) if v is not None)
+        last = max(shown)
         text = (
             f"Tot en met {MONTHS_LONG[last]} {f.year} is {euro(b.actual)} gedeclareerd en "
             "geaccepteerd."
@@ -1123,6 +1126,188 @@ def _other_section(f: ReportFigures) -> str:
     return "".join(parts)
 
 
+def _clients_section(f: ReportFigures) -> str:
+    """Issue 17: ZIN and PGB, clients per segment, category and provider, and the youths the
+    municipality pays for without having referred them."""
+    parts = [
+        '<section id="clienten" aria-labelledby="clienten-h"><div class="wrap">',
+        '<h2 id="clienten-h">ZIN en PGB, cliënten per aanbieder en product</h2>',
+    ]
+    if f.clients_by_financing is None:
+        parts.append(_absent(f, "mart_clients_by_dimension"))
+    elif f.clients_by_financing:
+        rows = []
+        for row in f.clients_by_financing:
+            label = str(row["dimension_label"] or row["dimension_value"])
+            if f.target.is_region:
+                label = f"{_municipality(f, row['municipality_code'])}: {label}"
+            rows.append(
+                [
+                    label,
+                    number(row["clients"]),
+                    number(row["care_months"]),
+                    euro(row["amount_eur"]),
+                    euro(row["amount_per_client_eur"]),
+                    number(row["clients_per_1000_youths"], 1),
+                ]
+            )
+        parts.append(
+            _table(
+                [
+                    "Financieringsvorm",
+                    "Cliënten",
+                    "Zorgmaanden",
+                    "Kosten",
+                    "Kosten per cliënt",
+                    "Cliënten per 1.000 jeugdigen",
+                ],
+                rows,
+                numeric=[1, 2, 3, 4, 5],
+                caption=f"Zorg in natura (ZIN) en persoonsgebonden budget (PGB) {f.year}",
+            )
+        )
+        parts.append(
+            '<p class="note">Een cliënt met zowel ZIN als PGB telt één keer in het totaal en '
+            "één keer bij elke vorm. Een PGB-zorgmaand is een cliënt × productcategorie × maand "
+            "met PGB-uitgaven. Cliënten per 1.000 inwoners van 0 tot en met 17 jaar. "
+            f"{NOT_SHOWN} = minder dan {MIN_PERSONS} cliënten (niet getoond).</p>"
+        )
+    else:
+        parts.append(f"<p>Geen zorg in {f.year}.</p>")
+    titles = {
+        "segment": "Per segment",
+        "product_category": "Per productcategorie (ZIN en PGB)",
+        "provider": "Per aanbieder (ZIN)",
+    }
+    for dimension, title in titles.items():
+        shown = [r for r in f.clients_by_dimension or [] if r["dimension"] == dimension]
+        if not shown:
+            continue
+        rows = [
+            [
+                str(row["dimension_label"] or row["dimension_value"]),
+                number(row["clients"]),
+                number(row["care_months"]),
+                euro(row["amount_eur"]),
+                euro(row["amount_per_client_eur"]),
+            ]
+            for row in shown
+        ]
+        parts.append(
+            _table(
+                ["", "Cliënten (uniek in het jaar)", "Zorgmaanden", "Kosten", "Kosten per cliënt"],
+                rows,
+                numeric=[1, 2, 3, 4],
+                caption=f"{title} {f.year}",
+            )
+        )
+    if f.unknown_to_municipality:
+        rows = [
+            [
+                _municipality(f, row["municipality_code"])
+                if f.target.is_region
+                else str(row["year"]),
+                number(row["youths"]),
+                number(row["youths_unknown_to_municipality"]),
+                euro(row["cost_unknown_to_municipality_eur"]),
+            ]
+            for row in f.unknown_to_municipality
+        ]
+        parts.append(
+            _table(
+                [
+                    "Gemeente" if f.target.is_region else "Jaar",
+                    "Jeugdigen met een toewijzing",
+                    "Onbekend bij de gemeente",
+                    "Kosten onbekend bij de gemeente",
+                ],
+                rows,
+                numeric=[1, 2, 3],
+                caption="Jeugdigen die de gemeente niet kent maar wel betaalt",
+            )
+        )
+        parts.append(
+            '<p class="note">Onbekend bij de gemeente: elke toewijzing van de jeugdige in het '
+            "jaar kwam via een andere verwijzer dan de gemeente (huisarts, jeugdarts, "
+            "gecertificeerde instelling, medisch specialist, rechter of zelfverwijzer).</p>"
+        )
+    parts.append("</div></section>")
+    return "".join(parts)
+
+
+def _backtest_section(f: ReportFigures) -> str:
+    """The forecast's track record on the region's own data (`jeugdhulp backtest`, issue 16):
+    per replayed reporting date the errors of the forecast and of naive annualisation. Region
+    report only, and only once a backtest ran."""
+    if not f.backtest:
+        return ""
+    rows_in = f.backtest
+    year = rows_in[0]["year"]
+    labels = [long_date(row["reporting_date"]) for row in rows_in]
+
+    def pct(value) -> float | None:
+        return None if value is None else float(value)
+
+    svg = charts.bar_chart(
+        "prognose-trefzekerheid",
+        f"Afwijking van de prognose en van de jaarextrapolatie, {year}",
+        f"Staafdiagram: per peildatum in {year} de kostengewogen gemiddelde afwijking van de "
+        "prognose en van de extrapolatie (gefactureerd × 12 / maanden) van de werkelijke "
+        "jaarkosten per aanbieder.",
+        [f"{row['reporting_date']:%d-%m}" for row in rows_in],
+        [
+            Series("Prognose", [pct(r["forecast_wape_pct"]) for r in rows_in], charts.BLUE),
+            Series("Extrapolatie", [pct(r["naive_wape_pct"]) for r in rows_in], charts.ORANGE),
+        ],
+        value_format=lambda v: percent(v),
+        axis_format=lambda v: percent(v, 0),
+        y_label="Afwijking (%)",
+        x_label="Peildatum",
+    )
+    rows = [
+        [
+            label,
+            number(row["providers"]),
+            percent(row["forecast_wape_pct"]),
+            percent(row["naive_wape_pct"]),
+            number(row["naive_to_forecast_ratio"], 1) + "×",
+            f"{row['over_ceiling_signalled']} van {row['over_ceiling']}",
+            number(row["false_overschrijding"]),
+            percent(row["interval_coverage_pct"]),
+        ]
+        for label, row in zip(labels, rows_in, strict=True)
+    ]
+    table = _table(
+        [
+            "Peildatum",
+            "Aanbieders",
+            "Afwijking prognose",
+            "Afwijking extrapolatie",
+            "Extrapolatie ÷ prognose",
+            "Boven plafond gesignaleerd",
+            "Onterecht overschrijding",
+            "Binnen P10–P90",
+        ],
+        rows,
+        numeric=[1, 2, 3, 4, 6, 7],
+        caption=f"Trefzekerheid van de prognose per peildatum, {year}",
+    )
+    return (
+        '<section id="trefzekerheid" aria-labelledby="trefzekerheid-h"><div class="wrap">'
+        f'<h2 id="trefzekerheid-h">Trefzekerheid van de prognose, {year}</h2>'
+        + _figure(
+            "Hoe goed voorspelde de prognose de jaarkosten?",
+            f"Het datawarehouse is voor elke peildatum in {year} teruggezet naar wat er toen "
+            "binnen was, en de prognose is opnieuw berekend (<code>jeugdhulp backtest</code>). "
+            "Afwijking: de som van de absolute verschillen met de werkelijke jaarkosten per "
+            "aanbieder, gedeeld door de werkelijke kosten.",
+            svg,
+            table,
+        )
+        + "</div></section>"
+    )
+
+
 def _about_section(f: ReportFigures, files: Sequence[PublishedFile]) -> str:
     parts = [
         '<section id="toelichting" aria-labelledby="toelichting-h"><div class="wrap">',
@@ -1175,7 +1360,7 @@ def render(figures: ReportFigures, files: Sequence[PublishedFile]) -> str:
         f"Stand per {long_date(f.as_of)} · alle gemeenten"
         if f.target.is_region
         else f"Stand per {long_date(f.as_of)} · gemeentecode {f.target.code}"
-    )
+    ) + (" · openbare versie" if f.tier == "openbaar" else " · interne versie")
     toc = [
         ("kosten", "Kosten en budget"),
         ("verdeling", "Segmenten en aanbieders"),
@@ -1184,6 +1369,7 @@ def render(figures: ReportFigures, files: Sequence[PublishedFile]) -> str:
         ("tijdigheid", "Tijdig declareren"),
         ("kwaliteit", "Datakwaliteit"),
         ("verwijzers", "Verwijzers"),
+        ("clienten", "ZIN/PGB en cliënten"),
         ("financien", "Begroting en plafonds"),
         ("toegang", "Lokaal team en wachttijden"),
         ("toelichting", "Toelichting"),
@@ -1205,7 +1391,9 @@ def render(figures: ReportFigures, files: Sequence[PublishedFile]) -> str:
         _lateness_section(f),
         _quality_section(f),
         _other_section(f),
+        _clients_section(f),
         _finance_section(f),
+        _backtest_section(f),
         _access_section(f),
         _about_section(f, files),
         "</main>",

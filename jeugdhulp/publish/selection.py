@@ -35,6 +35,7 @@ def municipality_codes(work: WorkCopy, specs: list[MartSpec]) -> list[str]:
     """Every valid municipality code in the municipality-level marts (sorted)."""
     parts = [
         f"SELECT municipality_code FROM src.{spec.name}"
+        + (f" WHERE municipality_code <> '{REGION}'" if spec.shape else "")
         for spec in specs
         if spec.scope == "municipality" and work.has(spec.name)
     ]
@@ -74,8 +75,8 @@ def receives(work: WorkCopy, spec: MartSpec, target: Target) -> bool:
     return target.is_region or spec.scope != "provider" or work.has(COSTS)
 
 
-def select_rows(work: WorkCopy, spec: MartSpec, target: Target) -> pa.Table:
-    """The target's rows of pub.<mart>, in a fixed order."""
+def select_rows(work: WorkCopy, spec: MartSpec, target: Target, schema: str = "pub") -> pa.Table:
+    """The target's rows of <schema>.<mart> (pub: intern, obr: openbaar), in a fixed order."""
     assert target.is_region or MUNICIPALITY_CODE.match(target.code), target
     where = ""
     if not target.is_region:
@@ -85,7 +86,9 @@ def select_rows(work: WorkCopy, spec: MartSpec, target: Target) -> pa.Table:
             where = f"WHERE provider_agb IN ({providers_of(target.code)})"
     columns = work.columns[spec.name]
     order = ", ".join(f'"{column}"' for column in order_columns(spec, columns))
-    table = work.con.sql(f"SELECT * FROM pub.{spec.name} {where} ORDER BY {order}").to_arrow_table()
+    table = work.con.sql(
+        f"SELECT * FROM {schema}.{spec.name} {where} ORDER BY {order}"
+    ).to_arrow_table()
     return table.combine_chunks()
 
 

@@ -56,6 +56,9 @@ class WorkCopy:
         self.close()
 
 
+BACKTEST_SUMMARY = "mart_forecast_backtest_summary"
+
+
 def _relation_columns(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], list[str]]:
     rows = con.execute(
         "SELECT table_schema, table_name, column_name FROM information_schema.columns "
@@ -88,7 +91,17 @@ def open_work_copy(warehouse_path: Path) -> WorkCopy:
         con.execute("CREATE SCHEMA src")
         relations = _relation_columns(con)
         for spec in MARTS:
-            _copy_mart(work, relations, spec.name, spec.columns, spec.required_columns())
+            _copy_mart(
+                work, relations, spec.name, spec.columns, spec.required_columns(), spec.schema
+            )
+        # the forecast's track record (`jeugdhulp backtest`): for the region report only, never
+        # published as a file (a region-level table without persons or providers)
+        if ("marts", BACKTEST_SUMMARY) in relations:
+            con.execute(
+                f"CREATE TABLE src.{BACKTEST_SUMMARY} AS SELECT * FROM wh.marts.{BACKTEST_SUMMARY}"
+            )
+            work.present.append(BACKTEST_SUMMARY)
+            work.columns[BACKTEST_SUMMARY] = tuple(relations[("marts", BACKTEST_SUMMARY)])
         work.municipality_names = _lookup(
             con,
             relations,
@@ -118,11 +131,12 @@ def _copy_mart(
     name: str,
     columns: tuple[str, ...],
     required: tuple[str, ...],
+    schema: str = "marts",
 ) -> None:
     source = SOURCE_TABLE[name]
-    available = relations.get(("marts", source))
+    available = relations.get((schema, source))
     if available is None:
-        work.skipped[name] = f"marts.{source} does not exist (yet)"
+        work.skipped[name] = f"{schema}.{source} does not exist (yet)"
         return
     if name == DQ_SUMMARY:
         missing = [column for column in DQ_SOURCE_COLUMNS if column not in available]
@@ -157,7 +171,7 @@ def _copy_mart(
         work.notes.append(f"{name}: columns not in the contract, not published: {', '.join(extra)}")
     assert not any(is_forbidden_column(column) for column in chosen), chosen
     select = ", ".join(f'"{column}"' for column in chosen)
-    work.con.execute(f"CREATE TABLE src.{name} AS SELECT {select} FROM wh.marts.{source}")
+    work.con.execute(f"CREATE TABLE src.{name} AS SELECT {select} FROM wh.{schema}.{source}")
     work.present.append(name)
     work.columns[name] = chosen
 

@@ -13,7 +13,8 @@ MART_KEYS = sorted(
     (
         key
         for key in dbt_models.keys
-        if key.path[0] == "marts" and dbt_models.group_names_by_key.get(key) != "operations"
+        if (key.path[0] == "marts" and dbt_models.group_names_by_key.get(key) != "operations")
+        or key.path[0] == "publication"  # the rpt_* publication models (both tiers)
     ),
     key=lambda k: k.path,
 )
@@ -25,8 +26,10 @@ MART_KEYS = sorted(
     group_name="published",
     pool=WAREHOUSE_POOL,
     kinds={"parquet", "csv", "html"},
-    description="Each municipality's own figures (suppressed small cells) and the region set, "
-    "as Parquet, Dutch CSV and an HTML report; also PostgreSQL when configured.",
+    description="Two tiers, per municipality and for the region: published/intern/ (the "
+    "warehouse's figures to the cent) and published/openbaar/ (publication tables with primary and "
+    "complementary suppression), as Parquet, Dutch CSV and an HTML report; also PostgreSQL when "
+    "configured.",
 )
 def published_outputs(
     context: AssetExecutionContext, settings: JeugdhulpSettings
@@ -45,5 +48,7 @@ def published_outputs(
         elif isinstance(value, (list, tuple)):
             metadata[field.name] = len(value)
     metadata["published_dir"] = MetadataValue.path(str(settings.published_dir))
+    metadata["intern_dir"] = MetadataValue.path(str(settings.published_dir / "intern"))
+    metadata["openbaar_dir"] = MetadataValue.path(str(settings.published_dir / "openbaar"))
     context.log.info(f"published to {settings.published_dir}")
     return MaterializeResult(metadata=metadata)

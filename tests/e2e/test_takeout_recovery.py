@@ -44,7 +44,9 @@ def _marts(warehouse) -> dict[str, Counter]:
 def test_a_file_taken_out_unblocks_the_next_run_with_the_marts_of_never_delivering_it(tiny_run):
     assert tiny_run.result.returncode == 0, tiny_run.result.stdout
     yesterday = _marts(tiny_run.warehouse)
-    assert len(yesterday) >= 10 and all(yesterday.values())
+    # the backtest marts fill only with `jeugdhulp backtest` (tests/orchestration)
+    filled_by_runs = {name: rows for name, rows in yesterday.items() if "backtest" not in name}
+    assert len(filled_by_runs) >= 10 and all(filled_by_runs.values())
 
     landed = tiny_run.data_dir / "landing" / "reference" / "providers_2026-10.csv"
     landed.write_text(BAD_SNAPSHOT)

@@ -7,7 +7,7 @@ import hashlib
 import io
 import re
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -38,8 +38,17 @@ TABLES = [
     "mart_local_team",
     "mart_waiting_times",
     "mart_residence_signals",
+    "mart_costs_by_financing",
+    "mart_clients_by_dimension",
+    "mart_youths_unknown_to_municipality",
+    "mart_cost_change",
+    "mart_top_clients",
     "dq_findings_summary",
+    "rpt_costs_provider_year",
+    "rpt_costs_segment_month",
+    "rpt_costs_product_year",
 ]
+OPENBAAR = ["rpt_costs_provider_year", "rpt_costs_segment_month", "rpt_costs_product_year"]
 PROVIDER_LEVEL = ["mart_invoice_timeliness", "mart_budget_utilisation", "mart_waiting_times"]
 REGION_LEVEL = ["mart_segment_budget"]  # the region's own figures: every reader gets them whole
 # Counts of persons (or of records, at least one per person), listed here independently of the code.
@@ -65,6 +74,7 @@ PERSON_COUNTS = {
     "overlapping_allocations",
     "invoice_other_than_allocation",
     "move_with_running_allocation",
+    "persons",
 }
 
 
@@ -112,21 +122,30 @@ def test_every_target_gets_parquet_csv_and_a_report(published):
     data_dir, report = published
     out = data_dir / "published"
     assert report.municipalities == MUNICIPALITIES
-    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == MUNICIPALITIES + [
-        "regio"
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
+        "intern",
+        "openbaar",
     ]
-    expected = sorted([f"{t}.{ext}" for t in TABLES for ext in ("csv", "parquet")] + ["index.html"])
-    for folder in ["regio", *MUNICIPALITIES]:
-        assert sorted(p.name for p in (out / folder).iterdir()) == expected, folder
+    for tier, tables in (("intern", TABLES), ("openbaar", OPENBAAR)):
+        folders = sorted(p.name for p in (out / tier).iterdir())
+        assert folders == sorted(MUNICIPALITIES + ["regio"]), tier
+        expected = sorted(
+            [f"{t}.{ext}" for t in tables for ext in ("csv", "parquet")] + ["index.html"]
+        )
+        for folder in folders:
+            assert sorted(p.name for p in (out / tier / folder).iterdir()) == expected, folder
     assert report.skipped_marts == {}
+    assert report.openbaar_tables == OPENBAAR
     assert not report.postgres
-    assert len(report.paths) == 5 * len(expected)
-    assert "Jeugdhulp in Leiden" in (out / "GM0546" / "index.html").read_text(encoding="utf-8")
+    assert len(report.paths) == 5 * (2 * len(TABLES) + 1) + 5 * (2 * len(OPENBAAR) + 1)
+    for tier in ("intern", "openbaar"):
+        html = (out / tier / "GM0546" / "index.html").read_text(encoding="utf-8")
+        assert "Jeugdhulp in Leiden" in html
 
 
 def test_a_municipality_folder_holds_only_its_own_rows(published):
     data_dir, _ = published
-    out = data_dir / "published"
+    out = data_dir / "published" / "intern"
     for code in MUNICIPALITIES:
         for table in TABLES:
             if table in PROVIDER_LEVEL:
@@ -173,128 +192,26 @@ def test_no_client_key_and_no_bsn_in_any_published_file(published):
 def test_no_published_person_count_is_between_1_and_4(published):
     data_dir, _ = published
     checked = 0
-    for path in (data_dir / "published").rglob("*.parquet"):
+    for path in (data_dir / "published" / "openbaar").rglob("*.parquet"):
         table = read(path)
         for column in PERSON_COUNTS & set(table.column_names):
             for value in table.column(column).to_pylist():
                 assert value is None or value == 0 or value >= 5, (path, column, value)
                 checked += 1
     assert checked > 500
+    # the intern tier is the warehouse's: its small counts are there
+    intern = rows(data_dir / "published" / "intern" / "GM1884" / "mart_costs_monthly.parquet")
+    assert intern and all(r["clients"] == 2 and r["amount_eur"] is not None for r in intern)
 
 
-def test_a_suppressed_count_takes_its_amounts_along(published):
+def test_the_suppressed_cell_count_is_the_number_of_values_hidden(published):
     data_dir, report = published
-    out = data_dir / "published"
-    # 2 clients at Woonhuis De Linde in Leiden: count, amount and volume all hidden
-    linde = [
-        r
-        for r in rows(out / "GM0546" / "mart_costs_monthly.parquet")
-        if r["provider_agb"] == "33333333"
-    ]
-    assert len(linde) == 21 and all(
-        r["clients"] is r["amount_eur"] is r["volume"] is None for r in linde
-    )
-    big = [
-        r
-        for r in rows(out / "GM0546" / "mart_costs_monthly.parquet")
-        if r["provider_agb"] == "11111111"
-    ]
-    assert big[0]["clients"] == 40 and big[0]["amount_eur"] == Decimal("24960.00")
-    # Zoeterwoude 2024: 4 unique youths, so the whole KPI row goes, except the number of months seen
-    kpi = {r["year"]: r for r in rows(out / "GM0638" / "mart_kpi_annual.parquet")}
-    assert kpi[2024]["months_observed"] == 12
-    assert all(
-        v is None
-        for k, v in kpi[2024].items()
-        if k not in ("municipality_code", "year", "months_observed")
-    )
-    assert kpi[2025]["unique_youths"] == 9 and kpi[2025]["total_cost_eur"] == Decimal("40000.00")
-    # 13 clients: top-10 shown would reveal the other 3 clients' cost as total − top-10
-    concentration = rows(out / "GM0534" / "mart_cost_concentration.parquet")[0]
-    assert concentration["clients"] == 13 and concentration["total_cost_eur"] == Decimal("98765.40")
-    assert concentration["top10_cost_eur"] is None and concentration["top10_share_pct"] is None
-    # throughput: single counts go one by one; 0 is shown; a small `ended` takes its duration along
-    throughput = {
-        (r["dimension"], r["dimension_value"], r["half_year"]): r
-        for r in rows(out / "GM0546" / "mart_throughput.parquet")
-    }
-    first = throughput[("hulpvorm", "02", "2024-H1")]
-    assert (
-        first["started"],
-        first["started_repeat"],
-        first["ended"],
-        first["avg_duration_days_ended"],
-    ) == (12, None, 10, 180.5)
-    assert throughput[("hulpvorm", "14", "2025-H1")]["started_repeat"] == 0
-    # premature ends: 10 - 7 = 3 is small and hidden; ended 10 = 7 by plan + 3 premature + 0
-    # unknown, so the 7 goes too (complementary, within the row); labels and codes stay
-    assert first["ended_premature"] is None and first["ended_unknown"] == 0
-    assert first["ended_by_plan"] is None and first["ended"] == 10
-    assert first["dimension_label"].startswith("Jeugdhulp zonder verblijf")
-    # 2025-H1 per provider: 22222222's 2 starts are hidden, and the hulpvorm rows give the total
-    # (14 + 5), so 11111111's 17 goes too; its 4 premature ends hidden with the other's 1 make 5
-    provider = {k[1]: r for k, r in throughput.items() if k[0] == "provider" and k[2] == "2025-H1"}
-    assert provider["22222222"]["started"] is None and provider["11111111"]["started"] is None
-    assert provider["11111111"]["ended"] is None
-    assert provider["11111111"]["avg_duration_days_ended"] is None
-    assert provider["11111111"]["started_repeat"] == 5
-    assert provider["11111111"]["ended_premature"] is None
-    assert provider["22222222"]["youths"] == 10
-    # the hulpvorm rows: 02's 6 by plan goes with 14's hidden 4 (they add up to 10 per provider)
-    assert throughput[("hulpvorm", "02", "2025-H1")]["ended_by_plan"] is None
-    assert throughput[("hulpvorm", "14", "2025-H1")]["started"] == 5
-    zoeterwoude = rows(out / "GM0638" / "mart_throughput.parquet")[0]
-    assert (zoeterwoude["youths"], zoeterwoude["started"], zoeterwoude["ended"]) == (6, None, 0)
-    # provider-level amounts need 5 clients in some cost cell (rule 2); the ceiling and signal stay
-    budget = {
-        (r["provider_agb"], r["year"]): r
-        for r in rows(out / "regio" / "mart_budget_utilisation.parquet")
-    }
-    assert (
-        budget[("33333333", 2025)]["invoiced_eur"] is None
-        and budget[("33333333", 2025)]["utilisation_pct"] is None
-    )
-    assert budget[("33333333", 2025)]["budget_ceiling_eur"] == Decimal("250000.00")
-    assert budget[("11111111", 2025)]["invoiced_eur"] == Decimal("312624.00")
-    assert budget[("33333333", 2025)]["ceiling_reached_on"] is None  # follows from the forecast
-    assert budget[("22222222", 2025)]["ceiling_reached_on"] is not None
-    settlement = {r["year"]: r for r in rows(out / "GM1884" / "mart_settlement.parquet")}
-    # its own cost covers 2 persons: hidden, with own − key × regional that would tell it; the
-    # settlement is the key times the region's over- or underspend, about nobody: shown
-    assert (
-        settlement[2025]["actual_cost_eur"] is None and settlement[2025]["own_vs_key_eur"] is None
-    )
-    assert settlement[2025]["key_based_cost_eur"] is not None
-    overspend = settlement[2025]["regional_actual_eur"] - Decimal("1150000.00")
-    expected = (Decimal("5.0") * overspend / 100).quantize(Decimal("0.01"), ROUND_HALF_UP)
-    assert settlement[2025]["settlement_eur"] == expected
-    timeliness = [
-        r
-        for r in rows(out / "regio" / "mart_invoice_timeliness.parquet")
-        if r["provider_agb"] == "33333333"
-    ]
-    assert all(
-        r["lines"] is None and r["amount_eur"] is None and r["late_share"] is None
-        for r in timeliness
-    )
-
-
-def test_the_suppressed_cell_count_is_the_number_of_values_hidden(published, tmp_path):
-    data_dir, report = published
-    con = duckdb.connect(str(data_dir / "warehouse" / "warehouse.duckdb"), read_only=True)
     hidden = 0
-    for table in TABLES[:-1]:
-        published_table = read(data_dir / "published" / "regio" / f"{table}.parquet")
-        for column in published_table.column_names:
-            source_nulls = con.execute(
-                f"SELECT count(*) - count({column}) FROM marts.{table}"
-            ).fetchone()[0]
-            hidden += published_table.column(column).null_count - source_nulls
-    con.close()
+    for table in OPENBAAR:
+        published_table = read(data_dir / "published" / "openbaar" / "regio" / f"{table}.parquet")
+        hidden += sum(published_table.column(c).null_count for c in ("persons", "amount_eur"))
     assert hidden == report.suppressed_cells == sum(report.suppressed_cells_per_mart.values())
-    assert (
-        report.suppressed_cells_per_mart["mart_costs_monthly"] == 5 * 21 * 3
-    )  # 5 small cells × 21 months
+    assert hidden > 0
 
 
 def _parse(text: str, data_type: pa.DataType):
@@ -319,12 +236,12 @@ def test_csv_reads_back_with_semicolon_decimal_comma_and_bom(published):
     compared = 0
     for folder in ["regio", *MUNICIPALITIES]:
         for table_name in TABLES:
-            raw = (data_dir / "published" / folder / f"{table_name}.csv").read_bytes()
+            raw = (data_dir / "published" / "intern" / folder / f"{table_name}.csv").read_bytes()
             assert raw.startswith(b"\xef\xbb\xbf")
             records = list(
                 csv.reader(io.StringIO(raw[3:].decode("utf-8"), newline=""), delimiter=";")
             )
-            table = read(data_dir / "published" / folder / f"{table_name}.parquet")
+            table = read(data_dir / "published" / "intern" / folder / f"{table_name}.parquet")
             assert records[0] == [DUTCH_LABELS[c] for c in table.column_names]
             assert len(records) - 1 == table.num_rows
             for record, expected in zip(records[1:], table.to_pylist()):
@@ -336,28 +253,31 @@ def test_csv_reads_back_with_semicolon_decimal_comma_and_bom(published):
                         assert value == expected[field.name], (folder, table_name, field.name, text)
                     compared += 1
     assert compared > 5000
-    costs = (data_dir / "published" / "GM0546" / "mart_costs_monthly.csv").read_text(
+    costs = (data_dir / "published" / "intern" / "GM0546" / "mart_costs_monthly.csv").read_text(
         encoding="utf-8-sig"
     )
+    # text quoted (codes stay text: "45"), numbers bare
     assert (
-        costs.splitlines()[1] == "GM0546;11111111;45;45A48;ambulant;2024-01-01;24960,00;320,00;40"
+        costs.splitlines()[1]
+        == '"GM0546";"11111111";"45";"45A48";"ambulant";2024-01-01;24960,00;320,00;40'
     )
     reconciliation = (
-        data_dir / "published" / "GM0546" / "mart_accountability_reconciliation.csv"
+        data_dir / "published" / "intern" / "GM0546" / "mart_accountability_reconciliation.csv"
     ).read_text(encoding="utf-8-sig")
-    assert "-250,00;verschil;ja" in reconciliation
+    assert '-250,00;"verschil";ja' in reconciliation
 
 
-def test_region_set_is_suppressed_too(published):
+def test_the_openbaar_region_set_is_suppressed_too(published):
     data_dir, _ = published
-    costs = rows(data_dir / "published" / "regio" / "mart_costs_monthly.parquet")
+    costs = rows(data_dir / "published" / "openbaar" / "regio" / "rpt_costs_provider_year.parquet")
     small = [r for r in costs if r["municipality_code"] == "GM1884"]
-    assert small and all(r["clients"] is None and r["amount_eur"] is None for r in small)
+    assert small and all(r["persons"] is None and r["amount_eur"] is None for r in small)
+    assert all(r["suppressed"] == "primair" for r in small)
 
 
 def test_dq_findings_reach_municipalities_only_as_counts_per_rule(published):
     data_dir, _ = published
-    out = data_dir / "published"
+    out = data_dir / "published" / "intern"
     table = read(out / "GM0546" / "dq_findings_summary.parquet")
     assert table.column_names == [
         "municipality_code",
@@ -407,24 +327,28 @@ def test_republishing_the_same_marts_gives_the_same_bytes(published):
 def test_a_run_swaps_folders_whole_keeps_foreign_entries_and_retires_stale_ones(tmp_path):
     warehouse = build_warehouse(tmp_path / "warehouse" / "warehouse.duckdb")
     first = publish(settings_for(tmp_path))
-    assert first.changed_folders == ["regio", *MUNICIPALITIES]
-    docs = tmp_path / "published" / "regio" / "kwaliteit"
-    docs.mkdir()
+    targets = ["regio", *MUNICIPALITIES]
+    assert first.changed_folders == [f"{t}/{c}" for t in ("intern", "openbaar") for c in targets]
+    docs = tmp_path / "published" / "regio" / "kwaliteit"  # the Data Docs, beside the tiers
+    docs.mkdir(parents=True)
     (docs / "index.html").write_text("Data Docs")
-    (tmp_path / "published" / "GM9999").mkdir()
-    (tmp_path / "published" / "GM9999" / "mart_costs_monthly.csv").write_text("old")
+    (tmp_path / "published" / "regio" / "index.html").write_text("old layout")
+    for stale in ("GM9999", "intern/GM9999"):  # the layout before the tiers, and a stale code
+        (tmp_path / "published" / stale).mkdir()
+        (tmp_path / "published" / stale / "mart_costs_monthly.csv").write_text("old")
     con = duckdb.connect(str(warehouse))
     con.execute(
         "UPDATE marts.mart_referrers SET cost_eur = cost_eur + 1 WHERE municipality_code = 'GM0546'"
     )
     con.close()
     second = publish(settings_for(tmp_path))
-    assert second.changed_folders == ["regio", "GM0546"]
-    assert second.removed_folders == ["GM9999"]
+    assert second.changed_folders == ["intern/regio", "intern/GM0546"]  # referrers: intern only
+    assert second.removed_folders == ["intern/GM9999", "GM9999"]
     assert (docs / "index.html").read_text() == "Data Docs"
+    assert not (tmp_path / "published" / "regio" / "index.html").exists()
     hidden = [p.name for p in (tmp_path / "published").iterdir() if p.name.startswith(".")]
     assert hidden == [".publish.lock"]  # no staging or retired folders left behind
-    referrers = rows(tmp_path / "published" / "GM0546" / "mart_referrers.parquet")
+    referrers = rows(tmp_path / "published" / "intern" / "GM0546" / "mart_referrers.parquet")
     assert referrers[0]["cost_eur"] == Decimal("250001.00")
 
 
@@ -434,9 +358,9 @@ def test_absent_marts_are_skipped_and_said_so_and_names_fall_back_to_codes(tmp_p
     report = publish(settings_for(tmp_path))
     assert set(report.skipped_marts) == missing
     assert "does not exist" in report.skipped_marts["mart_settlement"]
-    names = {p.name for p in (tmp_path / "published" / "GM0546").iterdir()}
+    names = {p.name for p in (tmp_path / "published" / "intern" / "GM0546").iterdir()}
     assert "mart_settlement.csv" not in names and "mart_costs_monthly.csv" in names
-    html = (tmp_path / "published" / "GM0546" / "index.html").read_text(encoding="utf-8")
+    html = (tmp_path / "published" / "intern" / "GM0546" / "index.html").read_text(encoding="utf-8")
     assert "Nog niet beschikbaar in deze publicatie" in html
     assert "<code>mart_settlement</code>" in html
     assert "budgetbenutting per aanbieder is nog niet beschikbaar" in html

@@ -41,8 +41,8 @@ def published(tmp_path_factory) -> Path:
     return data_dir
 
 
-def html_of(data_dir: Path, code: str) -> str:
-    return (data_dir / "published" / code / "index.html").read_text(encoding="utf-8")
+def html_of(data_dir: Path, code: str, tier: str = "intern") -> str:
+    return (data_dir / "published" / tier / code / "index.html").read_text(encoding="utf-8")
 
 
 def svgs(html: str) -> list[str]:
@@ -74,7 +74,7 @@ def test_the_report_is_self_contained(published):
             r"<script\b[^>]*\bsrc=|<link\b|<img\b|@import|url\(|@font-face", html
         ), code
         for link in re.findall(r'href="([^"#][^"]*)"', html):
-            assert "/" not in link and (published / "published" / code / link).is_file(), link
+            assert "/" not in link and (published / "published" / "intern" / code / link).is_file()
 
 
 def test_the_numbers_are_right_and_dutch(published):
@@ -118,15 +118,23 @@ needs_chromium = pytest.mark.skipif(
 )
 
 
+OPENBAAR_CHARTS = {"kosten-cumulatief", "kosten-per-maand", "kosten-per-segment", "top-aanbieders"}
+
+
 @needs_chromium
-@pytest.mark.parametrize("code", ["regio", "GM0546"])
-def test_the_report_renders_in_chromium_without_errors(published, code):
+@pytest.mark.parametrize(
+    "tier, code",
+    [("intern", "regio"), ("intern", "GM0546"), ("openbaar", "regio"), ("openbaar", "GM0546")],
+)
+def test_the_report_renders_in_chromium_without_errors(published, tier, code):
     pytest.importorskip("websockets.sync.client", reason="websockets is needed to drive chromium")
-    page_file = published / "published" / code / "index.html"
+    page_file = published / "published" / tier / code / "index.html"
     with browser.Page() as page:
         page.open(page_file.as_uri())
         charts = page.charts()
-        assert {chart["name"] for chart in charts} == CHARTS
+        assert {chart["name"] for chart in charts} == (
+            CHARTS if tier == "intern" else OPENBAAR_CHARTS
+        )
         for chart in charts:
             assert chart["drawn"] >= 3, chart
             assert chart["width"] > 300 and chart["height"] > 60, chart
@@ -134,7 +142,7 @@ def test_the_report_renders_in_chromium_without_errors(published, code):
         assert page.console_errors() == []
         assert page.requested_urls() == [page_file.as_uri()]
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-        shot = page.screenshot(ARTIFACTS / f"publish_report_{code}.png")
+        shot = page.screenshot(ARTIFACTS / f"publish_report_{tier}_{code}.png")
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
 
 
@@ -163,10 +171,10 @@ def test_finance_section_shows_segments_ceiling_dates_and_settlement_as_publishe
         "97,0%",
         "dreigende overschrijding",
     ] in rows
-    # providers above 80 % get a (fabricated) date; Woonhuis De Linde's 2 persons hide its row's
-    # forecast, and the date with it
+    # providers above 80 % get a (fabricated) date; the intern page shows Woonhuis De Linde's
+    # too (2 persons: the openbaar page has no budget table at all)
     dated = [row[0] for row in rows if re.search(r"\d+ december 2025", " ".join(row))]
-    assert dated == ["Kind & GGZ Holland (22222222)"]
+    assert dated == ["Kind & GGZ Holland (22222222)", "Woonhuis De Linde (33333333)"]
     assert "Geen kosten via routes buiten de plafonds in 2025." in html_of(published, "GM0546")
 
 
@@ -174,17 +182,17 @@ def test_access_section_shows_team_waiting_times_and_residence_signals_suppresse
     leiden = section_rows(html_of(published, "GM0546"), "toegang")
     assert ["2025", "31", "12", "48", "40", "37,4%"] in leiden  # 31 / (31 + 12 + 40)
     hillegom = section_rows(html_of(published, "GM0534"), "toegang")
-    # 3 youths helped by the team only: hidden, and the share that would tell it
-    assert ["2025", "–", "6", "20", "8", "–"] in hillegom
+    # intern: 3 youths helped by the team only are shown, with the share (3 / 17)
+    assert ["2025", "3", "6", "20", "8", "17,6%"] in hillegom
     # the latest month delivered (September): GGZ's list grows near its ceiling; 3 waiting hidden
     assert ["Kind & GGZ Holland (22222222)", "54", "13,5", "13,5", "26", "nee", "ja"] in leiden
-    assert ["Woonhuis De Linde (33333333)", "44", "9,0", "9,0", "–", "nee", ""] in leiden
+    assert ["Woonhuis De Linde (33333333)", "44", "9,0", "9,0", "3", "nee", ""] in leiden
     # a monthly delivery that never came, named for the provider's municipalities
     assert ["Dyslexiepraktijk Leiden (44444444)", "45", "aug 2025"] in leiden
     assert ["mrt 2025", "6", "0", "5", "0"] in leiden
-    assert ["jun 2025", "0", "–", "0", "7"] in leiden  # 2 clients with overlapping allocations
+    assert ["jun 2025", "0", "2", "0", "7"] in leiden  # 2 clients with overlapping allocations
     # a municipality sees its own signals only; the region page names the municipality
-    assert ["jun 2025", "0", "0", "0", "–"] in hillegom
+    assert ["jun 2025", "0", "0", "0", "1"] in hillegom
     assert any(
         row[0] == "mrt 2025 · Leiden (GM0546)"
         for row in section_rows(html_of(published, "regio"), "toegang")
@@ -208,19 +216,20 @@ def test_kpi_changes_compare_like_with_like(published):
         money(KPI[("GM0546", 2025)][3] * 12 / 9 * Decimal("1.02"))
     ).replace("\xa0", " ")
     assert leiden["Gemiddeld aantal zorgmaanden per jeugdige"][2] == "–"  # no like-for-like
-    # Zoeterwoude: the same months of 2024 had 3 youths, so no change of 2025 is shown
+    # Zoeterwoude: the same months of 2024 had 3 youths; the intern page shows the change
     zoeterwoude = kpi_rows(html_of(published, "GM0638"))
     assert (
-        zoeterwoude["Totale kosten"][2] == "–" and zoeterwoude["Unieke jeugdigen in zorg"][2] == "–"
+        zoeterwoude["Totale kosten"][2] == "+154,0"
+        and zoeterwoude["Unieke jeugdigen in zorg"][2] == "+200,0"
     )
     html = html_of(published, "regio")
     assert "ten opzichte van dezelfde maanden van 2024" in html
-    # the region's: both sides summed over Leiden and Hillegom (Zoeterwoude and Kaag en
-    # Braassem have a side below 5 youths and are left out, and said so)
-    now = KPI[("GM0546", 2025)][3] + KPI[("GM0534", 2025)][3]
-    then = money(KPI[("GM0546", 2024)][3] * 9 / 12) + money(KPI[("GM0534", 2024)][3] * 9 / 12)
+    # the region's (intern): both sides summed over every municipality, none left out
+    codes = ("GM0546", "GM0534", "GM0638", "GM1884")
+    now = sum(KPI[(code, 2025)][3] for code in codes)
+    then = sum(money(KPI[(code, 2024)][3] * 9 / 12) for code in codes)
     region = kpi_rows(html)
     assert (
         region["Totale kosten"][2] == f"+{str(round(100 * now / then - 100, 1)).replace('.', ',')}"
     )
-    assert "2 gemeente(n) met minder dan 5 jeugdigen in een van beide perioden" in html
+    assert "gemeente(n) met minder dan 5 jeugdigen in een van beide perioden" not in html

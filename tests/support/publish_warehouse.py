@@ -192,7 +192,8 @@ DDL = {
     "mart_budget_utilisation": "provider_agb VARCHAR, year INTEGER, budget_ceiling_eur DECIMAL(18,2), "
     "invoiced_eur DECIMAL(18,2), forecast_eur DECIMAL(18,2), "
     "utilisation_pct DOUBLE, signal VARCHAR, outside_ceilings BOOLEAN, "
-    "ceiling_reached_on DATE, headroom_months DECIMAL(18,1)",
+    "ceiling_reached_on DATE, headroom_months DECIMAL(18,1), forecast_p10_eur DECIMAL(18,2), "
+    "forecast_p90_eur DECIMAL(18,2), probability_over_ceiling DOUBLE",
     "mart_segment_budget": "segment VARCHAR, year INTEGER, budget_eur DECIMAL(18,2), "
     "invoiced_eur DECIMAL(18,2), forecast_eur DECIMAL(18,2), utilisation_pct DECIMAL(18,2), "
     "signal VARCHAR",
@@ -228,6 +229,24 @@ DDL = {
     "top10_share_pct DOUBLE",
     "mart_referrers": "municipality_code VARCHAR, referrer_type VARCHAR, year INTEGER, "
     "allocations BIGINT, youths BIGINT, cost_eur DECIMAL(18,2)",
+    "mart_costs_by_financing": "municipality_code VARCHAR, financing VARCHAR, "
+    "product_category VARCHAR, product_category_description VARCHAR, service_month DATE, "
+    "amount_eur DECIMAL(18,2), clients BIGINT, care_months BIGINT",
+    "mart_clients_by_dimension": "municipality_code VARCHAR, year INTEGER, dimension VARCHAR, "
+    "dimension_value VARCHAR, dimension_label VARCHAR, clients BIGINT, care_months BIGINT, "
+    "amount_eur DECIMAL(18,2), amount_per_client_eur DECIMAL(18,2), "
+    "clients_per_1000_youths DECIMAL(18,2), youths_0_17 BIGINT",
+    "mart_youths_unknown_to_municipality": "municipality_code VARCHAR, year INTEGER, "
+    "youths BIGINT, youths_unknown_to_municipality BIGINT, youths_known_to_municipality BIGINT, "
+    "cost_unknown_to_municipality_eur DECIMAL(18,2)",
+    "mart_cost_change": "municipality_code VARCHAR, product_category VARCHAR, year INTEGER, "
+    "months_compared INTEGER, cost_eur DECIMAL(18,2), previous_cost_eur DECIMAL(18,2), "
+    "clients BIGINT, previous_clients BIGINT, cost_change_eur DECIMAL(18,2), "
+    "volume_effect_eur DECIMAL(18,2), intensity_effect_eur DECIMAL(18,2), "
+    "price_effect_eur DECIMAL(18,2)",
+    "mart_top_clients": "municipality_code VARCHAR, year INTEGER, rank INTEGER, case_key VARCHAR, "
+    "amount_eur DECIMAL(18,2), providers BIGINT, products BIGINT, months_in_care BIGINT, "
+    "product_codes VARCHAR",
     "dq_findings": "rule_id VARCHAR, severity VARCHAR, provider_agb VARCHAR, "
     "municipality_code VARCHAR, source_file VARCHAR, record_ref VARCHAR, message VARCHAR",
     "fct_invoice_lines": "provider_agb VARCHAR, municipality_code VARCHAR, declaration_number VARCHAR, "
@@ -366,9 +385,14 @@ def mart_rows() -> dict[str, list[tuple]]:
             # (fabricated: the tests need one on a row shown and one on a row hidden)
             reached = date(2025, 12, 1 + int(pct) % 28) if year == 2025 and pct > 80 else None
             headroom = round((ceiling - forecast) / (forecast / 12), 1) if year == 2025 else None
+            # an interval around the forecast (fabricated: ±8 %) and the chance of passing the
+            # ceiling; a finished year has neither spread nor doubt
+            spread = forecast * Decimal("0.08") if year == 2025 else Decimal(0)
+            chance = (1.0 if forecast > ceiling else 0.0) if year == 2024 else min(1.0, pct / 200)
             budget.append(
-                (provider, year, ceiling, spent, forecast, pct, signal, False, reached, headroom)
-            )
+                (provider, year, ceiling, spent, forecast, pct, signal, False, reached, headroom,
+                 money(forecast - spread), money(forecast + spread), chance)
+            )  # fmt: skip
     rows["mart_budget_utilisation"] = budget
     rows["mart_segment_budget"] = [
         (
@@ -484,6 +508,7 @@ def mart_rows() -> dict[str, list[tuple]]:
         (m, r, y, allocations, youths, cost)
         for (m, r, y), (allocations, youths, cost) in REFERRERS.items()
     ]
+    rows.update(municipal_question_rows(costs))
     rows["dq_findings"] = [
         ("9346", "error", "22222222", "GM0546", "landing/ijw/a.xml", "ref-1", "bedrag 10 ≠ 2 × 4"),
         ("9346", "error", "22222222", "GM0546", "landing/ijw/a.xml", "ref-2", "bedrag 11 ≠ 2 × 4"),
@@ -517,8 +542,170 @@ def mart_rows() -> dict[str, list[tuple]]:
     return rows
 
 
+def municipal_question_rows(costs: list[tuple]) -> dict[str, list[tuple]]:
+    """The issue-17 marts, fabricated from the cost cells: ZIN only (no PGB here), one year's
+    figures per municipality and category, its top clients under made-up case keys."""
+    by_category: dict[tuple, tuple[Decimal, int]] = {}
+    for m, _, category, _, _, month, amount, _, clients in costs:
+        total, persons = by_category.get((m, category, month), (Decimal(0), 0))
+        by_category[(m, category, month)] = (total + amount, persons + clients)
+    financing = [
+        (m, "ZIN", category, CATEGORY_NAMES[category], month, amount, clients, clients)
+        for (m, category, month), (amount, clients) in sorted(by_category.items())
+    ]
+    yearly: dict[tuple, list] = {}
+    for (m, category, month), (amount, clients) in by_category.items():
+        cell = yearly.setdefault((m, month.year, category), [Decimal(0), 0, 0])
+        cell[0] += amount
+        cell[1] = max(cell[1], clients)
+        cell[2] += clients
+    dimension = [
+        (m, y, "product_category", category, CATEGORY_NAMES[category], clients, months, amount,
+         money(amount / clients), money(Decimal(clients) * 1000 / 4000), 4000)
+        for (m, y, category), (amount, clients, months) in sorted(yearly.items())
+    ]  # fmt: skip
+    youths: dict[tuple[str, int], int] = {}
+    for (m, y, _), (_, clients, _) in yearly.items():
+        youths[(m, y)] = youths.get((m, y), 0) + clients
+    # everyone here came through the municipality: nobody unknown to it
+    unknown = [(m, y, n, 0, n, Decimal(0)) for (m, y), n in sorted(youths.items())]
+    change = [
+        (m, category, 2025, 9, amount, before[0], clients, before[1], amount - before[0],
+         amount - before[0], Decimal(0), Decimal(0))
+        for (m, y, category), (amount, clients, _) in sorted(yearly.items())
+        if y == 2025 and (before := yearly.get((m, 2024, category)))
+    ]  # fmt: skip
+    top = [
+        (m, 2025, rank, f"{m[2:]}{rank:012x}", money(Decimal(1000) * (11 - rank)), 1, 1, 9,
+         "45A48")
+        for m in NAMES
+        for rank in range(1, 11)
+    ]  # fmt: skip
+    return {
+        "mart_costs_by_financing": financing,
+        "mart_clients_by_dimension": dimension,
+        "mart_youths_unknown_to_municipality": unknown,
+        "mart_cost_change": change,
+        "mart_top_clients": top,
+    }
+
+
+CATEGORY_NAMES = {
+    "45": "Jeugdhulp ambulant",
+    "54": "Jeugd-ggz",
+    "44": "Jeugdhulp verblijf (excl. behandeling)",
+}
+
+
+def person_rows() -> list[tuple]:
+    """The fabricated persons behind CELLS: person i of a cell is in care in every month the cell
+    has more than i clients, at the product's volume × tariff a month. (municipality, provider,
+    category, segment, service_month, person, amount)."""
+    rows = []
+    for cell in CELLS:
+        municipality, provider, product = cell
+        category, segment, volume, tariff = PRODUCTS[product]
+        for month in MONTHS:
+            for person in range(clients_in(cell, month)):
+                rows.append(
+                    (
+                        municipality,
+                        provider,
+                        category,
+                        segment,
+                        month,
+                        f"{municipality}-{provider}-{product}-{person}",
+                        money(volume * tariff),
+                    )
+                )
+    return rows
+
+
+# the publication models as dbt builds them (dbt_project/models/publication/), over person_rows()
+_PUBLICATION = {
+    "rpt_costs_provider_year": (
+        "coalesce(municipality_code, 'regio') AS municipality_code, "
+        "coalesce(provider_agb, 'totaal') AS provider_agb, year",
+        "(municipality_code, provider_agb, year), (municipality_code, year), "
+        "(provider_agb, year), (year)",
+        "municipality_code, municipality_name, provider_agb, "
+        "CASE WHEN provider_agb = 'totaal' THEN 'Alle aanbieders' ELSE p.name END AS provider_name,"
+        " year, persons, amount_eur",
+        "LEFT JOIN providers p ON p.agb = g.provider_agb",
+    ),
+    "rpt_costs_product_year": (
+        "coalesce(municipality_code, 'regio') AS municipality_code, "
+        "coalesce(product_category, 'totaal') AS product_category, year",
+        "(municipality_code, product_category, year), (municipality_code, year), "
+        "(product_category, year), (year)",
+        "municipality_code, municipality_name, product_category, "
+        "CASE WHEN product_category = 'totaal' THEN 'Alle productcategorieën' ELSE c.name END "
+        "AS product_category_name, year, persons, amount_eur",
+        "LEFT JOIN categories c ON c.code = g.product_category",
+    ),
+    "rpt_costs_segment_month": (
+        "coalesce(municipality_code, 'regio') AS municipality_code, "
+        "coalesce(segment, 'totaal') AS segment, year, coalesce(month, 'jaar') AS month",
+        "(municipality_code, segment, year, month), (municipality_code, segment, year), "
+        "(municipality_code, year, month), (municipality_code, year), (segment, year, month), "
+        "(segment, year), (year, month), (year)",
+        "municipality_code, municipality_name, segment, segment AS segment_name, year, month, "
+        "CASE WHEN month = 'jaar' THEN 'Heel jaar' ELSE 'maand ' || month END AS month_name, "
+        "persons, amount_eur",
+        "",
+    ),
+}
+
+
+def build_publication(con: duckdb.DuckDBPyConnection) -> None:
+    """Schema `publication` with the rpt_* tables, distinct persons counted per cell."""
+    con.execute("CREATE SCHEMA publication")
+    people = pa.table(
+        {
+            name: pa.array(list(column))
+            for name, column in zip(
+                (
+                    "municipality_code",
+                    "provider_agb",
+                    "product_category",
+                    "segment",
+                    "service_month",
+                    "person",
+                    "amount_eur",
+                ),
+                zip(*person_rows()),
+            )
+        }
+    )
+    con.register("people_batch", people)
+    con.execute(
+        "CREATE TEMP TABLE people AS SELECT *, year(service_month) AS year, "
+        "lpad(CAST(month(service_month) AS VARCHAR), 2, '0') AS month FROM people_batch"
+    )
+    con.unregister("people_batch")
+    con.execute("CREATE TEMP TABLE providers (agb VARCHAR, name VARCHAR)")
+    con.executemany("INSERT INTO providers VALUES (?, ?)", list(PROVIDERS.items()))
+    con.execute("CREATE TEMP TABLE categories (code VARCHAR, name VARCHAR)")
+    con.executemany("INSERT INTO categories VALUES (?, ?)", list(CATEGORY_NAMES.items()))
+    con.execute("CREATE TEMP TABLE names (code VARCHAR, name VARCHAR)")
+    con.executemany(
+        "INSERT INTO names VALUES (?, ?)",
+        list(NAMES.items()) + [("regio", "Regio (alle gemeenten)")],
+    )
+    for table, (keys, sets, columns, join) in _PUBLICATION.items():
+        con.execute(
+            f"CREATE TABLE publication.{table} AS SELECT {columns} FROM ("
+            f"SELECT {keys}, count(DISTINCT person) AS persons, "
+            f"CAST(sum(amount_eur) AS DECIMAL(18, 2)) AS amount_eur FROM people "
+            f"GROUP BY GROUPING SETS ({sets})) g "
+            f"LEFT JOIN (SELECT code, name AS municipality_name FROM names) m "
+            f"ON m.code = g.municipality_code {join}"
+        )
+
+
 def build_warehouse(path: Path, *, omit: Iterable[str] = (), names: bool = True) -> Path:
-    """A warehouse.duckdb with schema `marts` (all contract marts but `omit`) and name lookups."""
+    """A warehouse.duckdb with schema `marts` (all contract marts but `omit`), schema
+    `publication` (the rpt_* tables; omit "publication" to leave it out) and name lookups."""
     path.parent.mkdir(parents=True, exist_ok=True)
     omit = set(omit)
     con = duckdb.connect(str(path))
@@ -536,6 +723,8 @@ def build_warehouse(path: Path, *, omit: Iterable[str] = (), names: bool = True)
                 con.register("batch", batch)
                 con.execute(f"INSERT INTO marts.{table} SELECT * FROM batch")
                 con.unregister("batch")
+        if "publication" not in omit:
+            build_publication(con)
         if names:
             con.execute("CREATE SCHEMA seeds")
             con.execute(

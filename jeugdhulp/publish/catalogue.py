@@ -650,6 +650,7 @@ MARTS: tuple[MartSpec, ...] = (
         columns=(
             "municipality_code",
             "product_category",
+            "product_category_description",
             "year",
             "months_compared",
             "cost_eur",

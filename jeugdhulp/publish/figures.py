@@ -34,6 +34,8 @@ RESIDENCE = "mart_residence_signals"
 BACKTEST = "mart_forecast_backtest_summary"  # `jeugdhulp backtest`, region report only
 BY_DIMENSION = "mart_clients_by_dimension"
 UNKNOWN_TO_MUNICIPALITY = "mart_youths_unknown_to_municipality"
+COST_CHANGE = "mart_cost_change"
+TOP_CLIENTS = "mart_top_clients"
 
 
 def is_small(count: float | int | None) -> bool:
@@ -149,6 +151,8 @@ class ReportFigures:
     clients_by_financing: list[dict] | None = None
     clients_by_dimension: list[dict] | None = None
     unknown_to_municipality: list[dict] | None = None
+    cost_change: list[dict] | None = None
+    top_clients: list[dict] | None = None
     municipality_names: dict[str, str] = field(default_factory=dict)
     # "intern" (the warehouse's figures) or "openbaar" (jeugdhulp/publish/openbaar.py)
     tier: str = "intern"
@@ -873,6 +877,24 @@ def _clients_by_dimension(q: _Query, year: int) -> list[dict]:
     return rows
 
 
+def _cost_change(q: _Query, year: int) -> list[dict]:
+    """A municipality's cost change of the year per product category as published
+    (mart_cost_change: volume, intensity and price effects), the largest changes first."""
+    return q.dicts(
+        f"SELECT * FROM pub.{COST_CHANGE} WHERE municipality_code = ? AND year = ? "
+        "ORDER BY abs(cost_change_eur) DESC NULLS LAST, product_category",
+        [q.target.code, year],
+    )
+
+
+def _top_clients(q: _Query, year: int) -> list[dict]:
+    """The municipality's ten most expensive clients of the year under their case keys."""
+    return q.dicts(
+        f"SELECT * FROM pub.{TOP_CLIENTS} WHERE municipality_code = ? AND year = ? ORDER BY rank",
+        [q.target.code, year],
+    )
+
+
 def _backtest(q: _Query) -> list[dict]:
     """mart_forecast_backtest_summary of the latest year replayed (no persons: region only)."""
     return q.dicts(
@@ -929,6 +951,10 @@ def compute(work: WorkCopy, target: Target, as_of: date) -> ReportFigures:
         figures.clients_by_financing = _clients_by_financing(q, year)
         if not target.is_region:
             figures.clients_by_dimension = _clients_by_dimension(q, year)
+    if work.has(COST_CHANGE) and not target.is_region:
+        figures.cost_change = _cost_change(q, year)
+    if work.has(TOP_CLIENTS) and not target.is_region:
+        figures.top_clients = _top_clients(q, year)
     if work.has(UNKNOWN_TO_MUNICIPALITY) and "year" in work.columns[UNKNOWN_TO_MUNICIPALITY]:
         figures.unknown_to_municipality = _per_municipality_or_own(q, UNKNOWN_TO_MUNICIPALITY, year)
     return figures

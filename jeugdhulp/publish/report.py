@@ -1126,6 +1126,83 @@ def _other_section(f: ReportFigures) -> str:
     return "".join(parts)
 
 
+def _purchasing_section(f: ReportFigures) -> str:
+    """Issue 17: the municipality's cost change split into volume, intensity and price
+    (mart_cost_change), and in the intern tier its ten most expensive clients under their case
+    keys (mart_top_clients). Municipality pages only."""
+    if f.cost_change is None and f.top_clients is None:
+        return ""
+    parts = [
+        '<section id="inkoop" aria-labelledby="inkoop-h"><div class="wrap">',
+        '<h2 id="inkoop-h">Inkoopanalyses: kostenverandering en duurste cliënten</h2>',
+    ]
+    if f.cost_change:
+        rows = [
+            [
+                str(row["product_category_description"] or row["product_category"]),
+                euro(row["previous_cost_eur"]),
+                euro(row["cost_eur"]),
+                euro(row["cost_change_eur"]),
+                euro(row["volume_effect_eur"]),
+                euro(row["intensity_effect_eur"]),
+                euro(row["price_effect_eur"]),
+            ]
+            for row in f.cost_change
+        ]
+        months = f.cost_change[0]["months_compared"]
+        parts.append(
+            _table(
+                [
+                    "Productcategorie",
+                    f"{f.year - 1}",
+                    f"{f.year}",
+                    "Verandering",
+                    "Volume (cliënten)",
+                    "Intensiteit (eenheden per cliënt)",
+                    "Prijs (tarief)",
+                ],
+                rows,
+                numeric=[1, 2, 3, 4, 5, 6],
+                caption=f"Kostenverandering {f.year - 1} → {f.year}, eerste {months} maanden",
+            )
+        )
+        parts.append(
+            '<p class="note">De verandering is precies de som van drie effecten: eerst het aantal '
+            "cliënten (tegen vorig jaar eenheden per cliënt en tarieven), dan de eenheden per "
+            "cliënt (tegen vorig jaar tarieven), dan de tarieven. Beide jaren over dezelfde "
+            f"maanden. {NOT_SHOWN} = minder dan {MIN_PERSONS} cliënten (niet getoond).</p>"
+        )
+    elif f.cost_change is not None:
+        parts.append(f"<p>Geen vergelijking met {f.year - 1} beschikbaar.</p>")
+    if f.top_clients:
+        rows = [
+            [
+                str(row["rank"]),
+                str(row["case_key"]),
+                euro(row["amount_eur"]),
+                number(row["providers"]),
+                number(row["products"]),
+                number(row["months_in_care"]),
+            ]
+            for row in f.top_clients
+        ]
+        parts.append(
+            _table(
+                ["Rang", "Casussleutel", "Kosten", "Aanbieders", "Producten", "Maanden in zorg"],
+                rows,
+                numeric=[2, 3, 4, 5],
+                caption=f"De tien duurste cliënten van {f.year} (alleen intern)",
+            )
+        )
+        parts.append(
+            '<p class="note">De casussleutel is per gemeente verschillend: zonder de geheime '
+            "sleutel van de regio is hij niet terug te voeren op een BSN, op de sleutel in het "
+            "datawarehouse of op de casussleutel van een andere gemeente.</p>"
+        )
+    parts.append("</div></section>")
+    return "".join(parts)
+
+
 def _clients_section(f: ReportFigures) -> str:
     """Issue 17: ZIN and PGB, clients per segment, category and provider, and the youths the
     municipality pays for without having referred them."""
@@ -1370,6 +1447,7 @@ def render(figures: ReportFigures, files: Sequence[PublishedFile]) -> str:
         ("kwaliteit", "Datakwaliteit"),
         ("verwijzers", "Verwijzers"),
         ("clienten", "ZIN/PGB en cliënten"),
+        *([("inkoop", "Inkoopanalyses")] if f.cost_change is not None else []),
         ("financien", "Begroting en plafonds"),
         ("toegang", "Lokaal team en wachttijden"),
         ("toelichting", "Toelichting"),
@@ -1392,6 +1470,7 @@ def render(figures: ReportFigures, files: Sequence[PublishedFile]) -> str:
         _quality_section(f),
         _other_section(f),
         _clients_section(f),
+        _purchasing_section(f),
         _finance_section(f),
         _backtest_section(f),
         _access_section(f),

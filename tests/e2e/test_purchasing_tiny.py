@@ -255,3 +255,30 @@ def test_product_norms_as_recomputed(tiny_run, client_months):
     assert {k[1] for k in groups} == {2025, 2026}
     assert any(k[2] is None for k in groups) and any(k[2] is not None for k in groups)
     assert any(r["previous_clients"] for r in actual.values())
+
+
+def test_the_intern_page_shows_the_cost_change_and_top_clients_and_openbaar_neither(tiny_run):
+    from jeugdhulp.publish.dutch import euro
+
+    published = tiny_run.data_dir / "published"
+    for code in ("GM0546", "GM0638"):
+        intern = (published / "intern" / code / "index.html").read_text(encoding="utf-8")
+        openbaar = (published / "openbaar" / code / "index.html").read_text(encoding="utf-8")
+        year = date.fromisoformat(TINY_AS_OF).year  # the report's year
+        changes = tiny_run.dicts(
+            f"select * from marts.mart_cost_change where municipality_code = '{code}' "
+            f"and year = {year}"
+        )
+        top = tiny_run.dicts(
+            f"select * from marts.mart_top_clients where municipality_code = '{code}' "
+            f"and year = {year} order by rank"
+        )
+        assert changes and top
+        assert 'id="inkoop"' in intern
+        for row in changes:
+            assert f'<td class="num">{euro(row["cost_change_eur"])}</td>' in intern, row
+            assert f'<td class="num">{euro(row["price_effect_eur"])}</td>' in intern, row
+        for row in top:
+            assert f"<td>{row['case_key']}</td>" in intern, row
+        assert 'id="inkoop"' not in openbaar
+        assert not any(row["case_key"] in openbaar for row in top)

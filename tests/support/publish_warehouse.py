@@ -239,7 +239,8 @@ DDL = {
     "mart_youths_unknown_to_municipality": "municipality_code VARCHAR, year INTEGER, "
     "youths BIGINT, youths_unknown_to_municipality BIGINT, youths_known_to_municipality BIGINT, "
     "cost_unknown_to_municipality_eur DECIMAL(18,2)",
-    "mart_cost_change": "municipality_code VARCHAR, product_category VARCHAR, year INTEGER, "
+    "mart_cost_change": "municipality_code VARCHAR, product_category VARCHAR, "
+    "product_category_description VARCHAR, year INTEGER, "
     "months_compared INTEGER, cost_eur DECIMAL(18,2), previous_cost_eur DECIMAL(18,2), "
     "clients BIGINT, previous_clients BIGINT, cost_change_eur DECIMAL(18,2), "
     "volume_effect_eur DECIMAL(18,2), intensity_effect_eur DECIMAL(18,2), "
@@ -570,7 +571,7 @@ def municipal_question_rows(costs: list[tuple]) -> dict[str, list[tuple]]:
     # everyone here came through the municipality: nobody unknown to it
     unknown = [(m, y, n, 0, n, Decimal(0)) for (m, y), n in sorted(youths.items())]
     change = [
-        (m, category, 2025, 9, amount, before[0], clients, before[1], amount - before[0],
+        (m, category, CATEGORY_NAMES[category], 2025, 9, amount, before[0], clients, before[1], amount - before[0],
          amount - before[0], Decimal(0), Decimal(0))
         for (m, y, category), (amount, clients, _) in sorted(yearly.items())
         if y == 2025 and (before := yearly.get((m, 2024, category)))

@@ -209,7 +209,9 @@ final as (
 
     select
         cast(municipality_code as varchar) as municipality_code,
-        cast(product_category as varchar) as product_category,
+        cast(effects.product_category as varchar) as product_category,
+        cast(coalesce(categories.description, effects.product_category) as varchar)
+            as product_category_description,
         cast(year as integer) as year,
         cast(months_observed as integer) as months_compared,
         months_observed = 12 as is_complete_year,
@@ -224,6 +226,8 @@ final as (
         cast(cost_1 - cost_1_at_previous_prices as decimal(18, 2)) as price_effect_eur
 
     from effects
+    left join {{ ref('code_product_categories') }} as categories
+        on categories.product_category = effects.product_category
 
 )
 

@@ -152,6 +152,32 @@ _TIMELINESS_VALUES = (
     "p90_lag_days",
 )
 
+# mart_product_norms: the figures of the year's care months (hidden with a small `clients`) and
+# those comparing it with the year before (hidden with a small count in either year)
+_NORM_CURRENT = (
+    "amount_per_care_month_avg",
+    "amount_per_care_month_stddev",
+    "amount_per_care_month_p25",
+    "amount_per_care_month_median",
+    "amount_per_care_month_p75",
+    "units_per_care_month_avg",
+    "units_per_care_month_stddev",
+    "units_per_care_month_p25",
+    "units_per_care_month_median",
+    "units_per_care_month_p75",
+    "amount_index",
+    "units_index",
+    "amount_robust_z",
+    "units_per_client",
+)
+_NORM_CHANGES = (
+    "units_per_client_change_pct",
+    "units_per_client_welch_t",
+    "units_change_pct",
+    "clients_change_pct",
+    "clients_growth_z",
+)
+
 MARTS: tuple[MartSpec, ...] = (
     MartSpec(
         name="mart_costs_monthly",
@@ -687,6 +713,52 @@ MARTS: tuple[MartSpec, ...] = (
         grain=("municipality_code", "year", "rank"),
         intern_only=True,
     ),
+    # the purchasing office's norms per product × year (level 'product', provider_agb NULL) and
+    # each provider against them (level 'provider'). Provider scope: a municipality gets the rows
+    # of the providers that invoiced it (each carries the product's norm); the product rows
+    # (provider_agb NULL, over all providers) stay in the region set. No publication model:
+    # intern tier only.
+    MartSpec(
+        name="mart_product_norms",
+        title="Productnormen: bedrag en eenheden per zorgmaand, uitschieters en groei",
+        scope="provider",
+        columns=(
+            "level",
+            "product_code",
+            "product_category",
+            "year",
+            "provider_agb",
+            "months_compared",
+            "is_complete_year",
+            "clients",
+            "care_months",
+            "amount_eur",
+            "units",
+            *_NORM_CURRENT,
+            "norm_amount_per_care_month",
+            "providers_compared",
+            "provider_median_amount_per_care_month",
+            "outlier_rule_applies",
+            "is_outlier",
+            "previous_clients",
+            "previous_units_per_client",
+            "previous_units",
+            *_NORM_CHANGES,
+            "is_significant_rise",
+            "is_significant_volume_growth",
+        ),
+        grain=("level", "product_code", "year", "provider_agb"),
+        cells=(
+            Cell("clients", ("care_months", "amount_eur", "units", *_NORM_CURRENT, *_NORM_CHANGES)),
+            Cell(
+                "previous_clients", ("previous_units_per_client", "previous_units", *_NORM_CHANGES)
+            ),
+        ),
+        # the product row's amount is the sum of its providers': per product × year the hidden
+        # providers must count 0 or at least 5 clients, else more are hidden
+        margin_groups=("product_code", "year"),
+        margin_measures=("clients",),
+    ),
 )
 
 SPECS: dict[str, MartSpec] = {spec.name: spec for spec in MARTS}
@@ -847,6 +919,38 @@ DUTCH_LABELS: dict[str, str] = {
     "products": "Aantal producten",
     "months_in_care": "Maanden in zorg",
     "product_codes": "Productcodes",
+    # issue 17: purchasing office (mart_product_norms)
+    "level": "Niveau (product of aanbieder)",
+    "is_complete_year": "Volledig jaar",
+    "units": "Eenheden",
+    "amount_per_care_month_avg": "Gem. bedrag per zorgmaand (€)",
+    "amount_per_care_month_stddev": "Standaardafwijking bedrag per zorgmaand (€)",
+    "amount_per_care_month_p25": "Bedrag per zorgmaand, 25e percentiel (€)",
+    "amount_per_care_month_median": "Mediaan bedrag per zorgmaand (€)",
+    "amount_per_care_month_p75": "Bedrag per zorgmaand, 75e percentiel (€)",
+    "units_per_care_month_avg": "Gem. eenheden per zorgmaand",
+    "units_per_care_month_stddev": "Standaardafwijking eenheden per zorgmaand",
+    "units_per_care_month_p25": "Eenheden per zorgmaand, 25e percentiel",
+    "units_per_care_month_median": "Mediaan eenheden per zorgmaand",
+    "units_per_care_month_p75": "Eenheden per zorgmaand, 75e percentiel",
+    "norm_amount_per_care_month": "Norm: gem. bedrag per zorgmaand product (€)",
+    "amount_index": "Index bedrag t.o.v. norm (100 = norm)",
+    "units_index": "Index eenheden t.o.v. norm (100 = norm)",
+    "providers_compared": "Aanbieders vergeleken (voldoende omvang)",
+    "provider_median_amount_per_care_month": "Mediaan gem. bedrag per zorgmaand aanbieders (€)",
+    "amount_robust_z": "Robuuste z-score bedrag",
+    "outlier_rule_applies": "Uitschieterregel van toepassing",
+    "is_outlier": "Uitschieter (ver boven de norm)",
+    "units_per_client": "Eenheden per cliënt",
+    "previous_units_per_client": "Eenheden per cliënt vorig jaar, zelfde maanden",
+    "previous_units": "Eenheden vorig jaar, zelfde maanden",
+    "units_per_client_change_pct": "Verandering eenheden per cliënt (%)",
+    "units_per_client_welch_t": "Welch t eenheden per cliënt",
+    "is_significant_rise": "Significante stijging eenheden per cliënt",
+    "units_change_pct": "Verandering eenheden (%)",
+    "clients_change_pct": "Verandering aantal cliënten (%)",
+    "clients_growth_z": "Toetsgrootheid groei cliënten (z)",
+    "is_significant_volume_growth": "Significante volumegroei",
 }
 
 

@@ -36,6 +36,7 @@ BY_DIMENSION = "mart_clients_by_dimension"
 UNKNOWN_TO_MUNICIPALITY = "mart_youths_unknown_to_municipality"
 COST_CHANGE = "mart_cost_change"
 TOP_CLIENTS = "mart_top_clients"
+PRODUCT_NORMS = "mart_product_norms"
 
 
 def is_small(count: float | int | None) -> bool:
@@ -122,6 +123,22 @@ MISSING_SHOWN = 20
 
 
 @dataclass
+class ProductNorms:
+    """mart_product_norms of the report year (docs/purchasing_marts.md), rows as the mart has them
+    with `product` and `provider` labels added. Region page: `norms` are the product rows (the
+    norm and spread over all providers); a municipality page: the rows of the providers that
+    invoiced it (each carries its product's norm), as its published file. `outliers`, `rises`
+    and `growth`: the rows flagged is_outlier, is_significant_rise, is_significant_volume_growth
+    among those the page may show (growth on the region page: the product rows)."""
+
+    months_compared: int | None
+    norms: list[dict]
+    outliers: list[dict]
+    rises: list[dict]
+    growth: list[dict]
+
+
+@dataclass
 class ReportFigures:
     target: Target
     as_of: date
@@ -153,6 +170,7 @@ class ReportFigures:
     unknown_to_municipality: list[dict] | None = None
     cost_change: list[dict] | None = None
     top_clients: list[dict] | None = None
+    product_norms: ProductNorms | None = None
     municipality_names: dict[str, str] = field(default_factory=dict)
     # "intern" (the warehouse's figures) or "openbaar" (jeugdhulp/publish/openbaar.py)
     tier: str = "intern"
@@ -895,6 +913,61 @@ def _top_clients(q: _Query, year: int) -> list[dict]:
     )
 
 
+def _product_labels(q: _Query) -> dict[str, str]:
+    """Product code → its description, from mart_clients_by_dimension's product rows."""
+    if not q.work.has(BY_DIMENSION) or "dimension_label" not in q.work.columns[BY_DIMENSION]:
+        return {}
+    return {
+        code: label
+        for code, label in q.rows(
+            f"SELECT dimension_value, max(dimension_label) FROM src.{BY_DIMENSION} "
+            "WHERE dimension = 'product_code' GROUP BY 1"
+        )
+        if code and label
+    }
+
+
+def _product_norms(q: _Query, year: int) -> ProductNorms:
+    """The norms and flags of mart_product_norms for the year, the largest products first: all of
+    them on the region page, the rows of the municipality's providers on its own page."""
+    scope = "TRUE" if q.target.is_region else f"level = 'provider' AND {q.provider()}"
+    rows = q.dicts(
+        f"SELECT * FROM pub.{PRODUCT_NORMS} WHERE year = ? AND {scope} "
+        "ORDER BY product_code, provider_agb NULLS FIRST",
+        [year],
+    )
+    labels = _product_labels(q)
+    for row in rows:
+        code = row["product_code"]
+        row["product"] = f"{labels[code]} ({code})" if code in labels else code
+        agb = row["provider_agb"]
+        row["provider"] = q.provider_label(agb) if agb else "Alle aanbieders"
+    size = {r["product_code"]: r["amount_eur"] or 0 for r in rows if r["level"] == "product"}
+    if not q.target.is_region:
+        size = {}
+        for r in rows:
+            size[r["product_code"]] = size.get(r["product_code"], 0) + (r["amount_eur"] or 0)
+    rows.sort(key=lambda r: -size.get(r["product_code"], 0))  # stable: code, provider kept
+    norms = [r for r in rows if r["level"] == ("product" if q.target.is_region else "provider")]
+    months = max((r["months_compared"] or 0 for r in rows), default=0) or None
+    return ProductNorms(
+        months_compared=months,
+        norms=norms,
+        outliers=sorted(
+            (r for r in rows if r["level"] == "provider" and r["is_outlier"]),
+            key=lambda r: -(r["amount_index"] or 0),
+        ),
+        rises=sorted(
+            (r for r in rows if r["is_significant_rise"]),
+            key=lambda r: -(r["units_per_client_change_pct"] or 0),
+        ),
+        growth=sorted(
+            (r for r in norms if r["is_significant_volume_growth"]),
+            key=lambda r: -(r["clients_change_pct"] or 0),
+        ),
+    )
+
+
 def _backtest(q: _Query) -> list[dict]:
     """mart_forecast_backtest_summary of the latest year replayed (no persons: region only)."""
     return q.dicts(
@@ -955,6 +1028,8 @@ def compute(work: WorkCopy, target: Target, as_of: date) -> ReportFigures:
         figures.cost_change = _cost_change(q, year)
     if work.has(TOP_CLIENTS) and not target.is_region:
         figures.top_clients = _top_clients(q, year)
+    if work.has(PRODUCT_NORMS) and (target.is_region or work.has(COSTS)):
+        figures.product_norms = _product_norms(q, year)
     if work.has(UNKNOWN_TO_MUNICIPALITY) and "year" in work.columns[UNKNOWN_TO_MUNICIPALITY]:
         figures.unknown_to_municipality = _per_municipality_or_own(q, UNKNOWN_TO_MUNICIPALITY, year)
     return figures

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
+from pathlib import Path
 
 from jeugdhulp.publish import charts
 from jeugdhulp.publish.catalogue import MIN_PERSONS, SPECS
@@ -111,9 +112,109 @@ tbody tr:nth-child(even) { background: #fafafa; }
 .pos { color: var(--red); }
 .neg { color: var(--green); }
 footer { color: var(--muted); font-size: .85rem; padding: 18px 0 40px; }
-@media print { nav.toc { display: none; } header.top { background: none; color: var(--ink); }
-               header.top .wrap > p { color: var(--muted); } details { display: none; } }
+/* Narrow screens (400 px phones): the page itself never scrolls sideways. Wide tables scroll
+   inside their .table-scroll; long words, codes and file names wrap. */
+h1, h2, h3, p, li, dd, caption, figcaption, footer, code { overflow-wrap: anywhere; }
+.cards { grid-template-columns: repeat(auto-fill, minmax(min(190px, 100%), 1fr)); }
+table.files a { overflow-wrap: anywhere; }
+nav.pages { font-size: .95rem; margin: 10px 0 0; }
+nav.pages ul { list-style: none; margin: 0; padding: 0; display: flex; flex-wrap: wrap; gap: 4px 16px; }
+header.top nav.pages a { color: #fff; }
+ul.pages { columns: 16rem; padding-left: 1.2rem; }
+@media (max-width: 600px) {
+  .wrap { padding: 0 14px; }
+  h1 { font-size: 1.55rem; }
+  th, td { padding: 4px 6px; }
+  /* the files table: one block per table, its file names on their own lines */
+  table.files, table.files tbody, table.files tr, table.files th, table.files td { display: block; }
+  table.files thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+  table.files tr { padding: 6px 0; border-bottom: 1px solid var(--line); }
+  table.files th, table.files td { border: 0; padding: 1px 0; text-align: left; }
+  table.files td.num::before { content: "Rijen: "; }
+}
+/* Print (A4): a chart stays on one page with its title and caption; headings stay with what
+   follows them; no navigation, no interactive tables; colours as on screen. */
+@page { size: A4; margin: 14mm 12mm; }
+@media print {
+  html { font-size: 10.5pt; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  nav.toc, nav.pages, details, section#gemeenten { display: none; }
+  header.top { background: none; color: var(--ink); padding: 0 0 8px; border-bottom: 2px solid var(--blue); }
+  header.top .wrap > p { color: var(--muted); }
+  .wrap { max-width: none; padding: 0; }
+  main section { padding: 14px 0 6px; border-bottom: none; }
+  h1, h2, h3, caption, .lead, figcaption { break-after: avoid; page-break-after: avoid; }
+  figure, figcaption, .card, tr, .missing, svg.chart { break-inside: avoid; page-break-inside: avoid; }
+  figure { margin: 10px 0 14px; }
+  svg.chart { max-width: 100%; max-height: 150mm; }
+  .table-scroll { overflow: visible; }
+  table { font-size: 8.5pt; }
+  a { color: var(--ink); }
+}
 """
+
+
+@dataclass(frozen=True)
+class PageLinks:
+    """Relative links from one page to other published pages that exist (run.py knows the tree):
+    published/<tier>/<code>/index.html, and the Data Docs in published/regio/kwaliteit/."""
+
+    region: str | None = None  # a municipality page: the region page of the same tier
+    municipalities: tuple[tuple[str, str], ...] = ()  # the region page: (label, href), same tier
+    openbaar: str | None = None  # an intern page: the openbaar version of the same page
+    data_docs: str | None = None  # the intern region page: the Data Docs index
+
+
+DATA_DOCS = ("regio", "kwaliteit", "index.html")  # jeugdhulp/quality/data_docs.py, under published/
+
+
+def page_links(
+    published_dir: Path, tier: str, code: str, municipalities: Sequence[tuple[str, str]]
+) -> PageLinks:
+    """The links of page published/<tier>/<code>/index.html. `municipalities`: (code, label) of
+    every municipality published in this run (each gets a page in both tiers). An openbaar page
+    never links to the intern tier or to the Data Docs (both are for authorised staff only)."""
+    if code != "regio":
+        return PageLinks(
+            region="../regio/index.html",
+            openbaar=f"../../openbaar/{code}/index.html" if tier == "intern" else None,
+        )
+    docs = published_dir.joinpath(*DATA_DOCS)
+    return PageLinks(
+        municipalities=tuple((label, f"../{other}/index.html") for other, label in municipalities),
+        openbaar="../../openbaar/regio/index.html" if tier == "intern" else None,
+        data_docs="../../" + "/".join(DATA_DOCS) if tier == "intern" and docs.is_file() else None,
+    )
+
+
+def _page_nav(links: PageLinks) -> str:
+    items = []
+    if links.region:
+        items.append(f'<li><a href="{escape(links.region)}">Naar de regiopagina</a></li>')
+    if links.municipalities:
+        items.append('<li><a href="#gemeenten">Pagina per gemeente</a></li>')
+    if links.openbaar:
+        items.append(f'<li><a href="{escape(links.openbaar)}">Openbare versie</a></li>')
+    if links.data_docs:
+        items.append(
+            f'<li><a href="{escape(links.data_docs)}">Datakwaliteit: alle controles</a></li>'
+        )
+    if not items:
+        return ""
+    return f'<nav class="pages" aria-label="Andere pagina\'s"><ul>{"".join(items)}</ul></nav>'
+
+
+def _pages_section(links: PageLinks) -> str:
+    if not links.municipalities:
+        return ""
+    items = "".join(
+        f'<li><a href="{escape(href)}">{escape(label)}</a></li>'
+        for label, href in links.municipalities
+    )
+    return (
+        '<section id="gemeenten" aria-labelledby="gemeenten-h"><div class="wrap">'
+        '<h2 id="gemeenten-h">Pagina per gemeente</h2>'
+        f'<ul class="pages">{items}</ul></div></section>'
+    )
 
 
 @dataclass(frozen=True)
@@ -1203,6 +1304,220 @@ def _purchasing_section(f: ReportFigures) -> str:
     return "".join(parts)
 
 
+def _norm_spread(row: dict, name: str, money: bool) -> str:
+    """'€ 624 (€ 600–€ 650)': the median with the quartiles of a *_per_care_month figure."""
+    show = (lambda v: euro(v)) if money else (lambda v: number(v, 1))
+    median, low, high = (row[f"{name}_per_care_month_{s}"] for s in ("median", "p25", "p75"))
+    return f"{show(median)} ({show(low)}–{show(high)})"
+
+
+def _product_norms_section(f: ReportFigures) -> str:
+    """Issue 17: mart_product_norms of the report year. Region page: every product's norm and
+    spread of the amount and units per care month, the providers far above the norm, the rises
+    of units per client and the products with significant volume growth. A municipality page:
+    the same for the providers that invoiced it, each against its product's regional norm."""
+    norms = f.product_norms
+    if norms is None:
+        return ""
+    region = f.target.is_region
+    months = norms.months_compared
+    period = f"{f.year}, {'januari' if months == 1 else f'eerste {months} maanden'}"
+    parts = [
+        '<section id="productnormen" aria-labelledby="productnormen-h"><div class="wrap">',
+        '<h2 id="productnormen-h">Productnormen: bedrag en eenheden per zorgmaand</h2>',
+        "<p>Een zorgmaand is één cliënt bij één aanbieder met één product in één maand. De norm "
+        "van een product is het gemiddelde bedrag per zorgmaand over alle aanbieders in de "
+        "regio; de index zet een aanbieder daartegen af (100 = de norm). Een jaar telt alleen "
+        "de maanden waarvan de declaratietermijn voorbij is en wordt vergeleken met dezelfde "
+        f"maanden van het jaar ervoor ({escape(period if months else str(f.year))}).</p>",
+    ]
+    if not norms.norms:
+        parts.append(f"<p>Geen zorgmaanden met productnormen in {f.year}.</p>")
+    elif region:
+        parts.append(
+            _table(
+                [
+                    "Product",
+                    "Cliënten",
+                    "Zorgmaanden",
+                    "Gem. bedrag per zorgmaand",
+                    "Mediaan bedrag (25e–75e percentiel)",
+                    "Standaardafwijking bedrag",
+                    "Gem. eenheden per zorgmaand",
+                    "Mediaan eenheden (25e–75e percentiel)",
+                    "Standaardafwijking eenheden",
+                    "Aanbieders vergeleken",
+                ],
+                [
+                    [
+                        row["product"],
+                        number(row["clients"]),
+                        number(row["care_months"]),
+                        euro(row["amount_per_care_month_avg"]),
+                        _norm_spread(row, "amount", True),
+                        euro(row["amount_per_care_month_stddev"]),
+                        number(row["units_per_care_month_avg"], 1),
+                        _norm_spread(row, "units", False),
+                        number(row["units_per_care_month_stddev"], 1),
+                        number(row["providers_compared"]),
+                    ]
+                    for row in norms.norms
+                ],
+                numeric=[1, 2, 3, 4, 5, 6, 7, 8, 9],
+                caption=f"Norm per product, {f.year} (alle aanbieders in de regio)",
+            )
+        )
+    else:
+        parts.append(
+            _table(
+                [
+                    "Product",
+                    "Aanbieder",
+                    "Cliënten",
+                    "Zorgmaanden",
+                    "Gem. bedrag per zorgmaand",
+                    "Norm (regio)",
+                    "Index bedrag",
+                    "Gem. eenheden per zorgmaand",
+                    "Index eenheden",
+                ],
+                [
+                    [
+                        row["product"],
+                        row["provider"],
+                        number(row["clients"]),
+                        number(row["care_months"]),
+                        euro(row["amount_per_care_month_avg"]),
+                        euro(row["norm_amount_per_care_month"]),
+                        number(row["amount_index"], 1),
+                        number(row["units_per_care_month_avg"], 1),
+                        number(row["units_index"], 1),
+                    ]
+                    for row in norms.norms
+                ],
+                numeric=[2, 3, 4, 5, 6, 7, 8],
+                caption=f"De aanbieders van deze gemeente tegen de norm van de regio, {f.year}",
+            )
+        )
+    parts.append(f"<h3>Aanbieders ver boven de norm in {f.year}</h3>")
+    if norms.outliers:
+        parts.append(
+            _table(
+                [
+                    "Product",
+                    "Aanbieder",
+                    "Cliënten",
+                    "Zorgmaanden",
+                    "Gem. bedrag per zorgmaand",
+                    "Norm (gem. product)",
+                    "Mediaan van de aanbieders",
+                    "Index bedrag",
+                    "Index eenheden",
+                    "Robuuste z-score",
+                ],
+                [
+                    [
+                        row["product"],
+                        row["provider"],
+                        number(row["clients"]),
+                        number(row["care_months"]),
+                        euro(row["amount_per_care_month_avg"]),
+                        euro(row["norm_amount_per_care_month"]),
+                        euro(row["provider_median_amount_per_care_month"]),
+                        number(row["amount_index"], 1),
+                        number(row["units_index"], 1),
+                        number(row["amount_robust_z"], 2),
+                    ]
+                    for row in norms.outliers
+                ],
+                numeric=[2, 3, 4, 5, 6, 7, 8, 9],
+                caption=f"Uitschieters {f.year}",
+            )
+        )
+    else:
+        parts.append(f"<p>Geen aanbieder ver boven de norm van een product in {f.year}.</p>")
+    parts.append(
+        '<p class="note">Uitschieter: een aanbieder met minstens 24 zorgmaanden en 10 cliënten '
+        "van het product, als minstens 5 aanbieders zo groot zijn, met een gemiddeld bedrag per "
+        "zorgmaand van minstens 1,5 × de mediaan van die aanbieders en een robuuste z-score "
+        "boven 3,5 (docs/purchasing_marts.md).</p>"
+    )
+    parts.append(
+        f"<h3>Significante stijging van de eenheden per cliënt, {f.year - 1} → {f.year}</h3>"
+    )
+    if norms.rises:
+        parts.append(
+            _table(
+                [
+                    "Product",
+                    "Aanbieder",
+                    f"Cliënten {f.year - 1}",
+                    f"Cliënten {f.year}",
+                    f"Eenheden per cliënt {f.year - 1}",
+                    f"Eenheden per cliënt {f.year}",
+                    "Verandering (%)",
+                    "Welch t",
+                ],
+                [
+                    [
+                        row["product"],
+                        row["provider"],
+                        number(row["previous_clients"]),
+                        number(row["clients"]),
+                        number(row["previous_units_per_client"], 1),
+                        number(row["units_per_client"], 1),
+                        signed_percent(row["units_per_client_change_pct"]),
+                        number(row["units_per_client_welch_t"], 2),
+                    ]
+                    for row in norms.rises
+                ],
+                numeric=[2, 3, 4, 5, 6, 7],
+                caption=f"Stijging eenheden per cliënt {f.year}",
+            )
+        )
+    else:
+        parts.append(f"<p>Geen significante stijging van de eenheden per cliënt in {f.year}.</p>")
+    growth_what = "Producten" if region else "Aanbieders en producten"
+    parts.append(f"<h3>{growth_what} met significante volumegroei, {f.year - 1} → {f.year}</h3>")
+    if norms.growth:
+        parts.append(
+            _table(
+                [
+                    "Product",
+                    "Aanbieder",
+                    f"Cliënten {f.year - 1}",
+                    f"Cliënten {f.year}",
+                    "Verandering cliënten (%)",
+                    "Verandering eenheden (%)",
+                    "z",
+                ],
+                [
+                    [
+                        row["product"],
+                        row["provider"],
+                        number(row["previous_clients"]),
+                        number(row["clients"]),
+                        signed_percent(row["clients_change_pct"]),
+                        signed_percent(row["units_change_pct"]),
+                        number(row["clients_growth_z"], 2),
+                    ]
+                    for row in norms.growth
+                ],
+                numeric=[2, 3, 4, 5, 6],
+                caption=f"Volumegroei {f.year}",
+            )
+        )
+    else:
+        parts.append(f"<p>Geen significante volumegroei in {f.year}.</p>")
+    parts.append(
+        '<p class="note">Significant: minstens 10 cliënten in beide jaren en een stijging van '
+        "minstens 10% eenheden per cliënt (Welch t boven 1,96), of minstens 5% meer cliënten "
+        "en meer eenheden (z boven 1,96). Een signaal om na te vragen, geen oordeel.</p>"
+    )
+    parts.append("</div></section>")
+    return "".join(parts)
+
+
 def _clients_section(f: ReportFigures) -> str:
     """Issue 17: ZIN and PGB, clients per segment, category and provider, and the youths the
     municipality pays for without having referred them."""
@@ -1421,17 +1736,22 @@ def _about_section(f: ReportFigures, files: Sequence[PublishedFile]) -> str:
             '<p class="note">CSV: puntkomma als scheidingsteken, decimale komma, UTF-8; '
             "opent direct in Excel, met Nederlandse kolomkoppen. Parquet: dezelfde gegevens "
             "met de Engelse kolomnamen van het datacontract (voor Power BI en analisten).</p>"
-            '<table><thead><tr><th scope="col">Tabel</th><th scope="col" class="num">Rijen'
+            '<div class="table-scroll"><table class="files"><thead><tr><th scope="col">Tabel</th>'
+            '<th scope="col" class="num">Rijen'
             '</th><th scope="col">CSV</th><th scope="col">Parquet</th></tr></thead>'
-            f"<tbody>{rows}</tbody></table>"
+            f"<tbody>{rows}</tbody></table></div>"
         )
     parts.append("</div></section>")
     return "".join(parts)
 
 
-def render(figures: ReportFigures, files: Sequence[PublishedFile]) -> str:
-    """The complete index.html: no external scripts, fonts, images or style sheets."""
+def render(
+    figures: ReportFigures, files: Sequence[PublishedFile], links: PageLinks | None = None
+) -> str:
+    """The complete index.html: no external scripts, fonts, images or style sheets. `links`: the
+    relative links to the other published pages (region, municipalities, openbaar, Data Docs)."""
     f = figures
+    links = links or PageLinks()
     title = "Jeugdhulp in de regio" if f.target.is_region else f"Jeugdhulp in {f.target.name}"
     subtitle = (
         f"Stand per {long_date(f.as_of)} · alle gemeenten"
@@ -1448,6 +1768,7 @@ def render(figures: ReportFigures, files: Sequence[PublishedFile]) -> str:
         ("verwijzers", "Verwijzers"),
         ("clienten", "ZIN/PGB en cliënten"),
         *([("inkoop", "Inkoopanalyses")] if f.cost_change is not None else []),
+        *([("productnormen", "Productnormen")] if f.product_norms is not None else []),
         ("financien", "Begroting en plafonds"),
         ("toegang", "Lokaal team en wachttijden"),
         ("toelichting", "Toelichting"),
@@ -1456,12 +1777,13 @@ def render(figures: ReportFigures, files: Sequence[PublishedFile]) -> str:
     body = [
         '<header class="top"><div class="wrap">',
         '<p class="eyebrow">Regionaal ingekochte jeugdhulp · managementinformatie</p>',
-        f"<h1>{escape(title)}</h1><p>{escape(subtitle)}</p></div></header>",
+        f"<h1>{escape(title)}</h1><p>{escape(subtitle)}</p>{_page_nav(links)}</div></header>",
         f'<nav class="toc" aria-label="Inhoud"><div class="wrap"><ul>{nav}</ul></div></nav>',
         "<main>",
         '<section id="samenvatting" aria-label="Samenvatting"><div class="wrap">',
         _summary(f),
         "</div></section>",
+        _pages_section(links),
         _costs_section(f),
         _distribution_section(f),
         _kpi_section(f),
@@ -1471,6 +1793,7 @@ def render(figures: ReportFigures, files: Sequence[PublishedFile]) -> str:
         _other_section(f),
         _clients_section(f),
         _purchasing_section(f),
+        _product_norms_section(f),
         _finance_section(f),
         _backtest_section(f),
         _access_section(f),

@@ -32,7 +32,7 @@ from jeugdhulp.publish.openbaar import (
     with_tier,
 )
 from jeugdhulp.publish.postgres import DEFAULT_ROLE_PREFIX, publish_postgres
-from jeugdhulp.publish.report import PublishedFile, render
+from jeugdhulp.publish.report import PublishedFile, page_links, render
 from jeugdhulp.publish.selection import (
     municipality_providers,
     receives,
@@ -159,7 +159,13 @@ def publish(
                             )
                         )
                     figures = intern if tier == INTERN else openbaar_figures(work, intern)
-                    html = render(with_tier(figures, tier), files)
+                    links = page_links(
+                        settings.published_dir,
+                        tier,
+                        target.code,
+                        [(t.code, t.title) for t in everyone if not t.is_region],
+                    )
+                    html = render(with_tier(figures, tier), files, links)
                     (folder / REPORT_FILE).write_text(html, encoding="utf-8")
 
             if settings.postgres_dsn:

@@ -282,3 +282,96 @@ def test_the_intern_page_shows_the_cost_change_and_top_clients_and_openbaar_neit
             assert f"<td>{row['case_key']}</td>" in intern, row
         assert 'id="inkoop"' not in openbaar
         assert not any(row["case_key"] in openbaar for row in top)
+
+
+def test_the_region_page_shows_every_product_norm_and_flag_of_the_report_year(tiny_run):
+    """The intern pages' Productnormen section against mart_product_norms of the report year:
+    the region page lists every product's norm and every flagged row (tiny has none: the page
+    says so; tests/publish/test_files.py renders flagged rows), a municipality page the rows of
+    the providers that invoiced it."""
+    import re
+    from html import escape
+
+    from jeugdhulp.publish.dutch import euro, number
+
+    year = AS_OF.year  # the report's year: the latest with costs
+    published = tiny_run.data_dir / "published"
+    norms = tiny_run.dicts(
+        f"select * from marts.mart_product_norms where year = {year} "
+        "order by product_code, provider_agb nulls first"
+    )
+    labels = {
+        r["dimension_value"]: r["dimension_label"]
+        for r in tiny_run.dicts(
+            "select distinct dimension_value, dimension_label from marts.mart_clients_by_dimension "
+            "where dimension = 'product_code'"
+        )
+    }
+    assert norms and set(labels) >= {r["product_code"] for r in norms}
+
+    def section(code: str) -> str:
+        html = (published / "intern" / code / "index.html").read_text(encoding="utf-8")
+        found = re.search(r'<section id="productnormen".*?</section>', html, re.S)
+        assert found and '<a href="#productnormen">Productnormen</a>' in html, code
+        return found.group(0)
+
+    def product(row: dict) -> str:
+        return escape(f"{labels[row['product_code']]} ({row['product_code']})")
+
+    regio = section("regio")
+    products = [r for r in norms if r["level"] == "product"]
+    for row in products:
+        assert (
+            f'<th scope="row">{product(row)}</th><td class="num">{number(row["clients"])}</td>'
+            f'<td class="num">{number(row["care_months"])}</td>'
+            f'<td class="num">{euro(row["amount_per_care_month_avg"])}</td>'
+        ) in regio, row
+    # each flagged row of the mart in its table, or the sentence that there is none (tiny, with
+    # three providers and no planted case, has none: docs/purchasing_marts.md)
+    flags = {
+        "is_outlier": f"Geen aanbieder ver boven de norm van een product in {year}.",
+        "is_significant_rise": f"Geen significante stijging van de eenheden per cliënt in {year}.",
+        "is_significant_volume_growth": f"Geen significante volumegroei in {year}.",
+    }
+    shown = len(products)
+    for flag, none in flags.items():
+        rows = [
+            r
+            for r in (products if flag == "is_significant_volume_growth" else norms)
+            if r[flag] and (flag != "is_outlier" or r["level"] == "provider")
+        ]
+        shown += len(rows)
+        assert (none in regio) == (not rows), flag
+        for row in rows:
+            who = f"({row['provider_agb']})" if row["provider_agb"] else "Alle aanbieders"
+            assert re.search(
+                f'<th scope="row">{re.escape(product(row))}</th><td>[^<]*{re.escape(who)}</td>'
+                f'<td class="num">',
+                regio,
+            ), (flag, row)
+    assert regio.count('<tr><th scope="row">') == shown
+    for code in ("GM0546", "GM0638"):
+        providers = {
+            r["provider_agb"]
+            for r in tiny_run.dicts(
+                "select distinct provider_agb from marts.mart_costs_monthly "
+                f"where municipality_code = '{code}'"
+            )
+        }
+        own = section(code)
+        shown = [r for r in norms if r["provider_agb"] in providers]
+        assert shown and own.count('<tr><th scope="row">') == len(shown), code
+        for row in shown:
+            assert re.search(
+                f'<th scope="row">{re.escape(product(row))}</th><td>[^<]*'
+                f"\\({row['provider_agb']}\\)</td>"
+                f'<td class="num">{number(row["clients"])}</td>'
+                f'<td class="num">{number(row["care_months"])}</td>'
+                f'<td class="num">{re.escape(euro(row["amount_per_care_month_avg"]))}</td>'
+                f'<td class="num">{re.escape(euro(row["norm_amount_per_care_month"]))}</td>'
+                f'<td class="num">{re.escape(number(row["amount_index"], 1))}</td>',
+                own,
+            ), (code, row)
+        assert "Alle aanbieders" not in own
+        openbaar = (published / "openbaar" / code / "index.html").read_text(encoding="utf-8")
+        assert 'id="productnormen"' not in openbaar

@@ -43,13 +43,19 @@ TABLES = [
     "mart_youths_unknown_to_municipality",
     "mart_cost_change",
     "mart_top_clients",
+    "mart_product_norms",
     "dq_findings_summary",
     "rpt_costs_provider_year",
     "rpt_costs_segment_month",
     "rpt_costs_product_year",
 ]
 OPENBAAR = ["rpt_costs_provider_year", "rpt_costs_segment_month", "rpt_costs_product_year"]
-PROVIDER_LEVEL = ["mart_invoice_timeliness", "mart_budget_utilisation", "mart_waiting_times"]
+PROVIDER_LEVEL = [
+    "mart_invoice_timeliness",
+    "mart_budget_utilisation",
+    "mart_waiting_times",
+    "mart_product_norms",  # the product rows (provider_agb NULL) stay in the region set
+]
 REGION_LEVEL = ["mart_segment_budget"]  # the region's own figures: every reader gets them whole
 # Counts of persons (or of records, at least one per person), listed here independently of the code.
 PERSON_COUNTS = {
@@ -306,6 +312,85 @@ def test_dq_findings_reach_municipalities_only_as_counts_per_rule(published):
     assert sum(r["findings"] for r in regio) == 6
     for path in every_published_file(out):
         assert "landing/ijw" not in file_text(path) and "ref-1" not in file_text(path)
+
+
+def _section(html: str, anchor: str) -> str:
+    found = re.search(f'<section id="{anchor}".*?</section>', html, re.S)
+    assert found, anchor
+    return found.group(0)
+
+
+def test_product_norms_reach_the_region_whole_and_a_municipality_for_its_providers(published):
+    data_dir, _ = published
+    out = data_dir / "published" / "intern"
+    regio = rows(out / "regio" / "mart_product_norms.parquet")
+    assert len(regio) == 7
+    assert [(r["product_code"], r["provider_agb"]) for r in regio if r["level"] == "product"] == [
+        ("44A27", None),
+        ("45A48", None),
+        ("54001", None),
+    ]
+    # Kaag en Braassem: Kind & GGZ Holland's row only (no product rows: those cover providers
+    # that never invoiced it)
+    small = rows(out / "GM1884" / "mart_product_norms.parquet")
+    assert [(r["level"], r["product_code"], r["provider_agb"]) for r in small] == [
+        ("provider", "54001", "22222222")
+    ]
+    assert small[0]["norm_amount_per_care_month"] == Decimal("871.39")
+    assert not (data_dir / "published" / "openbaar" / "regio" / "mart_product_norms.csv").exists()
+
+
+def test_the_product_norms_section_shows_the_marts_flags_with_names(published):
+    data_dir, _ = published
+    eur = "€\u00a0"
+    regio = (data_dir / "published" / "intern" / "regio" / "index.html").read_text(encoding="utf-8")
+    assert '<a href="#productnormen">Productnormen</a>' in regio
+    section = _section(regio, "productnormen")
+    # the norm and spread of every product, the largest first
+    assert (
+        section.index('<th scope="row">45A48</th>')
+        < section.index('<th scope="row">44A27</th>')
+        < section.index('<th scope="row">54001</th>')
+    )
+    assert (
+        '<th scope="row">54001</th><td class="num">21</td><td class="num">171</td>'
+        f'<td class="num">{eur}871</td><td class="num">{eur}788 ({eur}788–{eur}920)</td>'
+        f'<td class="num">{eur}120</td><td class="num">6,6</td><td class="num">6,0 (6,0–7,0)</td>'
+        '<td class="num">0,9</td><td class="num">1</td>'
+    ) in section
+    # the outlier, against the norm and the providers' median
+    assert (
+        '<th scope="row">45A48</th><td>Dyslexiepraktijk Leiden (44444444)</td>'
+        f'<td class="num">12</td><td class="num">90</td><td class="num">{eur}1.560</td>'
+        f'<td class="num">{eur}768</td><td class="num">{eur}640</td><td class="num">203,1</td>'
+        '<td class="num">203,1</td><td class="num">15,51</td>'
+    ) in section
+    # the rise of units per client, for the product and its provider
+    rise = (
+        '<td class="num">20</td><td class="num">21</td><td class="num">40,0</td>'
+        '<td class="num">54,0</td><td class="num">+35,0</td><td class="num">2,80</td>'
+    )
+    assert f'<th scope="row">54001</th><td>Alle aanbieders</td>{rise}' in section
+    assert f'<th scope="row">54001</th><td>Kind &amp; GGZ Holland (22222222)</td>{rise}' in section
+    # volume growth of the product
+    assert (
+        '<th scope="row">45A48</th><td>Alle aanbieders</td><td class="num">50</td>'
+        '<td class="num">72</td><td class="num">+44,0</td><td class="num">+47,7</td>'
+        '<td class="num">1,99</td>'
+    ) in section
+    # a municipality sees its providers only: Kaag en Braassem's one provider, no outlier
+    own = (data_dir / "published" / "intern" / "GM1884" / "index.html").read_text(encoding="utf-8")
+    section = _section(own, "productnormen")
+    assert "44444444" not in section and "Alle aanbieders" not in section
+    assert "Geen aanbieder ver boven de norm van een product in 2025." in section
+    assert f'<th scope="row">54001</th><td>Kind &amp; GGZ Holland (22222222)</td>{rise}' in section
+    assert "Geen significante volumegroei in 2025." in section
+    # openbaar: no publication model, no section
+    for code in ("regio", "GM1884"):
+        html = (data_dir / "published" / "openbaar" / code / "index.html").read_text(
+            encoding="utf-8"
+        )
+        assert "productnormen" not in html
 
 
 def _hashes(folder: Path) -> dict[str, str]:

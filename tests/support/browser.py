@@ -39,6 +39,18 @@ JSON.stringify(Array.from(document.querySelectorAll('svg[data-chart]')).map(svg 
 }))
 """
 
+# Per figure with a chart: the title above it (figcaption h3) and every text drawn in the chart
+# (a label's own text, without the <title> tooltip inside it).
+FIGURE_PROBE = """
+JSON.stringify(Array.from(document.querySelectorAll('figure')).filter(
+  figure => figure.querySelector('svg[data-chart]')).map(figure => ({
+  name: figure.querySelector('svg[data-chart]').dataset.chart,
+  title: (figure.querySelector('figcaption h3') || {}).textContent || '',
+  texts: Array.from(figure.querySelectorAll('svg[data-chart] text')).map(t => Array.from(
+    t.childNodes).filter(n => n.nodeType === Node.TEXT_NODE).map(n => n.textContent).join(''))
+})))
+"""
+
 
 def available() -> bool:
     return Path(CHROMIUM).exists() and shutil.which(CHROMIUM) is not None
@@ -120,6 +132,30 @@ class Page:
         if "exceptionDetails" in result:
             raise RuntimeError(f"script failed: {result['exceptionDetails']}")
         return result["result"].get("value")
+
+    def resize(self, width: int, height: int = 900) -> None:
+        """A new viewport size (CSS px); the page lays itself out again."""
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+            session=True,
+        )
+
+    def figures(self) -> list[dict]:
+        return json.loads(self.evaluate(FIGURE_PROBE))
+
+    def print_pdf(self, path: Path) -> Path:
+        """Print as Chromium's print dialog would, with the page's own @page size and margins
+        (A4), backgrounds on; no header or footer lines."""
+        result = self.call(
+            "Page.printToPDF",
+            {"preferCSSPageSize": True, "printBackground": True, "displayHeaderFooter": False},
+            session=True,
+            timeout=60,
+        )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(base64.b64decode(result["data"]))
+        return path
 
     def charts(self) -> list[dict]:
         return json.loads(self.evaluate(CHART_PROBE))

@@ -248,6 +248,23 @@ DDL = {
     "mart_top_clients": "municipality_code VARCHAR, year INTEGER, rank INTEGER, case_key VARCHAR, "
     "amount_eur DECIMAL(18,2), providers BIGINT, products BIGINT, months_in_care BIGINT, "
     "product_codes VARCHAR",
+    "mart_product_norms": "level VARCHAR, product_code VARCHAR, product_category VARCHAR, "
+    "year INTEGER, provider_agb VARCHAR, months_compared INTEGER, is_complete_year BOOLEAN, "
+    "clients BIGINT, care_months BIGINT, amount_eur DECIMAL(18,2), units BIGINT, "
+    "amount_per_care_month_avg DECIMAL(18,2), amount_per_care_month_stddev DECIMAL(18,2), "
+    "amount_per_care_month_p25 DECIMAL(18,2), amount_per_care_month_median DECIMAL(18,2), "
+    "amount_per_care_month_p75 DECIMAL(18,2), units_per_care_month_avg DECIMAL(18,2), "
+    "units_per_care_month_stddev DECIMAL(18,2), units_per_care_month_p25 DECIMAL(18,2), "
+    "units_per_care_month_median DECIMAL(18,2), units_per_care_month_p75 DECIMAL(18,2), "
+    "norm_amount_per_care_month DECIMAL(18,2), amount_index DECIMAL(9,2), "
+    "units_index DECIMAL(9,2), providers_compared BIGINT, "
+    "provider_median_amount_per_care_month DECIMAL(18,2), amount_robust_z DECIMAL(12,2), "
+    "outlier_rule_applies BOOLEAN, is_outlier BOOLEAN, units_per_client DECIMAL(18,2), "
+    "previous_clients BIGINT, previous_units_per_client DECIMAL(18,2), "
+    "units_per_client_change_pct DECIMAL(9,2), units_per_client_welch_t DECIMAL(12,2), "
+    "is_significant_rise BOOLEAN, previous_units BIGINT, units_change_pct DECIMAL(9,2), "
+    "clients_change_pct DECIMAL(9,2), clients_growth_z DECIMAL(12,2), "
+    "is_significant_volume_growth BOOLEAN",
     "dq_findings": "rule_id VARCHAR, severity VARCHAR, provider_agb VARCHAR, "
     "municipality_code VARCHAR, source_file VARCHAR, record_ref VARCHAR, message VARCHAR",
     "fct_invoice_lines": "provider_agb VARCHAR, municipality_code VARCHAR, declaration_number VARCHAR, "
@@ -588,7 +605,69 @@ def municipal_question_rows(costs: list[tuple]) -> dict[str, list[tuple]]:
         "mart_youths_unknown_to_municipality": unknown,
         "mart_cost_change": change,
         "mart_top_clients": top,
+        "mart_product_norms": product_norm_rows(),
     }
+
+
+def product_norm_rows() -> list[tuple]:
+    """mart_product_norms for 2025 (January–September against the same months of 2024): on 45A48
+    Dyslexiepraktijk Leiden (44444444) bills 20 hours a care month against the usual 8 (an
+    outlier; the rule counted five qualifying providers, of which this slice shows two) and the
+    product's clients grew significantly; on 54001 Kind & GGZ Holland's units per client rose
+    significantly; 44A27 has 3 clients (a small cell)."""
+    d = Decimal
+    head = ("product", "provider")
+
+    def row(level, product, provider, clients, months, amount, units, spread, norm, index,
+            outlier, per_client, previous, change):  # fmt: skip
+        category = PRODUCTS[product][0]
+        return (
+            (head[level], product, category, 2025, provider, 9, False, clients, months)
+            + (d(amount), units, *map(d, spread), d(norm), *map(d, index))
+            + outlier
+            + (d(per_client), *previous, *change)
+        )
+
+    def product(compared, median):  # the product rows carry the providers compared, no flag
+        return (compared, None if median is None else d(median), None, False, False)
+
+    return [  # spread: amount avg, sd, p25, median, p75, then units; index: amount, units
+        row(0, "45A48", None, 72, 585, "449280.00", 5760,
+            ("768.00", "338.00", "624.00", "624.00", "624.00", "9.85", "4.33", "8", "8", "8"),
+            "768.00", ("100.00", "100.00"), product(5, "640.00"), "80.00",
+            (50, d("78.00")), (d("2.56"), d("0.40"), False, 3900, d("47.69"), d("44.00"),
+                               d("1.99"), True)),
+        row(1, "45A48", "11111111", 60, 495, "308880.00", 3960,
+            ("624.00", "0.00", "624.00", "624.00", "624.00", "8", "0", "8", "8", "8"),
+            "768.00", ("81.25", "81.25"), (5, d("640.00"), d("-0.27"), True, False), "66.00",
+            (44, d("64.00")), (d("3.13"), d("0.50"), False, 2816, d("40.63"), d("36.36"),
+                               d("1.57"), False)),
+        row(1, "45A48", "44444444", 12, 90, "140400.00", 1800,
+            ("1560.00", "0.00", "1560.00", "1560.00", "1560.00", "20", "0", "20", "20", "20"),
+            "768.00", ("203.12", "203.12"), (5, d("640.00"), d("15.51"), True, True), "150.00",
+            (6, d("150.00")), (d("0.00"), None, False, 900, d("100.00"), d("100.00"),
+                               d("1.41"), False)),
+        row(0, "54001", None, 21, 171, "149007.60", 1134,
+            ("871.39", "120.50", "788.40", "788.40", "919.80", "6.63", "0.92", "6", "6", "7"),
+            "871.39", ("100.00", "100.00"), product(1, "871.39"), "54.00",
+            (20, d("40.00")), (d("35.00"), d("2.80"), True, 800, d("41.75"), d("5.00"),
+                               d("0.16"), False)),
+        row(1, "54001", "22222222", 21, 171, "149007.60", 1134,
+            ("871.39", "120.50", "788.40", "788.40", "919.80", "6.63", "0.92", "6", "6", "7"),
+            "871.39", ("100.00", "100.00"), (1, d("871.39"), None, False, False), "54.00",
+            (20, d("40.00")), (d("35.00"), d("2.80"), True, 800, d("41.75"), d("5.00"),
+                               d("0.16"), False)),
+        row(0, "44A27", None, 3, 27, "158687.10", 810,
+            ("5877.30", "0.00", "5877.30", "5877.30", "5877.30", "30", "0", "30", "30", "30"),
+            "5877.30", ("100.00", "100.00"), product(0, None), "270.00",
+            (3, d("270.00")), (d("0.00"), None, False, 810, d("0.00"), d("0.00"), d("0.00"),
+                               False)),
+        row(1, "44A27", "33333333", 3, 27, "158687.10", 810,
+            ("5877.30", "0.00", "5877.30", "5877.30", "5877.30", "30", "0", "30", "30", "30"),
+            "5877.30", ("100.00", "100.00"), (0, None, None, False, False), "270.00",
+            (3, d("270.00")), (d("0.00"), None, False, 810, d("0.00"), d("0.00"), d("0.00"),
+                               False)),
+    ]  # fmt: skip
 
 
 CATEGORY_NAMES = {

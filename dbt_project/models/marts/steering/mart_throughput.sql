@@ -236,45 +236,11 @@ hulpvorm_labels as (
 
 ),
 
--- the description of the product's latest version (reference products, ingested by as_of)
-product_labels as (
-
-    select product_code as dimension_value, product_description as dimension_label
-    from (
-        select
-            product_code,
-            product_description,
-            row_number() over (
-                partition by product_code
-                order by valid_from desc nulls last, record_position desc
-            ) as version_rank
-        from {{ ref('stg_reference__products') }}
-    ) as versions
-    where version_rank = 1
-
-),
-
-provider_labels as (
-
-    select provider_agb as dimension_value, provider_name as dimension_label
-    from (
-        select
-            provider_agb,
-            provider_name,
-            row_number() over (partition by provider_agb order by record_position) as position_rank
-        from {{ ref('stg_reference__providers') }}
-    ) as ranked
-    where position_rank = 1
-
-),
-
 labels as (
 
     select 'hulpvorm' as dimension, dimension_value, dimension_label from hulpvorm_labels
     union all
-    select 'product_code' as dimension, dimension_value, dimension_label from product_labels
-    union all
-    select 'provider' as dimension, dimension_value, dimension_label from provider_labels
+    select dimension, dimension_value, dimension_label from {{ ref('int_reference_labels') }}
 
 ),
 

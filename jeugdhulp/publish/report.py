@@ -1,11 +1,20 @@
-"""The Dutch, self-contained HTML report (index.html) of one published folder."""
+"""The Dutch, self-contained HTML report (index.html) of one published folder.
+
+The page is rendered from the Jinja2 templates in jeugdhulp/publish/templates/ (autoescaping on,
+undefined names an error). This module only prepares the view data: which parts a page has, the
+numbers and dates as Dutch text (jeugdhulp/publish/dutch.py) and the tables' cells. The only
+markup made in Python is the SVG charts (jeugdhulp/publish/charts.py, which escapes every text
+it draws), passed to the templates as Markup."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from html import escape
 from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
 
 from jeugdhulp.publish import charts
 from jeugdhulp.publish.catalogue import MIN_PERSONS, SPECS
@@ -65,93 +74,6 @@ REFERRERS = {
     "08": "Rechter of officier van justitie",
 }
 
-STYLE = """
-:root { --blue:#154273; --sky:#007bc7; --ink:#1a1a1a; --muted:#545454; --line:#d9d9d9;
-        --soft:#f3f7fb; --orange:#e17000; --red:#d52b1e; --green:#39870c; }
-* { box-sizing: border-box; }
-html { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif;
-       color: var(--ink); background: #fff; line-height: 1.5; }
-body { margin: 0; }
-a { color: var(--sky); }
-a:focus, summary:focus { outline: 3px solid var(--orange); outline-offset: 2px; }
-header.top { background: var(--blue); color: #fff; padding: 28px 0 22px; }
-header.top .wrap > p { margin: 4px 0 0; color: #dce8f3; }
-header.top .eyebrow { text-transform: uppercase; letter-spacing: .08em; font-size: .8rem; margin: 0; }
-h1 { margin: 6px 0 0; font-size: 2rem; line-height: 1.2; }
-h2 { font-size: 1.4rem; color: var(--blue); margin: 0 0 8px; padding-top: 8px; }
-h3 { font-size: 1.05rem; margin: 0 0 4px; }
-.wrap { max-width: 1100px; margin: 0 auto; padding: 0 24px; }
-nav.toc { background: var(--soft); border-bottom: 1px solid var(--line); }
-nav.toc ul { list-style: none; margin: 0; padding: 10px 0; display: flex; flex-wrap: wrap; gap: 6px 18px; }
-nav.toc a { text-decoration: none; font-size: .95rem; }
-main section { padding: 26px 0 12px; border-bottom: 1px solid var(--line); }
-.lead { color: var(--muted); max-width: 70ch; margin-top: 0; }
-.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(190px, 1fr)); gap: 14px; margin: 8px 0 6px; }
-.card { border: 1px solid var(--line); border-left: 5px solid var(--sky); border-radius: 6px; padding: 12px 14px; }
-.card .label { color: var(--muted); font-size: .85rem; margin: 0; }
-.card .value { font-size: 1.45rem; font-weight: 650; margin: 2px 0 0; font-variant-numeric: tabular-nums; }
-.card .sub { font-size: .85rem; color: var(--muted); margin: 2px 0 0; }
-.card.warn { border-left-color: var(--orange); }
-.card.bad { border-left-color: var(--red); }
-.card.good { border-left-color: var(--green); }
-figure { margin: 18px 0 22px; }
-figcaption p { margin: 0 0 6px; color: var(--muted); max-width: 75ch; }
-svg.chart { width: 100%; height: auto; max-width: 860px; display: block; margin: 6px 0; }
-details { margin: 4px 0 0; }
-summary { cursor: pointer; color: var(--sky); }
-table { border-collapse: collapse; margin: 8px 0 12px; font-size: .93rem; }
-caption { text-align: left; font-weight: 600; padding: 4px 0; }
-th, td { padding: 5px 10px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
-thead th { border-bottom: 2px solid var(--blue); }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
-td.num { white-space: nowrap; }
-.table-scroll { max-width: 100%; overflow-x: auto; }
-tbody tr:nth-child(even) { background: #fafafa; }
-.note { font-size: .88rem; color: var(--muted); max-width: 80ch; }
-.missing { background: #fff6ec; border-left: 4px solid var(--orange); padding: 8px 12px; max-width: 80ch; }
-.pos { color: var(--red); }
-.neg { color: var(--green); }
-footer { color: var(--muted); font-size: .85rem; padding: 18px 0 40px; }
-/* Narrow screens (400 px phones): the page itself never scrolls sideways. Wide tables scroll
-   inside their .table-scroll; long words, codes and file names wrap. */
-h1, h2, h3, p, li, dd, caption, figcaption, footer, code { overflow-wrap: anywhere; }
-.cards { grid-template-columns: repeat(auto-fill, minmax(min(190px, 100%), 1fr)); }
-table.files a { overflow-wrap: anywhere; }
-nav.pages { font-size: .95rem; margin: 10px 0 0; }
-nav.pages ul { list-style: none; margin: 0; padding: 0; display: flex; flex-wrap: wrap; gap: 4px 16px; }
-header.top nav.pages a { color: #fff; }
-ul.pages { columns: 16rem; padding-left: 1.2rem; }
-@media (max-width: 600px) {
-  .wrap { padding: 0 14px; }
-  h1 { font-size: 1.55rem; }
-  th, td { padding: 4px 6px; }
-  /* the files table: one block per table, its file names on their own lines */
-  table.files, table.files tbody, table.files tr, table.files th, table.files td { display: block; }
-  table.files thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
-  table.files tr { padding: 6px 0; border-bottom: 1px solid var(--line); }
-  table.files th, table.files td { border: 0; padding: 1px 0; text-align: left; }
-  table.files td.num::before { content: "Rijen: "; }
-}
-/* Print (A4): a chart stays on one page with its title and caption; headings stay with what
-   follows them; no navigation, no interactive tables; colours as on screen. */
-@page { size: A4; margin: 14mm 12mm; }
-@media print {
-  html { font-size: 10.5pt; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-  nav.toc, nav.pages, details, section#gemeenten { display: none; }
-  header.top { background: none; color: var(--ink); padding: 0 0 8px; border-bottom: 2px solid var(--blue); }
-  header.top .wrap > p { color: var(--muted); }
-  .wrap { max-width: none; padding: 0; }
-  main section { padding: 14px 0 6px; border-bottom: none; }
-  h1, h2, h3, caption, .lead, figcaption { break-after: avoid; page-break-after: avoid; }
-  figure, figcaption, .card, tr, .missing, svg.chart { break-inside: avoid; page-break-inside: avoid; }
-  figure { margin: 10px 0 14px; }
-  svg.chart { max-width: 100%; max-height: 150mm; }
-  .table-scroll { overflow: visible; }
-  table { font-size: 8.5pt; }
-  a { color: var(--ink); }
-}
-"""
-
 
 @dataclass(frozen=True)
 class PageLinks:
@@ -186,37 +108,6 @@ def page_links(
     )
 
 
-def _page_nav(links: PageLinks) -> str:
-    items = []
-    if links.region:
-        items.append(f'<li><a href="{escape(links.region)}">Naar de regiopagina</a></li>')
-    if links.municipalities:
-        items.append('<li><a href="#gemeenten">Pagina per gemeente</a></li>')
-    if links.openbaar:
-        items.append(f'<li><a href="{escape(links.openbaar)}">Openbare versie</a></li>')
-    if links.data_docs:
-        items.append(
-            f'<li><a href="{escape(links.data_docs)}">Datakwaliteit: alle controles</a></li>'
-        )
-    if not items:
-        return ""
-    return f'<nav class="pages" aria-label="Andere pagina\'s"><ul>{"".join(items)}</ul></nav>'
-
-
-def _pages_section(links: PageLinks) -> str:
-    if not links.municipalities:
-        return ""
-    items = "".join(
-        f'<li><a href="{escape(href)}">{escape(label)}</a></li>'
-        for label, href in links.municipalities
-    )
-    return (
-        '<section id="gemeenten" aria-labelledby="gemeenten-h"><div class="wrap">'
-        '<h2 id="gemeenten-h">Pagina per gemeente</h2>'
-        f'<ul class="pages">{items}</ul></div></section>'
-    )
-
-
 @dataclass(frozen=True)
 class PublishedFile:
     mart: str
@@ -225,79 +116,70 @@ class PublishedFile:
     parquet_name: str
 
 
-def _table(
-    headers: Sequence[str],
-    rows: Sequence[Sequence[str]],
-    numeric: Sequence[int] = (),
-    caption: str | None = None,
-) -> str:
-    num = ' class="num"'
-    head = "".join(
-        f'<th scope="col"{num if i in numeric else ""}>{escape(h)}</th>'
-        for i, h in enumerate(headers)
+TEMPLATES = "templates"  # jeugdhulp/publish/templates/, shipped as package data
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("jeugdhulp.publish", TEMPLATES),
+        autoescape=True,  # every template is HTML: escape every value not marked safe by us
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
     )
-    body = []
-    for row in rows:
-        cells = []
-        for i, cell in enumerate(row):
-            if i == 0:
-                cells.append(f'<th scope="row">{escape(cell)}</th>')
-            else:
-                cells.append(f"<td{num if i in numeric else ''}>{escape(cell)}</td>")
-        body.append(f"<tr>{''.join(cells)}</tr>")
-    cap = f"<caption>{escape(caption)}</caption>" if caption else ""
-    return (
-        f'<div class="table-scroll"><table>{cap}<thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(body)}</tbody></table></div>"
-    )
+    env.globals.update(MIN_PERSONS=MIN_PERSONS, NOT_SHOWN=NOT_SHOWN)
+    return env
 
 
-def _figure(title: str, text: str, svg: str, table_html: str) -> str:
-    return (
-        f"<figure><figcaption><h3>{escape(title)}</h3><p>{text}</p></figcaption>{svg}"
-        f"<details><summary>Tabel bij deze grafiek</summary>{table_html}</details></figure>"
-    )
+ENVIRONMENT = _environment()
+
+View = dict[str, Any]
 
 
-def _missing(text: str) -> str:
-    return f'<p class="missing">{text}</p>'
+@dataclass(frozen=True)
+class Table:
+    """A table as the templates draw it (macros.html.j2 `table`): text cells, the first of a row
+    its header; `numeric` columns aligned right."""
+
+    headers: Sequence[str]
+    rows: Sequence[Sequence[str]]
+    numeric: Sequence[int] = ()
+    caption: str | None = None
 
 
-def _absent(figures: ReportFigures, *marts: str) -> str:
-    names = ", ".join(
-        f"{escape(SPECS[m].title[0].lower() + SPECS[m].title[1:])} (<code>{m}</code>)"
-        for m in marts
-        if m in SPECS
-    )
-    if figures.tier == "openbaar":
-        return _missing(f"Alleen in de interne publicatie: {names}.")
-    return _missing(f"Niet beschikbaar: {names} ontbreekt nog in het datawarehouse.")
+@dataclass(frozen=True)
+class Figure:
+    """A chart in its figure: title, caption text, the SVG (Markup from charts.py) and the
+    table alternative."""
+
+    title: str
+    text: str
+    svg: Markup
+    table: Table
 
 
-def _hidden_note(count: int, what: str) -> str:
-    if not count:
-        return ""
-    return (
-        f'<p class="note">{count} {what} met minder dan {MIN_PERSONS} cliënten '
-        "niet getoond (privacy).</p>"
-    )
+def _chart(draw, *args, **kwargs) -> Markup:
+    """A chart from jeugdhulp/publish/charts.py in its two layouts, wide (screens from 700 px,
+    print) and narrow (phones), as Markup: charts.py escapes every text it puts in the SVG
+    (labels, titles, descriptions, values), so the SVG needs no escaping here. The style sheet
+    shows one of the two."""
+    return Markup(draw(*args, **kwargs) + "\n" + draw(*args, narrow=True, **kwargs))
 
 
-def _nothing_shown(hidden: int, what: str) -> str:
-    if hidden:
-        return f"Niet getoond: alle {what} hebben minder dan {MIN_PERSONS} cliënten (privacy)."
-    return f"Geen {what} om te tonen."
+def _absent(figures: ReportFigures, *marts: str) -> View:
+    """A part whose mart the page lacks: only in intern (openbaar), or not yet in the warehouse."""
+    return {
+        "openbaar": figures.tier == "openbaar",
+        "names": [(SPECS[m].title[0].lower() + SPECS[m].title[1:], m) for m in marts if m in SPECS],
+    }
 
 
-def _card(label: str, value: str, sub: str = "", tone: str = "") -> str:
-    sub_html = f'<p class="sub">{escape(sub)}</p>' if sub else ""
-    return (
-        f'<div class="card {tone}"><p class="label">{escape(label)}</p>'
-        f'<p class="value">{escape(value)}</p>{sub_html}</div>'
-    )
+def _card(label: str, value: str, sub: str = "", tone: str = "") -> View:
+    return {"label": label, "value": value, "sub": sub, "tone": tone}
 
 
-def _summary(f: ReportFigures) -> str:
+def _summary(f: ReportFigures) -> list[View]:
     cards = []
     budget = f.budget
     if budget and budget.actual is not None:
@@ -309,20 +191,28 @@ def _summary(f: ReportFigures) -> str:
         if budget.budget is not None:
             tone = ""
             sub = "aandeel in de budgetplafonds" if not f.target.is_region else "som budgetplafonds"
-            if budget.forecast is not None and budget.budget:
+            # the signal of rpt_report_budget (dbt macro budget_signal), when the figures have it
+            ratio = getattr(budget, "utilisation_pct", None)
+            signal = getattr(budget, "signal", None)
+            if signal is None and budget.forecast is not None and budget.budget:
                 ratio = budget.forecast / budget.budget * 100
                 # the contract's budget signals: > 100 overspend, > 95 threatening, < 80 underspend
-                tone = "bad" if ratio > 100 else "warn" if ratio > 95 or ratio < 80 else "good"
                 signal = (
                     "overschrijding"
                     if ratio > 100
-                    else "dreigende overschrijding"
+                    else "dreigende_overschrijding"
                     if ratio > 95
                     else "onderbesteding"
                     if ratio < 80
-                    else "op koers"
+                    else "op_koers"
                 )
-                sub = f"prognose is {percent(ratio, 0)} van het budget: {signal}"
+            if signal in SIGNALS:
+                tone = {"overschrijding": "bad", "op_koers": "good"}.get(signal, "warn")
+                sub = (
+                    f"prognose is {percent(ratio, 0)} van het budget: {SIGNALS[signal]}"
+                    if ratio is not None
+                    else f"signaal: {SIGNALS[signal]}"
+                )
             cards.append(_card(f"Budget {f.year}", euro(budget.budget), sub, tone))
     if f.kpi and f.kpi.rows[0].current is not None:
         cards.append(
@@ -342,33 +232,59 @@ def _summary(f: ReportFigures) -> str:
                 "warn" if overall > 10 else "",
             )
         )
-    if not cards:
-        return ""
-    return f'<div class="cards">{"".join(cards)}</div>'
+    return cards
 
 
-def _costs_section(f: ReportFigures) -> str:
-    parts = [
-        '<section id="kosten" aria-labelledby="kosten-h"><div class="wrap">',
-        '<h2 id="kosten-h">Kosten, budget en prognose</h2>',
-        '<p class="lead">Geaccepteerde declaraties per zorgmaand (de maand waarin de zorg is '
-        "geleverd). Recente maanden zijn nog niet compleet: aanbieders declareren achteraf.</p>",
-    ]
+def _still_coming_in(f: ReportFigures) -> dict[int, float]:
+    """Month index (0–11) → forecast of the final cost, for the recent months of the report year
+    whose invoices are still coming in (MonthlyCosts.expected_final, keyed by month 1–12)."""
+    expected = getattr(f.monthly, "expected_final", None) or {}
+    return {
+        int(month) - 1: float(value)
+        for month, value in expected.items()
+        if value is not None and 1 <= int(month) <= 12
+    }
+
+
+def _expected_cumulative(
+    cumulative: Sequence[float | None],
+    monthly: Sequence[float | None],
+    coming: dict[int, float],
+) -> dict[int, float]:
+    """Month index → the cumulative cost once the months still coming in are complete: the
+    cumulative so far (carried on through a month with nothing in yet) plus, for every month
+    still coming in up to it, its expected final cost minus what is in so far."""
+    expected: dict[int, float] = {}
+    so_far: float | None = None
+    added = 0.0
+    for index in range(len(cumulative)):
+        if cumulative[index] is not None:
+            so_far = cumulative[index]
+        if index in coming and so_far is not None:
+            added += coming[index] - (monthly[index] or 0.0)
+            expected[index] = so_far + added
+    return expected
+
+
+def _costs(f: ReportFigures) -> View:
+    view: View = {
+        "absent": None,
+        "cumulative": None,
+        "notes": [],
+        "monthly": None,
+        "monthly_hidden": 0,
+        "monthly_empty": False,
+        "settlement": None,
+        "settlement_absent": None,
+    }
     if f.budget is None or f.monthly is None:
-        parts.append(_absent(f, "mart_costs_monthly"))
-        parts.append("</div></section>")
-        return "".join(parts)
+        view["absent"] = _absent(f, "mart_costs_monthly")
+        return view
     b = f.budget
     months = list(MONTHS_SHORT)
     shown = [i for i, v in enumerate(b.cumulative) if v is not None]
-    if b.actual is None or not shown:
-        parts.append(
-            _missing(
-                "De cumulatieve kosten worden niet getoond: ze gaan over minder dan "
-                f"{MIN_PERSONS} cliënten."
-            )
-        )
-    else:
+    coming = _still_coming_in(f)
+    if b.actual is not None and shown:
         last = max(shown)
         text = (
             f"Tot en met {MONTHS_LONG[last]} {f.year} is {euro(b.actual)} gedeclareerd en "
@@ -383,7 +299,14 @@ def _costs_section(f: ReportFigures) -> str:
                 else "het aandeel van de gemeente in de budgetplafonds volgens de verdeelsleutel T-2"
             )
             text += f" Het budget is {euro(b.budget)}: {what}."
-        svg = charts.cumulative_chart(
+        expected = _expected_cumulative(b.cumulative, f.monthly.current, coming)
+        if expected:
+            text += (
+                " Gestreepte blauwe lijn: de maanden die nog binnenkomen, op hun verwachte "
+                "eindstand; open rondjes: wat er van die maanden tot nu toe binnen is."
+            )
+        svg = _chart(
+            charts.cumulative_chart,
             "kosten-cumulatief",
             f"Cumulatieve kosten {f.year} tegen budget en prognose",
             text,
@@ -398,26 +321,47 @@ def _costs_section(f: ReportFigures) -> str:
             actual_label="Werkelijk (cumulatief)",
             forecast_label="Prognose jaareinde",
             budget_label="Budget" if f.target.is_region else "Budgetaandeel",
+            **({"coming_in": expected} if expected else {}),
         )
-        rows = [[MONTHS_LONG[i], euro(v)] for i, v in enumerate(b.cumulative) if v is not None]
+        headers = ["Maand", "Cumulatief"]
+        months_shown = [i for i, v in enumerate(b.cumulative) if v is not None or i in expected]
+        rows = [[MONTHS_LONG[i], euro(b.cumulative[i])] for i in months_shown]
         rows += [["Prognose jaareinde", euro(b.forecast)], ["Budget", euro(b.budget)]]
-        parts.append(
-            _figure(
-                f"Cumulatieve kosten {f.year} tegen budget en prognose",
-                escape(text),
-                svg,
-                _table(["Maand", "Cumulatief"], rows, numeric=[1]),
-            )
+        if expected:
+            headers.append("Verwacht cumulatief (nog binnenkomend)")
+            for row, index in zip(rows, [*months_shown, None, None]):
+                row.append(euro(expected[index]) if index in expected else "")
+        view["cumulative"] = Figure(
+            f"Cumulatieve kosten {f.year} tegen budget en prognose",
+            text,
+            svg,
+            Table(headers, rows, numeric=list(range(1, len(headers)))),
         )
-    for note in b.notes:
-        parts.append(_missing(escape(note)))
+    view["notes"] = list(b.notes)
 
     m = f.monthly
     if any(v is not None for v in m.current + m.previous):
-        svg = charts.bar_chart(
+        text = "Vergelijk met dezelfde maand een jaar eerder."
+        headers = ["Maand", str(m.year - 1), str(m.year)]
+        rows = [[MONTHS_LONG[i], euro(m.previous[i]), euro(m.current[i])] for i in range(12)]
+        if coming:
+            text += (
+                " Gestreepte staven: maanden die nog binnenkomen (aanbieders declareren "
+                "achteraf); de gestreepte rand erboven loopt tot de verwachte eindstand."
+            )
+            headers.append(f"{m.year}: verwachte eindstand (nog binnenkomend)")
+            for i, row in enumerate(rows):
+                row.append(euro(coming[i]) if i in coming else "")
+        svg = _chart(
+            charts.bar_chart,
             "kosten-per-maand",
             f"Kosten per zorgmaand, {m.year - 1} en {m.year}",
-            f"Staafdiagram van de kosten per maand in {m.year - 1} en {m.year}.",
+            f"Staafdiagram van de kosten per maand in {m.year - 1} en {m.year}."
+            + (
+                " Recente maanden komen nog binnen: gestreept, met de verwachte eindstand."
+                if coming
+                else ""
+            ),
             months,
             [
                 Series(str(m.year - 1), m.previous, charts.LIGHT_BLUE),
@@ -427,30 +371,23 @@ def _costs_section(f: ReportFigures) -> str:
             axis_format=euro_compact,
             y_label="Kosten (€)",
             x_label="Zorgmaand",
+            **({"coming_in": coming} if coming else {}),
         )
-        rows = [[MONTHS_LONG[i], euro(m.previous[i]), euro(m.current[i])] for i in range(12)]
-        parts.append(
-            _figure(
-                f"Kosten per zorgmaand, {m.year - 1} en {m.year}",
-                "Vergelijk met dezelfde maand een jaar eerder.",
-                svg,
-                _table(["Maand", str(m.year - 1), str(m.year)], rows, numeric=[1, 2]),
-            )
+        view["monthly"] = Figure(
+            f"Kosten per zorgmaand, {m.year - 1} en {m.year}",
+            text,
+            svg,
+            Table(headers, rows, numeric=list(range(1, len(headers)))),
         )
-        if m.hidden:
-            parts.append(
-                f'<p class="note">{m.hidden} maand(en) niet getoond: minder dan '
-                f"{MIN_PERSONS} cliënten.</p>"
-            )
+        view["monthly_hidden"] = m.hidden
     elif b.actual is not None or not m.hidden:
-        parts.append(_missing("Geen kosten per maand om te tonen."))
+        view["monthly_empty"] = True
 
     if f.settlement is not None:
-        parts.append(_settlement(f))
+        view["settlement"] = _settlement(f)
     else:
-        parts.append(_absent(f, "mart_settlement"))
-    parts.append("</div></section>")
-    return "".join(parts)
+        view["settlement_absent"] = _absent(f, "mart_settlement")
+    return view
 
 
 def _municipality(f: ReportFigures, code: str) -> str:
@@ -458,7 +395,7 @@ def _municipality(f: ReportFigures, code: str) -> str:
     return f"{name} ({code})" if name else code
 
 
-def _settlement(f: ReportFigures) -> str:
+def _settlement(f: ReportFigures) -> Table | None:
     rows = []
     for row in f.settlement or []:
         first = (
@@ -476,7 +413,7 @@ def _settlement(f: ReportFigures) -> str:
             ]
         )
     if not rows:
-        return _missing("Nog geen verrekening berekend.")
+        return None
     first_header = "Gemeente" if f.target.is_region else "Jaar"
     shown_year = (f.settlement or [{}])[0].get("year", f.year)
     caption = (
@@ -484,39 +421,36 @@ def _settlement(f: ReportFigures) -> str:
         if f.target.is_region
         else "Bijdrage en verrekening volgens de verdeelsleutel T-2"
     )
-    return (
-        _table(
-            [
-                first_header,
-                "Verdeelsleutel T-2",
-                "Bijdrage",
-                "Verrekening",
-                "Verrekening op prognose",
-                "Eigen kosten",
-                "Eigen kosten − sleutelaandeel",
-            ],
-            rows,
-            numeric=[1, 2, 3, 4, 5, 6],
-            caption=caption,
-        )
-        + '<p class="note">Verdeelsleutel T-2: het aandeel van de gemeente in de regionale kosten '
-        "twee jaar eerder. Bijdrage = sleutel × regionale programmabegroting. Verrekening = sleutel "
-        "× (werkelijke regionale kosten − programmabegroting): positief betekent bijbetalen; samen "
-        "zijn de verrekeningen de over- of onderbesteding van de regio. Verrekening op prognose: "
-        "hetzelfde op de jaarprognose. Eigen kosten − sleutelaandeel is informatie "
-        "(solidariteit), geen verrekening.</p>"
+    return Table(
+        [
+            first_header,
+            "Verdeelsleutel T-2",
+            "Bijdrage",
+            "Verrekening",
+            "Verrekening op prognose",
+            "Eigen kosten",
+            "Eigen kosten − sleutelaandeel",
+        ],
+        rows,
+        numeric=[1, 2, 3, 4, 5, 6],
+        caption=caption,
     )
 
 
-def _finance_section(f: ReportFigures) -> str:
+def _finance(f: ReportFigures) -> View:
     """The region's programme budget per segment, the ceilings and when they are reached, and
     the routes outside the ceilings (issue 15)."""
-    parts = [
-        '<section id="financien" aria-labelledby="financien-h"><div class="wrap">',
-        f'<h2 id="financien-h">Begroting, plafonds en routes buiten de plafonds, {f.year}</h2>',
-    ]
+    view: View = {
+        "year": f.year,
+        "segment_budget_absent": None,
+        "segment_budget": None,
+        "ceilings_absent": None,
+        "ceilings": None,
+        "outside": None,
+        "outside_none": False,
+    }
     if f.segment_budget is None:
-        parts.append(_absent(f, "mart_segment_budget"))
+        view["segment_budget_absent"] = _absent(f, "mart_segment_budget")
     elif f.segment_budget:
         rows = [
             [
@@ -529,23 +463,15 @@ def _finance_section(f: ReportFigures) -> str:
             ]
             for row in f.segment_budget
         ]
-        parts.append(
-            _table(
-                ["Segment", "Begroting", "Gedeclareerd", "Prognose", "Benutting", "Signaal"],
-                rows,
-                numeric=[1, 2, 3, 4],
-                caption=f"Programmabegroting {f.year} van de regio per segment",
-            )
-            + '<p class="note">De budgetplafonds gelden per aanbieder over de segmenten heen; '
-            "de prognose per segment is de prognose per aanbieder verdeeld naar rato van de "
-            "kosten per product. Regiocijfers: op elke gemeentepagina dezelfde.</p>"
+        view["segment_budget"] = Table(
+            ["Segment", "Begroting", "Gedeclareerd", "Prognose", "Benutting", "Signaal"],
+            rows,
+            numeric=[1, 2, 3, 4],
+            caption=f"Programmabegroting {f.year} van de regio per segment",
         )
-    else:
-        parts.append(f"<p>Geen programmabegroting voor {f.year}.</p>")
     if f.ceilings is None:
-        parts.append(_absent(f, "mart_budget_utilisation"))
+        view["ceilings_absent"] = _absent(f, "mart_budget_utilisation")
     else:
-        reached = [row for row in f.ceilings if row["ceiling_reached_on"] is not None]
         rows = [
             [
                 row["provider"],
@@ -555,31 +481,15 @@ def _finance_section(f: ReportFigures) -> str:
                 long_date(row["ceiling_reached_on"]),
                 number(row["headroom_months"], 1),
             ]
-            for row in reached
+            for row in f.ceilings
+            if row["ceiling_reached_on"] is not None
         ]
         if rows:
-            parts.append(
-                _table(
-                    [
-                        "Aanbieder",
-                        "Plafond",
-                        "Prognose",
-                        "Benutting",
-                        "Plafond bereikt op",
-                        "Ruimte",
-                    ],
-                    rows,
-                    numeric=[1, 2, 3, 5],
-                    caption="Aanbieders die hun plafond dit jaar naar verwachting bereiken",
-                )
-                + '<p class="note">Plafond bereikt op: de dag waarop de opgetelde prognose van '
-                "de zorgmaanden het plafond haalt (daarna dreigt een cliëntenstop). Ruimte: het "
-                "plafond min de prognose tot nu, in maanden van de verwachte maandkosten; "
-                "negatief is al voorbij.</p>"
-            )
-        else:
-            parts.append(
-                f"<p>Geen aanbieder bereikt naar verwachting zijn plafond in {f.year}.</p>"
+            view["ceilings"] = Table(
+                ["Aanbieder", "Plafond", "Prognose", "Benutting", "Plafond bereikt op", "Ruimte"],
+                rows,
+                numeric=[1, 2, 3, 5],
+                caption="Aanbieders die hun plafond dit jaar naar verwachting bereiken",
             )
     if f.outside_ceilings:
         rows = [
@@ -591,31 +501,35 @@ def _finance_section(f: ReportFigures) -> str:
             ]
             for row in f.outside_ceilings
         ]
-        parts.append(
-            _table(
-                ["Aanbieder", "Route", "Gedeclareerd", "Prognose"],
-                rows,
-                numeric=[2, 3],
-                caption=f"Routes buiten de plafonds, {f.year}",
-            )
-            + '<p class="note">Nee-tenzij, expertteam en maatwerk vallen buiten de '
-            "budgetplafonds maar wel binnen de programmabegroting.</p>"
+        view["outside"] = Table(
+            ["Aanbieder", "Route", "Gedeclareerd", "Prognose"],
+            rows,
+            numeric=[2, 3],
+            caption=f"Routes buiten de plafonds, {f.year}",
         )
     elif f.outside_ceilings is not None:
-        parts.append(f"<p>Geen kosten via routes buiten de plafonds in {f.year}.</p>")
-    parts.append("</div></section>")
-    return "".join(parts)
+        view["outside_none"] = True
+    return view
 
 
-def _access_section(f: ReportFigures) -> str:
+def _access(f: ReportFigures) -> View:
     """What the invoices do not tell (issue 18): the municipal team, waiting times and the
     woonplaatsbeginsel signals."""
-    parts = [
-        '<section id="toegang" aria-labelledby="toegang-h"><div class="wrap">',
-        '<h2 id="toegang-h">Lokaal team, wachttijden en woonplaatsbeginsel</h2>',
-    ]
+    view: View = {
+        "year": f.year,
+        "team_absent": None,
+        "team": None,
+        "waiting_absent": None,
+        "waiting_none": False,
+        "waiting": None,
+        "waiting_missing": None,
+        "waiting_missing_more": False,
+        "missing_shown": MISSING_SHOWN,
+        "residence_absent": None,
+        "residence": None,
+    }
     if f.local_team is None:
-        parts.append(_absent(f, "mart_local_team"))
+        view["team_absent"] = _absent(f, "mart_local_team")
     elif f.local_team:
         rows = [
             [
@@ -630,30 +544,23 @@ def _access_section(f: ReportFigures) -> str:
             ]
             for row in f.local_team
         ]
-        parts.append(
-            _table(
-                [
-                    "Gemeente" if f.target.is_region else "Jaar",
-                    "Alleen lokaal team",
-                    "Team, daarna specialistisch",
-                    "Mediane dagen tot specialistisch",
-                    "Specialistisch zonder team",
-                    "Aandeel zelf doen",
-                ],
-                rows,
-                numeric=[1, 2, 3, 4, 5],
-                caption="Jeugdigen van het lokale team en in specialistische jeugdhulp",
-            )
-            + f'<p class="note">Uit de registratie van het lokale team, gekoppeld aan de '
-            f"iJw-berichten via het pseudoniem. {NOT_SHOWN} = minder dan {MIN_PERSONS} "
-            "jeugdigen (niet getoond).</p>"
+        view["team"] = Table(
+            [
+                "Gemeente" if f.target.is_region else "Jaar",
+                "Alleen lokaal team",
+                "Team, daarna specialistisch",
+                "Mediane dagen tot specialistisch",
+                "Specialistisch zonder team",
+                "Aandeel zelf doen",
+            ],
+            rows,
+            numeric=[1, 2, 3, 4, 5],
+            caption="Jeugdigen van het lokale team en in specialistische jeugdhulp",
         )
-    else:
-        parts.append("<p>Geen registratie van het lokale team aangeleverd.</p>")
     if f.waiting is None:
-        parts.append(_absent(f, "mart_waiting_times"))
+        view["waiting_absent"] = _absent(f, "mart_waiting_times")
     elif f.waiting.month is None and not f.waiting.missing:
-        parts.append("<p>Geen wachttijden aangeleverd (Beschikbaarheidswijzer).</p>")
+        view["waiting_none"] = True
     else:
         if f.waiting.latest:
             month = f.waiting.month
@@ -669,48 +576,37 @@ def _access_section(f: ReportFigures) -> str:
                 ]
                 for row in f.waiting.latest
             ]
-            parts.append(
-                _table(
-                    [
-                        "Aanbieder",
-                        "Categorie",
-                        "Wachttijd (weken)",
-                        "Mediaan regio",
-                        "Wachtenden",
-                        "Capaciteit",
-                        "Bijna plafond, lijst groeit",
-                    ],
-                    rows,
-                    numeric=[2, 3, 4],
-                    caption=f"Wachttijden {MONTHS_LONG[month.month - 1]} {month.year}",
-                )
+            view["waiting"] = Table(
+                [
+                    "Aanbieder",
+                    "Categorie",
+                    "Wachttijd (weken)",
+                    "Mediaan regio",
+                    "Wachtenden",
+                    "Capaciteit",
+                    "Bijna plafond, lijst groeit",
+                ],
+                rows,
+                numeric=[2, 3, 4],
+                caption=f"Wachttijden {MONTHS_LONG[month.month - 1]} {month.year}",
             )
         if f.waiting.missing:
-            shown = f.waiting.missing[:MISSING_SHOWN]
-            more = len(f.waiting.missing) > MISSING_SHOWN
             rows = [
                 [
                     row["provider"],
                     str(row["product_category"]),
                     f"{MONTHS_SHORT[row['report_month'].month - 1]} {row['report_month'].year}",
                 ]
-                for row in shown
+                for row in f.waiting.missing[:MISSING_SHOWN]
             ]
-            parts.append(
-                _table(
-                    ["Aanbieder", "Categorie", "Maand"],
-                    rows,
-                    caption=f"Niet aangeleverde wachttijden {f.year} (contractuele plicht)",
-                )
-                + (
-                    f'<p class="note">Meer dan {MISSING_SHOWN}: de volledige lijst staat in '
-                    "het bestand mart_waiting_times (Aangeleverd = onwaar).</p>"
-                    if more
-                    else ""
-                )
+            view["waiting_missing"] = Table(
+                ["Aanbieder", "Categorie", "Maand"],
+                rows,
+                caption=f"Niet aangeleverde wachttijden {f.year} (contractuele plicht)",
             )
+            view["waiting_missing_more"] = len(f.waiting.missing) > MISSING_SHOWN
     if f.residence is None:
-        parts.append(_absent(f, "mart_residence_signals"))
+        view["residence_absent"] = _absent(f, "mart_residence_signals")
     elif f.residence:
         rows = [
             [
@@ -725,41 +621,38 @@ def _access_section(f: ReportFigures) -> str:
             ]
             for row in f.residence
         ]
-        parts.append(
-            _table(
-                [
-                    "Maand",
-                    "Zorgmaand bij twee gemeenten",
-                    "Overlappende toewijzingen",
-                    "Declaratie bij andere gemeente",
-                    "Verhuisd, oude toewijzing loopt door",
-                ],
-                rows,
-                numeric=[1, 2, 3, 4],
-                caption=f"Signalen woonplaatsbeginsel {f.year} (aantal cliënten)",
-            )
-            + f'<p class="note">{NOT_SHOWN} = minder dan {MIN_PERSONS} cliënten (niet getoond). '
-            "De signalen per cliënt staan alleen in het datawarehouse (dq_findings, regels "
-            "residence_*), voor wie de toewijzingen mag inzien.</p>"
+        view["residence"] = Table(
+            [
+                "Maand",
+                "Zorgmaand bij twee gemeenten",
+                "Overlappende toewijzingen",
+                "Declaratie bij andere gemeente",
+                "Verhuisd, oude toewijzing loopt door",
+            ],
+            rows,
+            numeric=[1, 2, 3, 4],
+            caption=f"Signalen woonplaatsbeginsel {f.year} (aantal cliënten)",
         )
-    else:
-        parts.append(f"<p>Geen signalen over het woonplaatsbeginsel in {f.year}.</p>")
-    parts.append("</div></section>")
-    return "".join(parts)
+    return view
 
 
-def _distribution_section(f: ReportFigures) -> str:
-    parts = [
-        '<section id="verdeling" aria-labelledby="verdeling-h"><div class="wrap">',
-        f'<h2 id="verdeling-h">Kosten per segment en aanbieder, {f.year}</h2>',
-    ]
+def _distribution(f: ReportFigures) -> View:
+    view: View = {
+        "year": f.year,
+        "absent": None,
+        "segments": None,
+        "segments_hidden": 0,
+        "providers": None,
+        "providers_hidden": 0,
+    }
     if f.segments is None or f.top_providers is None:
-        parts.append(_absent(f, "mart_costs_monthly"))
-        parts.append("</div></section>")
-        return "".join(parts)
+        view["absent"] = _absent(f, "mart_costs_monthly")
+        return view
     s = f.segments
+    view["segments_hidden"] = s.hidden
     if s.labels:
-        svg = charts.horizontal_bar_chart(
+        svg = _chart(
+            charts.horizontal_bar_chart,
             "kosten-per-segment",
             f"Kosten per segment, {f.year}",
             f"Liggende staven: kosten per segment in {f.year}, hoogste eerst.",
@@ -775,20 +668,17 @@ def _distribution_section(f: ReportFigures) -> str:
             [label, euro(value), percent(value / total * 100 if total else None)]
             for label, value in zip(s.labels, s.values)
         ]
-        parts.append(
-            _figure(
-                f"Kosten per segment, {f.year}",
-                "Welk deel van de kosten gaat naar welk segment.",
-                svg,
-                _table(["Segment", "Kosten", "Aandeel"], rows, numeric=[1, 2]),
-            )
+        view["segments"] = Figure(
+            f"Kosten per segment, {f.year}",
+            "Welk deel van de kosten gaat naar welk segment.",
+            svg,
+            Table(["Segment", "Kosten", "Aandeel"], rows, numeric=[1, 2]),
         )
-        parts.append(_hidden_note(s.hidden, "segment(en)"))
-    else:
-        parts.append(_missing(_nothing_shown(s.hidden, "segmenten")))
     t = f.top_providers
+    view["providers_hidden"] = t.hidden
     if t.labels:
-        svg = charts.horizontal_bar_chart(
+        svg = _chart(
+            charts.horizontal_bar_chart,
             "top-aanbieders",
             f"Aanbieders met de hoogste kosten, {f.year}",
             f"Liggende staven: de {len(t.labels)} aanbieders met de hoogste kosten in {f.year}.",
@@ -800,32 +690,18 @@ def _distribution_section(f: ReportFigures) -> str:
             colors=[charts.SKY] * len(t.labels),
         )
         rows = [[label, euro(value)] for label, value in zip(t.labels, t.values)]
-        parts.append(
-            _figure(
-                f"Aanbieders met de hoogste kosten, {f.year}",
-                f"De top {len(t.labels)} van {t.extra['providers']} aanbieders.",
-                svg,
-                _table(["Aanbieder", "Kosten"], rows, numeric=[1]),
-            )
+        view["providers"] = Figure(
+            f"Aanbieders met de hoogste kosten, {f.year}",
+            f"De top {len(t.labels)} van {t.extra['providers']} aanbieders.",
+            svg,
+            Table(["Aanbieder", "Kosten"], rows, numeric=[1]),
         )
-        parts.append(_hidden_note(t.hidden, "aanbieder(s)"))
-    else:
-        parts.append(_missing(_nothing_shown(t.hidden, "aanbieders")))
-    parts.append("</div></section>")
-    return "".join(parts)
+    return view
 
 
-def _kpi_section(f: ReportFigures) -> str:
-    parts = [
-        '<section id="kerncijfers" aria-labelledby="kerncijfers-h"><div class="wrap">',
-        '<h2 id="kerncijfers-h">Kerncijfers</h2>',
-        '<p class="lead">Regionaal ingekochte jeugdhulp in natura. Een zorgmaand is een '
-        "jeugdige × aanbieder × product × maand met een geaccepteerd bedrag groter dan nul.</p>",
-    ]
+def _kpi(f: ReportFigures) -> View:
     if f.kpi is None:
-        parts.append(_absent(f, "mart_kpi_annual"))
-        parts.append("</div></section>")
-        return "".join(parts)
+        return {"absent": _absent(f, "mart_kpi_annual")}
     k = f.kpi
 
     def head(year: int) -> str:
@@ -846,22 +722,6 @@ def _kpi_section(f: ReportFigures) -> str:
     rows = [
         [row.label, show(row, row.previous), show(row, row.current), change(row)] for row in k.rows
     ]
-    parts.append(
-        _table(
-            ["", head(k.previous_year), head(k.current_year), "%"],
-            rows,
-            numeric=[1, 2, 3],
-            caption=f"Kerncijfers {k.previous_year}–{k.current_year}",
-        )
-    )
-    for note in k.footnotes:
-        parts.append(f'<p class="note">{escape(note)}</p>')
-    if k.annualised_years:
-        parts.append(
-            '<p class="note">Met * gemarkeerd jaar: zorgmaanden, gemiddeld aantal '
-            "zorgmaanden en totale kosten zijn naar een heel jaar doorgetrokken; aantallen "
-            "jeugdigen zijn de stand tot nu toe.</p>"
-        )
     months = k.months_compared
     if months is not None and 0 < months < 12:
         compared = (
@@ -872,35 +732,39 @@ def _kpi_section(f: ReportFigures) -> str:
         )
     else:
         compared = "% = verandering ten opzichte van het jaar ervoor."
-    parts.append(
-        f'<p class="note">{NOT_SHOWN} = niet getoond (minder dan {MIN_PERSONS} '
-        f"jeugdigen) of niet beschikbaar. {escape(compared)}</p>"
-    )
-    parts.append("</div></section>")
-    return "".join(parts)
+    return {
+        "absent": None,
+        "table": Table(
+            ["", head(k.previous_year), head(k.current_year), "%"],
+            rows,
+            numeric=[1, 2, 3],
+            caption=f"Kerncijfers {k.previous_year}–{k.current_year}",
+        ),
+        "footnotes": list(k.footnotes),
+        "annualised": bool(k.annualised_years),
+        "compared": compared,
+    }
 
 
-def _throughput_section(f: ReportFigures) -> str:
-    parts = [
-        '<section id="doorstroom" aria-labelledby="doorstroom-h"><div class="wrap">',
-        '<h2 id="doorstroom-h">Instroom, uitstroom en duur</h2>',
-        '<p class="lead">Trajecten per halfjaar (CBS-definitie): één vorm van hulp voor één '
-        "jeugdige bij één aanbieder, van start tot einde. Een tijdelijke stop telt niet als "
-        "einde.</p>",
-    ]
+def _throughput(f: ReportFigures) -> View:
+    view: View = {
+        "absent": None,
+        "no_half_year": False,
+        "chart": None,
+        "by_hulpvorm": None,
+        "excluded": False,
+    }
     t = f.throughput
     if t is None:
         if "mart_throughput" in f.missing:
-            parts.append(_absent(f, "mart_throughput"))
+            view["absent"] = _absent(f, "mart_throughput")
         else:
-            parts.append(
-                _missing("Niet beschikbaar: de doorstroom heeft geen kolom <code>half_year</code>.")
-            )
-        parts.append("</div></section>")
-        return "".join(parts)
+            view["no_half_year"] = True
+        return view
     if t.periods and any(v is not None for v in t.started + t.ended + t.running):
         labels = [half_year_label(p) for p in t.periods]
-        svg = charts.bar_chart(
+        svg = _chart(
+            charts.bar_chart,
             "doorstroom",
             "Gestarte, beëindigde en lopende trajecten per halfjaar",
             "Gegroepeerde staven per halfjaar: gestart, beëindigd en lopend aan het einde.",
@@ -920,20 +784,14 @@ def _throughput_section(f: ReportFigures) -> str:
             [label, number(s), number(e), number(r)]
             for label, s, e, r in zip(labels, t.started, t.ended, t.running)
         ]
-        parts.append(
-            _figure(
-                "Gestarte, beëindigde en lopende trajecten per halfjaar",
-                "Opgeteld over de hulpvormen (CBS).",
-                svg,
-                _table(
-                    ["Halfjaar", "Gestart", "Beëindigd", "Lopend aan einde"],
-                    rows,
-                    numeric=[1, 2, 3],
-                ),
-            )
+        view["chart"] = Figure(
+            "Gestarte, beëindigde en lopende trajecten per halfjaar",
+            "Opgeteld over de hulpvormen (CBS).",
+            svg,
+            Table(
+                ["Halfjaar", "Gestart", "Beëindigd", "Lopend aan einde"], rows, numeric=[1, 2, 3]
+            ),
         )
-    else:
-        parts.append(_missing("Geen trajecten om te tonen."))
     if t.by_hulpvorm:
         rows = [
             [
@@ -952,54 +810,32 @@ def _throughput_section(f: ReportFigures) -> str:
         caption = f"Per hulpvorm (CBS), {half_year_label(t.latest or '')}"
         if not t.latest_complete:
             caption += f" (lopend halfjaar, tot en met {long_date(f.as_of)})"
-        parts.append(
-            _table(
-                [
-                    "Hulpvorm",
-                    "Jeugdigen",
-                    "Gestart",
-                    "waarvan herhaald beroep",
-                    "Beëindigd",
-                    "waarvan volgens plan",
-                    "waarvan voortijdig",
-                    "Gem. duur beëindigd (dagen)",
-                    "Lopend aan einde",
-                ],
-                rows,
-                numeric=[1, 2, 3, 4, 5, 6, 7, 8],
-                caption=caption,
-            )
+        view["by_hulpvorm"] = Table(
+            [
+                "Hulpvorm",
+                "Jeugdigen",
+                "Gestart",
+                "waarvan herhaald beroep",
+                "Beëindigd",
+                "waarvan volgens plan",
+                "waarvan voortijdig",
+                "Gem. duur beëindigd (dagen)",
+                "Lopend aan einde",
+            ],
+            rows,
+            numeric=[1, 2, 3, 4, 5, 6, 7, 8],
+            caption=caption,
         )
-        parts.append(
-            f'<p class="note">{NOT_SHOWN} = minder dan {MIN_PERSONS} (niet getoond). Een '
-            "jeugdige telt één keer per hulpvorm; opgeteld over hulpvormen is het meer dan "
-            "het aantal unieke jeugdigen. Vervoer (categorie 42) en jeugdbescherming en "
-            "-reclassering (47–49) zijn geen jeugdhulptrajecten in de zin van het CBS en tellen "
-            "hier niet mee.</p>"
-        )
-    if t.excluded:
-        parts.append(
-            f'<p class="note">Totalen zonder de delen met 1 tot en met {MIN_PERSONS - 1} '
-            "trajecten of jeugdigen die niet getoond worden: anders zouden die uit het "
-            "verschil te berekenen zijn.</p>"
-        )
-    parts.append("</div></section>")
-    return "".join(parts)
+    view["excluded"] = bool(t.excluded)
+    return view
 
 
-def _lateness_section(f: ReportFigures) -> str:
-    parts = [
-        '<section id="tijdigheid" aria-labelledby="tijdigheid-h"><div class="wrap">',
-        f'<h2 id="tijdigheid-h">Tijdig declareren, {f.year}</h2>',
-        '<p class="lead">Een declaratieregel is te laat als hij later is ingediend dan de laatste '
-        "dag van de maand na de zorgmaand. Late declaraties maken de kosten van recente maanden "
-        "te laag en prognoses onbetrouwbaar.</p>",
-    ]
+def _lateness(f: ReportFigures) -> View:
+    view: View = {"year": f.year, "absent": None, "chart": None, "hidden": 0}
     r = f.lateness
     if r is None:
-        parts.append(_absent(f, "mart_invoice_timeliness"))
-        parts.append("</div></section>")
-        return "".join(parts)
+        view["absent"] = _absent(f, "mart_invoice_timeliness")
+        return view
     if r.labels:
         overall = r.extra["overall"]
         colors = [charts.ORANGE if value > overall else charts.SKY for value in r.values]
@@ -1008,7 +844,8 @@ def _lateness_section(f: ReportFigures) -> str:
             if f.target.is_region
             else f"de aanbieders die aan {f.target.name} declareren (hun regels in de hele regio)"
         )
-        svg = charts.horizontal_bar_chart(
+        svg = _chart(
+            charts.horizontal_bar_chart,
             "te-laat-per-aanbieder",
             f"Aandeel te laat gedeclareerde regels per aanbieder, {f.year}",
             f"Liggende staven per aanbieder; stippellijn: gemiddelde van {scope}.",
@@ -1025,49 +862,41 @@ def _lateness_section(f: ReportFigures) -> str:
             [label, percent(value), number(lines)]
             for label, value, lines in zip(r.labels, r.values, r.extra["lines"])
         ]
-        parts.append(
-            _figure(
-                f"Aandeel te laat gedeclareerde regels per aanbieder, {f.year}",
-                f"Het aandeel te late regels bij {escape(scope)}: de {len(r.labels)} hoogste van "
-                f"{r.extra['providers']} aanbieders. Gemiddeld {percent(overall)}.",
-                svg,
-                _table(["Aanbieder", "Te laat", "Regels"], rows, numeric=[1, 2]),
-            )
+        view["chart"] = Figure(
+            f"Aandeel te laat gedeclareerde regels per aanbieder, {f.year}",
+            f"Het aandeel te late regels bij {scope}: de {len(r.labels)} hoogste van "
+            f"{r.extra['providers']} aanbieders. Gemiddeld {percent(overall)}.",
+            svg,
+            Table(["Aanbieder", "Te laat", "Regels"], rows, numeric=[1, 2]),
         )
-    else:
-        parts.append(_missing("Geen declaratieregels om te tonen."))
-    if r.hidden:
-        parts.append(
-            f'<p class="note">{r.hidden} aanbieder(s) met minder dan {MIN_PERSONS} '
-            "regels niet getoond.</p>"
-        )
-    parts.append("</div></section>")
-    return "".join(parts)
+    view["hidden"] = r.hidden
+    return view
 
 
-def _quality_section(f: ReportFigures) -> str:
-    parts = [
-        '<section id="kwaliteit" aria-labelledby="kwaliteit-h"><div class="wrap">',
-        '<h2 id="kwaliteit-h">Volledigheid en datakwaliteit</h2>',
-    ]
+def _quality(f: ReportFigures) -> View:
+    view: View = {
+        "year": f.year,
+        "completeness_absent": None,
+        "overall": None,
+        "completeness": None,
+        "completeness_hidden": 0,
+        "dq_absent": None,
+        "dq": None,
+    }
     c = f.completeness
     if c is None:
-        parts.append(_absent(f, "mart_invoicing_completeness"))
+        view["completeness_absent"] = _absent(f, "mart_invoicing_completeness")
     else:
         overall = c.extra.get("overall")
-        parts.append(
-            '<p class="lead">Verwacht: een lopende toewijzing met een gestarte zorg, '
-            "waarvan de declaratietermijn voor die maand verstreken is. Ontbrekend: "
-            "daarvoor is (nog) niets gedeclareerd.</p>"
-        )
         if overall is not None:
-            parts.append(
-                f"<p>Volledigheid {f.year}: {percent(overall)} "
-                f"({number(c.extra['invoiced'])} van {number(c.extra['expected'])} "
-                "verwachte zorgmaanden gedeclareerd).</p>"
-            )
+            view["overall"] = {
+                "percent": percent(overall),
+                "invoiced": number(c.extra["invoiced"]),
+                "expected": number(c.extra["expected"]),
+            }
         if c.labels:
-            svg = charts.horizontal_bar_chart(
+            svg = _chart(
+                charts.horizontal_bar_chart,
                 "volledigheid",
                 f"Ontbrekende zorgmaanden per aanbieder, {f.year}",
                 "Liggende staven: aanbieders met de meeste verwachte maar niet gedeclareerde "
@@ -1084,43 +913,36 @@ def _quality_section(f: ReportFigures) -> str:
                 [label, number(value), percent(pct)]
                 for label, value, pct in zip(c.labels, c.values, c.extra["pct"])
             ]
-            parts.append(
-                _figure(
-                    f"Ontbrekende zorgmaanden per aanbieder, {f.year}",
-                    "Aanbieders met de meeste ontbrekende zorgmaanden.",
-                    svg,
-                    _table(["Aanbieder", "Ontbrekend", "Volledigheid"], rows, numeric=[1, 2]),
-                )
+            view["completeness"] = Figure(
+                f"Ontbrekende zorgmaanden per aanbieder, {f.year}",
+                "Aanbieders met de meeste ontbrekende zorgmaanden.",
+                svg,
+                Table(["Aanbieder", "Ontbrekend", "Volledigheid"], rows, numeric=[1, 2]),
             )
-        else:
-            parts.append("<p>Geen ontbrekende zorgmaanden gevonden.</p>")
-        parts.append(_hidden_note(c.hidden, "aanbieder(s)"))
+        view["completeness_hidden"] = c.hidden
 
     if f.dq is None:
-        parts.append(_absent(f, "dq_findings_summary"))
-    elif not f.dq:
-        parts.append("<p>Geen bevindingen over de datakwaliteit.</p>")
-    else:
+        view["dq_absent"] = _absent(f, "dq_findings_summary")
+    elif f.dq:
         labels, values, colors = [], [], []
-        rows = []
         for row in f.dq[:15]:
             rule = str(row["rule_id"])
             description = RULE_DESCRIPTIONS.get(rule, "")
             labels.append(f"{rule} {description}".strip())
             values.append(float(row["findings"]))
             colors.append(charts.RED if row["severity"] == "error" else charts.ORANGE)
-        for row in f.dq:
-            rule = str(row["rule_id"])
-            rows.append(
-                [
-                    rule,
-                    RULE_DESCRIPTIONS.get(rule, NOT_SHOWN),
-                    SEVERITY.get(row["severity"], str(row["severity"])),
-                    number(row["findings"]),
-                    number(row["providers"]),
-                ]
-            )
-        svg = charts.horizontal_bar_chart(
+        rows = [
+            [
+                str(row["rule_id"]),
+                RULE_DESCRIPTIONS.get(str(row["rule_id"]), NOT_SHOWN),
+                SEVERITY.get(row["severity"], str(row["severity"])),
+                number(row["findings"]),
+                number(row["providers"]),
+            ]
+            for row in f.dq
+        ]
+        svg = _chart(
+            charts.horizontal_bar_chart,
             "datakwaliteit",
             "Bevindingen datakwaliteit per regel",
             "Liggende staven: aantal bevindingen per controleregel; rood is een fout, oranje een "
@@ -1134,29 +956,30 @@ def _quality_section(f: ReportFigures) -> str:
             legend=[("Fout", charts.RED), ("Waarschuwing", charts.ORANGE)],
             integer=True,
         )
-        parts.append(
-            _figure(
-                "Bevindingen datakwaliteit per regel",
-                "Controles op de declaraties, met de iJw-retourcode waar die bestaat.",
-                svg,
-                _table(
-                    ["Regel", "Omschrijving", "Ernst", "Bevindingen", "Aanbieders"],
-                    rows,
-                    numeric=[3, 4],
-                ),
-            )
+        view["dq"] = Figure(
+            "Bevindingen datakwaliteit per regel",
+            "Controles op de declaraties, met de iJw-retourcode waar die bestaat.",
+            svg,
+            Table(
+                ["Regel", "Omschrijving", "Ernst", "Bevindingen", "Aanbieders"],
+                rows,
+                numeric=[3, 4],
+            ),
         )
-    parts.append("</div></section>")
-    return "".join(parts)
+    return view
 
 
-def _other_section(f: ReportFigures) -> str:
-    parts = [
-        '<section id="verwijzers" aria-labelledby="verwijzers-h"><div class="wrap">',
-        '<h2 id="verwijzers-h">Verwijzers en kostenconcentratie</h2>',
-    ]
+def _referrers(f: ReportFigures) -> View:
+    view: View = {
+        "year": f.year,
+        "referrers_absent": None,
+        "referrers": None,
+        "referrers_excluded": False,
+        "concentration_absent": None,
+        "concentration": None,
+    }
     if f.referrers is None:
-        parts.append(_absent(f, "mart_referrers"))
+        view["referrers_absent"] = _absent(f, "mart_referrers")
     elif f.referrers:
         rows = [
             [
@@ -1167,76 +990,61 @@ def _other_section(f: ReportFigures) -> str:
             ]
             for row in f.referrers
         ]
-        parts.append(
-            _table(
-                ["Verwijzer", "Toewijzingen", "Jeugdigen", "Kosten"],
-                rows,
-                numeric=[1, 2, 3],
-                caption=f"Verwijzers {f.year}",
-            )
+        view["referrers"] = Table(
+            ["Verwijzer", "Toewijzingen", "Jeugdigen", "Kosten"],
+            rows,
+            numeric=[1, 2, 3],
+            caption=f"Verwijzers {f.year}",
         )
-        note = f"{NOT_SHOWN} = minder dan {MIN_PERSONS} jeugdigen (niet getoond)."
-        if any(row["excluded"] for row in f.referrers):
-            note += (
-                " Regiototalen zijn zonder de gemeenten met minder dan "
-                f"{MIN_PERSONS} jeugdigen voor die verwijzer."
-            )
-        parts.append(f'<p class="note">{note}</p>')
-    else:
-        parts.append(f"<p>Geen verwijzingen in {f.year}.</p>")
+        view["referrers_excluded"] = any(row["excluded"] for row in f.referrers)
     if f.concentration is None:
-        parts.append(_absent(f, "mart_cost_concentration"))
+        view["concentration_absent"] = _absent(f, "mart_cost_concentration")
     elif f.concentration:
-        rows = []
-        for row in f.concentration:
-            first = (
+        rows = [
+            [
                 _municipality(f, row["municipality_code"])
                 if f.target.is_region
-                else str(row["year"])
-            )
-            rows.append(
-                [
-                    first,
-                    number(row["clients"]),
-                    euro(row["total_cost_eur"]),
-                    euro(row["top10_cost_eur"]),
-                    percent(row["top10_share_pct"]),
-                ]
-            )
+                else str(row["year"]),
+                number(row["clients"]),
+                euro(row["total_cost_eur"]),
+                euro(row["top10_cost_eur"]),
+                percent(row["top10_share_pct"]),
+            ]
+            for row in f.concentration
+        ]
         shown_year = f.concentration[0].get("year", f.year)
         caption = (
             f"Kostenconcentratie {shown_year} per gemeente"
             if f.target.is_region
             else "Kostenconcentratie: aandeel van de tien duurste cliënten"
         )
-        parts.append(
-            _table(
-                [
-                    "Gemeente" if f.target.is_region else "Jaar",
-                    "Cliënten",
-                    "Totale kosten",
-                    "Kosten top-10",
-                    "Aandeel top-10",
-                ],
-                rows,
-                numeric=[1, 2, 3, 4],
-                caption=caption,
-            )
+        view["concentration"] = Table(
+            [
+                "Gemeente" if f.target.is_region else "Jaar",
+                "Cliënten",
+                "Totale kosten",
+                "Kosten top-10",
+                "Aandeel top-10",
+            ],
+            rows,
+            numeric=[1, 2, 3, 4],
+            caption=caption,
         )
-    parts.append("</div></section>")
-    return "".join(parts)
+    return view
 
 
-def _purchasing_section(f: ReportFigures) -> str:
+def _purchasing(f: ReportFigures) -> View | None:
     """Issue 17: the municipality's cost change split into volume, intensity and price
     (mart_cost_change), and in the intern tier its ten most expensive clients under their case
     keys (mart_top_clients). Municipality pages only."""
     if f.cost_change is None and f.top_clients is None:
-        return ""
-    parts = [
-        '<section id="inkoop" aria-labelledby="inkoop-h"><div class="wrap">',
-        '<h2 id="inkoop-h">Inkoopanalyses: kostenverandering en duurste cliënten</h2>',
-    ]
+        return None
+    view: View = {
+        "year": f.year,
+        "cost_change": None,
+        "no_comparison": f.cost_change is not None and not f.cost_change,
+        "top_clients": None,
+    }
     if f.cost_change:
         rows = [
             [
@@ -1251,30 +1059,20 @@ def _purchasing_section(f: ReportFigures) -> str:
             for row in f.cost_change
         ]
         months = f.cost_change[0]["months_compared"]
-        parts.append(
-            _table(
-                [
-                    "Productcategorie",
-                    f"{f.year - 1}",
-                    f"{f.year}",
-                    "Verandering",
-                    "Volume (cliënten)",
-                    "Intensiteit (eenheden per cliënt)",
-                    "Prijs (tarief)",
-                ],
-                rows,
-                numeric=[1, 2, 3, 4, 5, 6],
-                caption=f"Kostenverandering {f.year - 1} → {f.year}, eerste {months} maanden",
-            )
+        view["cost_change"] = Table(
+            [
+                "Productcategorie",
+                f"{f.year - 1}",
+                f"{f.year}",
+                "Verandering",
+                "Volume (cliënten)",
+                "Intensiteit (eenheden per cliënt)",
+                "Prijs (tarief)",
+            ],
+            rows,
+            numeric=[1, 2, 3, 4, 5, 6],
+            caption=f"Kostenverandering {f.year - 1} → {f.year}, eerste {months} maanden",
         )
-        parts.append(
-            '<p class="note">De verandering is precies de som van drie effecten: eerst het aantal '
-            "cliënten (tegen vorig jaar eenheden per cliënt en tarieven), dan de eenheden per "
-            "cliënt (tegen vorig jaar tarieven), dan de tarieven. Beide jaren over dezelfde "
-            f"maanden. {NOT_SHOWN} = minder dan {MIN_PERSONS} cliënten (niet getoond).</p>"
-        )
-    elif f.cost_change is not None:
-        parts.append(f"<p>Geen vergelijking met {f.year - 1} beschikbaar.</p>")
     if f.top_clients:
         rows = [
             [
@@ -1287,21 +1085,13 @@ def _purchasing_section(f: ReportFigures) -> str:
             ]
             for row in f.top_clients
         ]
-        parts.append(
-            _table(
-                ["Rang", "Casussleutel", "Kosten", "Aanbieders", "Producten", "Maanden in zorg"],
-                rows,
-                numeric=[2, 3, 4, 5],
-                caption=f"De tien duurste cliënten van {f.year} (alleen intern)",
-            )
+        view["top_clients"] = Table(
+            ["Rang", "Casussleutel", "Kosten", "Aanbieders", "Producten", "Maanden in zorg"],
+            rows,
+            numeric=[2, 3, 4, 5],
+            caption=f"De tien duurste cliënten van {f.year} (alleen intern)",
         )
-        parts.append(
-            '<p class="note">De casussleutel is per gemeente verschillend: zonder de geheime '
-            "sleutel van de regio is hij niet terug te voeren op een BSN, op de sleutel in het "
-            "datawarehouse of op de casussleutel van een andere gemeente.</p>"
-        )
-    parts.append("</div></section>")
-    return "".join(parts)
+    return view
 
 
 def _norm_spread(row: dict, name: str, money: bool) -> str:
@@ -1311,222 +1101,189 @@ def _norm_spread(row: dict, name: str, money: bool) -> str:
     return f"{show(median)} ({show(low)}–{show(high)})"
 
 
-def _product_norms_section(f: ReportFigures) -> str:
+def _product_norms(f: ReportFigures) -> View | None:
     """Issue 17: mart_product_norms of the report year. Region page: every product's norm and
     spread of the amount and units per care month, the providers far above the norm, the rises
     of units per client and the products with significant volume growth. A municipality page:
     the same for the providers that invoiced it, each against its product's regional norm."""
     norms = f.product_norms
     if norms is None:
-        return ""
+        return None
     region = f.target.is_region
     months = norms.months_compared
     period = f"{f.year}, {'januari' if months == 1 else f'eerste {months} maanden'}"
-    parts = [
-        '<section id="productnormen" aria-labelledby="productnormen-h"><div class="wrap">',
-        '<h2 id="productnormen-h">Productnormen: bedrag en eenheden per zorgmaand</h2>',
-        "<p>Een zorgmaand is één cliënt bij één aanbieder met één product in één maand. De norm "
-        "van een product is het gemiddelde bedrag per zorgmaand over alle aanbieders in de "
-        "regio; de index zet een aanbieder daartegen af (100 = de norm). Een jaar telt alleen "
-        "de maanden waarvan de declaratietermijn voorbij is en wordt vergeleken met dezelfde "
-        f"maanden van het jaar ervoor ({escape(period if months else str(f.year))}).</p>",
-    ]
-    if not norms.norms:
-        parts.append(f"<p>Geen zorgmaanden met productnormen in {f.year}.</p>")
-    elif region:
-        parts.append(
-            _table(
+    view: View = {
+        "year": f.year,
+        "period": period if months else str(f.year),
+        "norms": None,
+        "outliers": None,
+        "rises": None,
+        "growth": None,
+        "growth_what": "Producten" if region else "Aanbieders en producten",
+    }
+    if norms.norms and region:
+        view["norms"] = Table(
+            [
+                "Product",
+                "Cliënten",
+                "Zorgmaanden",
+                "Gem. bedrag per zorgmaand",
+                "Mediaan bedrag (25e–75e percentiel)",
+                "Standaardafwijking bedrag",
+                "Gem. eenheden per zorgmaand",
+                "Mediaan eenheden (25e–75e percentiel)",
+                "Standaardafwijking eenheden",
+                "Aanbieders vergeleken",
+            ],
+            [
                 [
-                    "Product",
-                    "Cliënten",
-                    "Zorgmaanden",
-                    "Gem. bedrag per zorgmaand",
-                    "Mediaan bedrag (25e–75e percentiel)",
-                    "Standaardafwijking bedrag",
-                    "Gem. eenheden per zorgmaand",
-                    "Mediaan eenheden (25e–75e percentiel)",
-                    "Standaardafwijking eenheden",
-                    "Aanbieders vergeleken",
-                ],
-                [
-                    [
-                        row["product"],
-                        number(row["clients"]),
-                        number(row["care_months"]),
-                        euro(row["amount_per_care_month_avg"]),
-                        _norm_spread(row, "amount", True),
-                        euro(row["amount_per_care_month_stddev"]),
-                        number(row["units_per_care_month_avg"], 1),
-                        _norm_spread(row, "units", False),
-                        number(row["units_per_care_month_stddev"], 1),
-                        number(row["providers_compared"]),
-                    ]
-                    for row in norms.norms
-                ],
-                numeric=[1, 2, 3, 4, 5, 6, 7, 8, 9],
-                caption=f"Norm per product, {f.year} (alle aanbieders in de regio)",
-            )
+                    row["product"],
+                    number(row["clients"]),
+                    number(row["care_months"]),
+                    euro(row["amount_per_care_month_avg"]),
+                    _norm_spread(row, "amount", True),
+                    euro(row["amount_per_care_month_stddev"]),
+                    number(row["units_per_care_month_avg"], 1),
+                    _norm_spread(row, "units", False),
+                    number(row["units_per_care_month_stddev"], 1),
+                    number(row["providers_compared"]),
+                ]
+                for row in norms.norms
+            ],
+            numeric=[1, 2, 3, 4, 5, 6, 7, 8, 9],
+            caption=f"Norm per product, {f.year} (alle aanbieders in de regio)",
         )
-    else:
-        parts.append(
-            _table(
+    elif norms.norms:
+        view["norms"] = Table(
+            [
+                "Product",
+                "Aanbieder",
+                "Cliënten",
+                "Zorgmaanden",
+                "Gem. bedrag per zorgmaand",
+                "Norm (regio)",
+                "Index bedrag",
+                "Gem. eenheden per zorgmaand",
+                "Index eenheden",
+            ],
+            [
                 [
-                    "Product",
-                    "Aanbieder",
-                    "Cliënten",
-                    "Zorgmaanden",
-                    "Gem. bedrag per zorgmaand",
-                    "Norm (regio)",
-                    "Index bedrag",
-                    "Gem. eenheden per zorgmaand",
-                    "Index eenheden",
-                ],
-                [
-                    [
-                        row["product"],
-                        row["provider"],
-                        number(row["clients"]),
-                        number(row["care_months"]),
-                        euro(row["amount_per_care_month_avg"]),
-                        euro(row["norm_amount_per_care_month"]),
-                        number(row["amount_index"], 1),
-                        number(row["units_per_care_month_avg"], 1),
-                        number(row["units_index"], 1),
-                    ]
-                    for row in norms.norms
-                ],
-                numeric=[2, 3, 4, 5, 6, 7, 8],
-                caption=f"De aanbieders van deze gemeente tegen de norm van de regio, {f.year}",
-            )
+                    row["product"],
+                    row["provider"],
+                    number(row["clients"]),
+                    number(row["care_months"]),
+                    euro(row["amount_per_care_month_avg"]),
+                    euro(row["norm_amount_per_care_month"]),
+                    number(row["amount_index"], 1),
+                    number(row["units_per_care_month_avg"], 1),
+                    number(row["units_index"], 1),
+                ]
+                for row in norms.norms
+            ],
+            numeric=[2, 3, 4, 5, 6, 7, 8],
+            caption=f"De aanbieders van deze gemeente tegen de norm van de regio, {f.year}",
         )
-    parts.append(f"<h3>Aanbieders ver boven de norm in {f.year}</h3>")
     if norms.outliers:
-        parts.append(
-            _table(
+        view["outliers"] = Table(
+            [
+                "Product",
+                "Aanbieder",
+                "Cliënten",
+                "Zorgmaanden",
+                "Gem. bedrag per zorgmaand",
+                "Norm (gem. product)",
+                "Mediaan van de aanbieders",
+                "Index bedrag",
+                "Index eenheden",
+                "Robuuste z-score",
+            ],
+            [
                 [
-                    "Product",
-                    "Aanbieder",
-                    "Cliënten",
-                    "Zorgmaanden",
-                    "Gem. bedrag per zorgmaand",
-                    "Norm (gem. product)",
-                    "Mediaan van de aanbieders",
-                    "Index bedrag",
-                    "Index eenheden",
-                    "Robuuste z-score",
-                ],
-                [
-                    [
-                        row["product"],
-                        row["provider"],
-                        number(row["clients"]),
-                        number(row["care_months"]),
-                        euro(row["amount_per_care_month_avg"]),
-                        euro(row["norm_amount_per_care_month"]),
-                        euro(row["provider_median_amount_per_care_month"]),
-                        number(row["amount_index"], 1),
-                        number(row["units_index"], 1),
-                        number(row["amount_robust_z"], 2),
-                    ]
-                    for row in norms.outliers
-                ],
-                numeric=[2, 3, 4, 5, 6, 7, 8, 9],
-                caption=f"Uitschieters {f.year}",
-            )
+                    row["product"],
+                    row["provider"],
+                    number(row["clients"]),
+                    number(row["care_months"]),
+                    euro(row["amount_per_care_month_avg"]),
+                    euro(row["norm_amount_per_care_month"]),
+                    euro(row["provider_median_amount_per_care_month"]),
+                    number(row["amount_index"], 1),
+                    number(row["units_index"], 1),
+                    number(row["amount_robust_z"], 2),
+                ]
+                for row in norms.outliers
+            ],
+            numeric=[2, 3, 4, 5, 6, 7, 8, 9],
+            caption=f"Uitschieters {f.year}",
         )
-    else:
-        parts.append(f"<p>Geen aanbieder ver boven de norm van een product in {f.year}.</p>")
-    parts.append(
-        '<p class="note">Uitschieter: een aanbieder met minstens 24 zorgmaanden en 10 cliënten '
-        "van het product, als minstens 5 aanbieders zo groot zijn, met een gemiddeld bedrag per "
-        "zorgmaand van minstens 1,5 × de mediaan van die aanbieders en een robuuste z-score "
-        "boven 3,5 (docs/purchasing_marts.md).</p>"
-    )
-    parts.append(
-        f"<h3>Significante stijging van de eenheden per cliënt, {f.year - 1} → {f.year}</h3>"
-    )
     if norms.rises:
-        parts.append(
-            _table(
+        view["rises"] = Table(
+            [
+                "Product",
+                "Aanbieder",
+                f"Cliënten {f.year - 1}",
+                f"Cliënten {f.year}",
+                f"Eenheden per cliënt {f.year - 1}",
+                f"Eenheden per cliënt {f.year}",
+                "Verandering (%)",
+                "Welch t",
+            ],
+            [
                 [
-                    "Product",
-                    "Aanbieder",
-                    f"Cliënten {f.year - 1}",
-                    f"Cliënten {f.year}",
-                    f"Eenheden per cliënt {f.year - 1}",
-                    f"Eenheden per cliënt {f.year}",
-                    "Verandering (%)",
-                    "Welch t",
-                ],
-                [
-                    [
-                        row["product"],
-                        row["provider"],
-                        number(row["previous_clients"]),
-                        number(row["clients"]),
-                        number(row["previous_units_per_client"], 1),
-                        number(row["units_per_client"], 1),
-                        signed_percent(row["units_per_client_change_pct"]),
-                        number(row["units_per_client_welch_t"], 2),
-                    ]
-                    for row in norms.rises
-                ],
-                numeric=[2, 3, 4, 5, 6, 7],
-                caption=f"Stijging eenheden per cliënt {f.year}",
-            )
+                    row["product"],
+                    row["provider"],
+                    number(row["previous_clients"]),
+                    number(row["clients"]),
+                    number(row["previous_units_per_client"], 1),
+                    number(row["units_per_client"], 1),
+                    signed_percent(row["units_per_client_change_pct"]),
+                    number(row["units_per_client_welch_t"], 2),
+                ]
+                for row in norms.rises
+            ],
+            numeric=[2, 3, 4, 5, 6, 7],
+            caption=f"Stijging eenheden per cliënt {f.year}",
         )
-    else:
-        parts.append(f"<p>Geen significante stijging van de eenheden per cliënt in {f.year}.</p>")
-    growth_what = "Producten" if region else "Aanbieders en producten"
-    parts.append(f"<h3>{growth_what} met significante volumegroei, {f.year - 1} → {f.year}</h3>")
     if norms.growth:
-        parts.append(
-            _table(
+        view["growth"] = Table(
+            [
+                "Product",
+                "Aanbieder",
+                f"Cliënten {f.year - 1}",
+                f"Cliënten {f.year}",
+                "Verandering cliënten (%)",
+                "Verandering eenheden (%)",
+                "z",
+            ],
+            [
                 [
-                    "Product",
-                    "Aanbieder",
-                    f"Cliënten {f.year - 1}",
-                    f"Cliënten {f.year}",
-                    "Verandering cliënten (%)",
-                    "Verandering eenheden (%)",
-                    "z",
-                ],
-                [
-                    [
-                        row["product"],
-                        row["provider"],
-                        number(row["previous_clients"]),
-                        number(row["clients"]),
-                        signed_percent(row["clients_change_pct"]),
-                        signed_percent(row["units_change_pct"]),
-                        number(row["clients_growth_z"], 2),
-                    ]
-                    for row in norms.growth
-                ],
-                numeric=[2, 3, 4, 5, 6],
-                caption=f"Volumegroei {f.year}",
-            )
+                    row["product"],
+                    row["provider"],
+                    number(row["previous_clients"]),
+                    number(row["clients"]),
+                    signed_percent(row["clients_change_pct"]),
+                    signed_percent(row["units_change_pct"]),
+                    number(row["clients_growth_z"], 2),
+                ]
+                for row in norms.growth
+            ],
+            numeric=[2, 3, 4, 5, 6],
+            caption=f"Volumegroei {f.year}",
         )
-    else:
-        parts.append(f"<p>Geen significante volumegroei in {f.year}.</p>")
-    parts.append(
-        '<p class="note">Significant: minstens 10 cliënten in beide jaren en een stijging van '
-        "minstens 10% eenheden per cliënt (Welch t boven 1,96), of minstens 5% meer cliënten "
-        "en meer eenheden (z boven 1,96). Een signaal om na te vragen, geen oordeel.</p>"
-    )
-    parts.append("</div></section>")
-    return "".join(parts)
+    return view
 
 
-def _clients_section(f: ReportFigures) -> str:
+def _clients(f: ReportFigures) -> View:
     """Issue 17: ZIN and PGB, clients per segment, category and provider, and the youths the
     municipality pays for without having referred them."""
-    parts = [
-        '<section id="clienten" aria-labelledby="clienten-h"><div class="wrap">',
-        '<h2 id="clienten-h">ZIN en PGB, cliënten per aanbieder en product</h2>',
-    ]
+    view: View = {
+        "year": f.year,
+        "financing_absent": None,
+        "financing": None,
+        "dimensions": [],
+        "unknown": None,
+    }
     if f.clients_by_financing is None:
-        parts.append(_absent(f, "mart_clients_by_dimension"))
+        view["financing_absent"] = _absent(f, "mart_clients_by_dimension")
     elif f.clients_by_financing:
         rows = []
         for row in f.clients_by_financing:
@@ -1543,29 +1300,19 @@ def _clients_section(f: ReportFigures) -> str:
                     number(row["clients_per_1000_youths"], 1),
                 ]
             )
-        parts.append(
-            _table(
-                [
-                    "Financieringsvorm",
-                    "Cliënten",
-                    "Zorgmaanden",
-                    "Kosten",
-                    "Kosten per cliënt",
-                    "Cliënten per 1.000 jeugdigen",
-                ],
-                rows,
-                numeric=[1, 2, 3, 4, 5],
-                caption=f"Zorg in natura (ZIN) en persoonsgebonden budget (PGB) {f.year}",
-            )
+        view["financing"] = Table(
+            [
+                "Financieringsvorm",
+                "Cliënten",
+                "Zorgmaanden",
+                "Kosten",
+                "Kosten per cliënt",
+                "Cliënten per 1.000 jeugdigen",
+            ],
+            rows,
+            numeric=[1, 2, 3, 4, 5],
+            caption=f"Zorg in natura (ZIN) en persoonsgebonden budget (PGB) {f.year}",
         )
-        parts.append(
-            '<p class="note">Een cliënt met zowel ZIN als PGB telt één keer in het totaal en '
-            "één keer bij elke vorm. Een PGB-zorgmaand is een cliënt × productcategorie × maand "
-            "met PGB-uitgaven. Cliënten per 1.000 inwoners van 0 tot en met 17 jaar. "
-            f"{NOT_SHOWN} = minder dan {MIN_PERSONS} cliënten (niet getoond).</p>"
-        )
-    else:
-        parts.append(f"<p>Geen zorg in {f.year}.</p>")
     titles = {
         "segment": "Per segment",
         "product_category": "Per productcategorie (ZIN en PGB)",
@@ -1585,8 +1332,8 @@ def _clients_section(f: ReportFigures) -> str:
             ]
             for row in shown
         ]
-        parts.append(
-            _table(
+        view["dimensions"].append(
+            Table(
                 ["", "Cliënten (uniek in het jaar)", "Zorgmaanden", "Kosten", "Kosten per cliënt"],
                 rows,
                 numeric=[1, 2, 3, 4],
@@ -1605,34 +1352,26 @@ def _clients_section(f: ReportFigures) -> str:
             ]
             for row in f.unknown_to_municipality
         ]
-        parts.append(
-            _table(
-                [
-                    "Gemeente" if f.target.is_region else "Jaar",
-                    "Jeugdigen met een toewijzing",
-                    "Onbekend bij de gemeente",
-                    "Kosten onbekend bij de gemeente",
-                ],
-                rows,
-                numeric=[1, 2, 3],
-                caption="Jeugdigen die de gemeente niet kent maar wel betaalt",
-            )
+        view["unknown"] = Table(
+            [
+                "Gemeente" if f.target.is_region else "Jaar",
+                "Jeugdigen met een toewijzing",
+                "Onbekend bij de gemeente",
+                "Kosten onbekend bij de gemeente",
+            ],
+            rows,
+            numeric=[1, 2, 3],
+            caption="Jeugdigen die de gemeente niet kent maar wel betaalt",
         )
-        parts.append(
-            '<p class="note">Onbekend bij de gemeente: elke toewijzing van de jeugdige in het '
-            "jaar kwam via een andere verwijzer dan de gemeente (huisarts, jeugdarts, "
-            "gecertificeerde instelling, medisch specialist, rechter of zelfverwijzer).</p>"
-        )
-    parts.append("</div></section>")
-    return "".join(parts)
+    return view
 
 
-def _backtest_section(f: ReportFigures) -> str:
+def _backtest(f: ReportFigures) -> View | None:
     """The forecast's track record on the region's own data (`jeugdhulp backtest`, issue 16):
     per replayed reporting date the errors of the forecast and of naive annualisation. Region
     report only, and only once a backtest ran."""
     if not f.backtest:
-        return ""
+        return None
     rows_in = f.backtest
     year = rows_in[0]["year"]
     labels = [long_date(row["reporting_date"]) for row in rows_in]
@@ -1640,7 +1379,8 @@ def _backtest_section(f: ReportFigures) -> str:
     def pct(value) -> float | None:
         return None if value is None else float(value)
 
-    svg = charts.bar_chart(
+    svg = _chart(
+        charts.bar_chart,
         "prognose-trefzekerheid",
         f"Afwijking van de prognose en van de jaarextrapolatie, {year}",
         f"Staafdiagram: per peildatum in {year} de kostengewogen gemiddelde afwijking van de "
@@ -1669,7 +1409,7 @@ def _backtest_section(f: ReportFigures) -> str:
         ]
         for label, row in zip(labels, rows_in, strict=True)
     ]
-    table = _table(
+    table = Table(
         [
             "Peildatum",
             "Aanbieders",
@@ -1684,65 +1424,26 @@ def _backtest_section(f: ReportFigures) -> str:
         numeric=[1, 2, 3, 4, 6, 7],
         caption=f"Trefzekerheid van de prognose per peildatum, {year}",
     )
-    return (
-        '<section id="trefzekerheid" aria-labelledby="trefzekerheid-h"><div class="wrap">'
-        f'<h2 id="trefzekerheid-h">Trefzekerheid van de prognose, {year}</h2>'
-        + _figure(
-            "Hoe goed voorspelde de prognose de jaarkosten?",
-            f"Het datawarehouse is voor elke peildatum in {year} teruggezet naar wat er toen "
-            "binnen was, en de prognose is opnieuw berekend (<code>jeugdhulp backtest</code>). "
-            "Afwijking: de som van de absolute verschillen met de werkelijke jaarkosten per "
-            "aanbieder, gedeeld door de werkelijke kosten.",
-            svg,
-            table,
-        )
-        + "</div></section>"
-    )
+    return {
+        "year": year,
+        "chart": Figure("Hoe goed voorspelde de prognose de jaarkosten?", "", svg, table),
+    }
 
 
-def _about_section(f: ReportFigures, files: Sequence[PublishedFile]) -> str:
-    parts = [
-        '<section id="toelichting" aria-labelledby="toelichting-h"><div class="wrap">',
-        '<h2 id="toelichting-h">Over deze cijfers</h2>',
-        f"<p>Stand per {long_date(f.as_of)}. Bron: iJw-berichten (toewijzingen, start- en "
-        "stopberichten, declaraties en declaratie-antwoorden) en de productieverantwoording van "
-        "de aanbieders. Bedragen zijn geaccepteerde declaraties; creditregels zijn verrekend.</p>",
-        f"<p><strong>Privacy.</strong> Aantallen van 1 tot en met {MIN_PERSONS - 1} personen "
-        "worden niet getoond, samen met de bedragen en gemiddelden die bij die personen horen "
-        f"(weergegeven als {NOT_SHOWN} of een lege cel). Een 0 wordt wel getoond. De bestanden "
-        "bevatten geen burgerservicenummers en geen cliëntsleutels.</p>",
-    ]
-    if not f.target.is_region:
-        parts.append(
-            "<p>De cijfers per aanbieder over tijdig declareren en budgetbenutting gaan over "
-            "de hele regio, voor de aanbieders die aan deze gemeente hebben gedeclareerd.</p>"
-        )
-    if f.missing:
-        items = "".join(
-            f"<li>{escape(SPECS[m].title if m in SPECS else m)} (<code>{escape(m)}</code>)</li>"
-            for m in sorted(f.missing)
-        )
-        parts.append(f"<p>Nog niet beschikbaar in deze publicatie:</p><ul>{items}</ul>")
-    if files:
-        rows = "".join(
-            f'<tr><th scope="row">{escape(SPECS[pf.mart].title if pf.mart in SPECS else pf.mart)}'
-            f'</th><td class="num">{escape(number(pf.rows))}</td>'
-            f'<td><a href="{escape(pf.csv_name)}">{escape(pf.csv_name)}</a></td>'
-            f'<td><a href="{escape(pf.parquet_name)}">{escape(pf.parquet_name)}</a></td></tr>'
+def _about(f: ReportFigures, files: Sequence[PublishedFile]) -> View:
+    return {
+        "is_region": f.target.is_region,
+        "missing": [(SPECS[m].title if m in SPECS else m, m) for m in sorted(f.missing)],
+        "files": [
+            {
+                "title": SPECS[pf.mart].title if pf.mart in SPECS else pf.mart,
+                "rows": number(pf.rows),
+                "csv": pf.csv_name,
+                "parquet": pf.parquet_name,
+            }
             for pf in files
-        )
-        parts.append(
-            "<h3>Bestanden in deze map</h3>"
-            '<p class="note">CSV: puntkomma als scheidingsteken, decimale komma, UTF-8; '
-            "opent direct in Excel, met Nederlandse kolomkoppen. Parquet: dezelfde gegevens "
-            "met de Engelse kolomnamen van het datacontract (voor Power BI en analisten).</p>"
-            '<div class="table-scroll"><table class="files"><thead><tr><th scope="col">Tabel</th>'
-            '<th scope="col" class="num">Rijen'
-            '</th><th scope="col">CSV</th><th scope="col">Parquet</th></tr></thead>'
-            f"<tbody>{rows}</tbody></table></div>"
-        )
-    parts.append("</div></section>")
-    return "".join(parts)
+        ],
+    }
 
 
 def render(
@@ -1773,38 +1474,28 @@ def render(
         ("toegang", "Lokaal team en wachttijden"),
         ("toelichting", "Toelichting"),
     ]
-    nav = "".join(f'<li><a href="#{anchor}">{escape(label)}</a></li>' for anchor, label in toc)
-    body = [
-        '<header class="top"><div class="wrap">',
-        '<p class="eyebrow">Regionaal ingekochte jeugdhulp · managementinformatie</p>',
-        f"<h1>{escape(title)}</h1><p>{escape(subtitle)}</p>{_page_nav(links)}</div></header>",
-        f'<nav class="toc" aria-label="Inhoud"><div class="wrap"><ul>{nav}</ul></div></nav>',
-        "<main>",
-        '<section id="samenvatting" aria-label="Samenvatting"><div class="wrap">',
-        _summary(f),
-        "</div></section>",
-        _pages_section(links),
-        _costs_section(f),
-        _distribution_section(f),
-        _kpi_section(f),
-        _throughput_section(f),
-        _lateness_section(f),
-        _quality_section(f),
-        _other_section(f),
-        _clients_section(f),
-        _purchasing_section(f),
-        _product_norms_section(f),
-        _finance_section(f),
-        _backtest_section(f),
-        _access_section(f),
-        _about_section(f, files),
-        "</main>",
-        f'<footer><div class="wrap">Gemaakt door de jeugdhulp-rapportagestraat · stand per '
-        f"{escape(long_date(f.as_of))}.</div></footer>",
-    ]
-    return (
-        '<!DOCTYPE html>\n<html lang="nl">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{escape(title)} – stand per {escape(long_date(f.as_of))}</title>\n"
-        f"<style>{STYLE}</style>\n</head>\n<body>\n" + "\n".join(body) + "\n</body>\n</html>\n"
+    page = {
+        "title": title,
+        "subtitle": subtitle,
+        "as_of": long_date(f.as_of),
+        "toc": toc,
+        "links": links,
+    }
+    return ENVIRONMENT.get_template("report.html.j2").render(
+        page=page,
+        summary=_summary(f),
+        costs=_costs(f),
+        distribution=_distribution(f),
+        kpi=_kpi(f),
+        throughput=_throughput(f),
+        lateness=_lateness(f),
+        quality=_quality(f),
+        referrers=_referrers(f),
+        clients=_clients(f),
+        purchasing=_purchasing(f),
+        norms=_product_norms(f),
+        finance=_finance(f),
+        backtest=_backtest(f),
+        access=_access(f),
+        about=_about(f, files),
     )

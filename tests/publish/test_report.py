@@ -53,13 +53,21 @@ def svgs(html: str) -> list[str]:
 def test_every_chart_is_an_accessible_svg(published, code):
     html = html_of(published, code)
     charts = svgs(html)
-    names = [re.search(r'data-chart="([^"]+)"', svg).group(1) for svg in charts]
-    assert set(names) == CHARTS and len(names) == len(CHARTS)
+    # every chart twice: a wide drawing (screens from 700 px, print) and a narrow one (phones)
+    drawn = [re.search(r'data-chart="([^"]+)" data-layout="(wide|narrow)"', svg) for svg in charts]
+    assert all(drawn)
+    for layout in ("wide", "narrow"):
+        names = [found.group(1) for found in drawn if found.group(2) == layout]
+        assert set(names) == CHARTS and len(names) == len(CHARTS), layout
+    ids = re.findall(r'\bid="([^"]+)"', html)
+    assert len(ids) == len(set(ids))  # the two drawings of a chart have their own ids
     for svg in charts:
         opening = svg.split(">", 1)[0]
         assert 'role="img"' in opening and "aria-labelledby=" in opening
         assert re.match(r'<svg[^>]*>\s*<title id="[^"]+">[^<]+</title>\s*<desc', svg)
         assert re.search(r"<(rect|path|circle)\b", svg)
+        for ident in re.search(r'aria-labelledby="([^"]+)"', opening).group(1).split():
+            assert f'id="{ident}"' in svg
     # each chart has a table alternative
     assert html.count("Tabel bij deze grafiek") == len(CHARTS)
     assert '<html lang="nl">' in html
@@ -236,3 +244,255 @@ def test_kpi_changes_compare_like_with_like(published):
         region["Totale kosten"][2] == f"+{str(round(100 * now / then - 100, 1)).replace('.', ',')}"
     )
     assert "gemeente(n) met minder dan 5 jeugdigen in een van beide perioden" not in html
+
+
+# ---- issue 14: templates, recent months still coming in, escaping in the charts ----
+
+HOSTILE = "<img src=x onerror=alert(1)> & \"quote\" 'apos'"
+
+
+def test_the_report_is_rendered_from_autoescaping_templates_without_html_in_python():
+    import ast
+
+    from jinja2 import StrictUndefined
+
+    from jeugdhulp.publish import report
+
+    env = report.ENVIRONMENT
+    assert env.autoescape is True and env.undefined is StrictUndefined
+    templates = Path(report.__file__).parent / "templates"
+    names = sorted(p.relative_to(templates).as_posix() for p in templates.rglob("*.j2"))
+    assert "report.html.j2" in names and len(names) >= 10
+    for name in names:
+        text = (templates / name).read_text(encoding="utf-8")
+        assert not re.search(r"\|\s*safe\b|autoescape\s+false", text), name
+    # no HTML built in Python strings: no string constant in report.py (docstrings aside) holds
+    # a tag; the charts come from charts.py as SVG
+    tree = ast.parse(Path(report.__file__).read_text(encoding="utf-8"))
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    strings = [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+        if id(node) not in docstrings
+    ]
+    tag = re.compile(r"</?[a-z][a-z0-9]*(\s[^<>]*)?>")
+    assert [s for s in strings if tag.search(s)] == []
+
+
+def _coming_in_figures(expected_final: dict[int, float] | None):
+    """Hand-built figures of a municipality in October 2025: January–July complete at
+    € 100.000 a month, August (€ 90.000) and September (€ 40.000) still coming in."""
+
+    from jeugdhulp.publish.figures import BudgetView, MonthlyCosts, ReportFigures
+
+    current = [100_000.0] * 7 + [90_000.0, 40_000.0] + [None] * 3
+    monthly = MonthlyCosts(year=2025, current=current, previous=[95_000.0] * 12, hidden=0)
+    if expected_final is not None:
+        monthly.expected_final = expected_final  # MonthlyCosts.expected_final (issue 14)
+    cumulative = [100_000.0 * (m + 1) for m in range(7)] + [790_000.0, 830_000.0] + [None] * 3
+    budget = BudgetView(
+        year=2025,
+        cumulative=cumulative,
+        actual=830_000.0,
+        budget=1_300_000.0,
+        forecast=1_250_000.0,
+        forecast_method="prognose",
+    )
+    return ReportFigures(
+        target=Target("GM0546", "Leiden"),
+        as_of=AS_OF,
+        year=2025,
+        missing={},
+        monthly=monthly,
+        budget=budget,
+    )
+
+
+def _chart_trees(html: str, name: str):
+    import xml.etree.ElementTree as ET
+
+    found = [svg for svg in svgs(html) if f'data-chart="{name}"' in svg]
+    assert len(found) == 2  # wide and narrow
+    return [ET.fromstring(svg) for svg in found]
+
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def test_recent_months_still_coming_in_are_drawn_apart_with_their_expected_final_value():
+    from jeugdhulp.publish.report import render
+
+    html = render(_coming_in_figures({8: 104_000.0, 9: 101_000.0}), [])
+    for tree in _chart_trees(html, "kosten-per-maand"):
+        rects = tree.iter(f"{SVG}rect")
+        bars = [r for r in rects if r.find(f"{SVG}title") is not None]
+        coming = [r for r in bars if r.get("class") == "coming-in"]
+        # only August and September of 2025; hatched, with a dashed outline
+        assert [r.find(f"{SVG}title").text for r in coming] == [
+            f"2025, aug: {euro(90_000)} tot nu toe (nog binnenkomend; verwachte eindstand "
+            f"{euro(104_000)})",
+            f"2025, sep: {euro(40_000)} tot nu toe (nog binnenkomend; verwachte eindstand "
+            f"{euro(101_000)})",
+        ]
+        assert all(r.get("fill").startswith("url(#") and r.get("stroke-dasharray") for r in coming)
+        assert sum(1 for r in bars if r.get("fill") == "#154273") == 7  # January–July, solid
+        markers = [m for m in tree.iter(f"{SVG}line") if m.get("class") == "expected-final"]
+        assert len(markers) == 2 and all(m.get("stroke-dasharray") for m in markers)
+        for bar, marker, final, so_far in zip(
+            coming, markers, (104_000, 101_000), (90_000, 40_000)
+        ):
+            # the marker stands at the expected final value on the bar's own scale
+            zero = float(bar.get("y")) + float(bar.get("height"))
+            ratio = (zero - float(marker.get("y1"))) / float(bar.get("height"))
+            assert ratio == pytest.approx(final / so_far, rel=0.01)
+        legend = [t.text for t in tree.iter(f"{SVG}text")]
+        assert "nog binnenkomend" in legend
+    rows = section_rows(html, "kosten")
+    assert ["augustus", "€ 95.000", "€ 90.000", "€ 104.000"] in rows
+    assert ["juli", "€ 95.000", "€ 100.000", ""] in rows
+    # the cumulative line: 700.000 by July; then 700.000 + 104.000 and + 101.000 expected
+    for tree in _chart_trees(html, "kosten-cumulatief"):
+        assert any(p.get("class") == "coming-in" for p in tree.iter(f"{SVG}path"))
+        points = [c for c in tree.iter(f"{SVG}circle") if c.get("class") == "expected-final"]
+        assert [c.find(f"{SVG}title").text for c in points] == [
+            f"aug: verwachte eindstand {euro(804_000)} (nog binnenkomend)",
+            f"sep: verwachte eindstand {euro(905_000)} (nog binnenkomend)",
+        ]
+        actual = next(p for p in tree.iter(f"{SVG}path") if p.get("class") == "actual")
+        assert actual.get("d").count("L") == 6  # solid through July only, not flat after it
+        forecast = next(p for p in tree.iter(f"{SVG}path") if p.get("class") == "forecast")
+        start = forecast.get("d").split("L")[0]
+        assert start == f"M{points[-1].get('cx')} {points[-1].get('cy')} "
+    assert ["september", "€ 830.000", "€ 905.000"] in section_rows(html, "kosten")
+
+
+def test_without_months_coming_in_the_charts_are_drawn_as_before():
+    from jeugdhulp.publish.report import render
+
+    for expected in (None, {}):
+        html = render(_coming_in_figures(expected), [])
+        assert "coming-in" not in html and "nog binnenkomend" not in html
+        for tree in _chart_trees(html, "kosten-cumulatief"):
+            actual = next(p for p in tree.iter(f"{SVG}path") if p.get("class") == "actual")
+            assert actual.get("d").count("L") == 8  # January–September
+
+
+def test_the_charts_escape_every_text_they_draw():
+    import xml.etree.ElementTree as ET
+
+    from jeugdhulp.publish import charts
+    from jeugdhulp.publish.report import render
+
+    def show(value: float) -> str:
+        return HOSTILE
+
+    for narrow in (False, True):
+        drawn = [
+            charts.bar_chart(
+                HOSTILE,
+                HOSTILE,
+                HOSTILE,
+                [HOSTILE, "b"],
+                [charts.Series(HOSTILE, [1.0, 2.0], charts.BLUE)],
+                value_format=show,
+                axis_format=show,
+                y_label=HOSTILE,
+                x_label=HOSTILE,
+                coming_in={1: 3.0},
+                narrow=narrow,
+            ),
+            charts.horizontal_bar_chart(
+                HOSTILE,
+                HOSTILE,
+                HOSTILE,
+                [HOSTILE, "b"],
+                [1.0, 2.0],
+                value_format=show,
+                axis_format=show,
+                x_label=HOSTILE,
+                reference=(1.5, HOSTILE),
+                legend=[(HOSTILE, charts.ORANGE)],
+                narrow=narrow,
+            ),
+            charts.cumulative_chart(
+                HOSTILE,
+                HOSTILE,
+                HOSTILE,
+                [HOSTILE, "b", "c"],
+                [1.0, 2.0, None],
+                forecast=4.0,
+                budget=5.0,
+                axis_format=show,
+                value_format=show,
+                y_label=HOSTILE,
+                x_label=HOSTILE,
+                actual_label=HOSTILE,
+                forecast_label=HOSTILE,
+                budget_label=HOSTILE,
+                coming_in={1: 2.5},
+                narrow=narrow,
+            ),
+        ]
+        for svg in drawn:
+            assert "<img" not in svg
+            tree = ET.fromstring(svg)  # well-formed: every text and attribute escaped
+            assert tree.get("data-chart") == HOSTILE
+            texts = [el.text for el in tree.iter() if el.text and el.text.strip()]
+            assert texts.count(HOSTILE) >= 5
+    # and a page about a municipality with such a name
+    figures = _coming_in_figures({8: 104_000.0})
+    figures.target = Target("GM0546", HOSTILE)
+    html = render(figures, [])
+    assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_the_budget_card_shows_the_signal_of_the_publication_model():
+    from jeugdhulp.publish.report import render
+
+    figures = _coming_in_figures(None)
+    html = render(figures, [])
+    # without the model's signal: forecast / budget = 1.250.000 / 1.300.000 = 96,2 %
+    assert re.search(
+        r'<div class="card warn"><p class="label">Budget 2025</p><p class="value">€\xa01\.300\.000'
+        r'</p><p class="sub">prognose is 96% van het budget: dreigende overschrijding</p>',
+        html,
+    )
+    # rpt_report_budget's utilisation and signal (dbt macro budget_signal) win when present
+    figures.budget.utilisation_pct, figures.budget.signal = 101.4, "overschrijding"
+    html = render(figures, [])
+    assert (
+        '<div class="card bad"><p class="label">Budget 2025</p><p class="value">€\xa01.300.000'
+        '</p><p class="sub">prognose is 101% van het budget: overschrijding</p>'
+    ) in html
+
+
+def test_a_month_with_nothing_in_yet_is_drawn_by_its_expected_final_value_alone():
+    from jeugdhulp.publish.report import render
+
+    # October 2025: no invoice yet, € 60.000 expected
+    html = render(_coming_in_figures({8: 104_000.0, 9: 101_000.0, 10: 60_000.0}), [])
+    for tree in _chart_trees(html, "kosten-per-maand"):
+        hatched = [r for r in tree.iter(f"{SVG}rect") if r.get("class") == "coming-in"]
+        rest = [r for r in tree.iter(f"{SVG}rect") if r.get("class") == "expected-rest"]
+        markers = [m for m in tree.iter(f"{SVG}line") if m.get("class") == "expected-final"]
+        assert (len(hatched), len(rest), len(markers)) == (2, 3, 3)
+        # October's outline stands on the axis: from 0 up to € 60.000, on August's scale
+        august, october = rest[0], rest[2]
+        aug_bar = hatched[0]
+        zero = float(aug_bar.get("y")) + float(aug_bar.get("height"))
+        assert float(october.get("y")) + float(october.get("height")) == pytest.approx(
+            zero, abs=0.1
+        )
+        ratio = float(october.get("height")) / (zero - float(august.get("y")))
+        assert ratio == pytest.approx(60_000 / 104_000, rel=0.01)
+    rows = section_rows(html, "kosten")
+    assert ["oktober", "–", "€ 965.000"] in rows  # 905.000 by September, + 60.000
+    assert ["oktober", "€ 95.000", "–", "€ 60.000"] in rows

@@ -175,3 +175,71 @@ def test_printing_never_splits_a_chart_from_its_title(published, tmp_path, tier,
         "Openbare versie",
     ):
         assert flat(label) not in printed, label
+
+
+def legibility_problems(page: browser.Page, layout: str) -> list[str]:
+    """Every text drawn in the charts shown: from the expected drawing, at least 9 CSS px on
+    screen (font size × the chart's scale; and its box, getBoundingClientRect, at least 9 px
+    high), and inside its chart (nothing cut off at the edges)."""
+    texts = page.chart_texts()
+    problems = [
+        f"{t['chart']}: {t['layout']} drawing shown" for t in texts if t["layout"] != layout
+    ]
+    for t in texts:
+        if t["text"].strip() and (t["size"] < 9 or t["box"][3] < 9):
+            problems.append(f"{t['chart']}: {t['text']!r} is {t['size']:.1f} px ({t['box']})")
+        if t["text"].strip() and not t["inside"]:
+            problems.append(f"{t['chart']}: {t['text']!r} outside the chart ({t['box']})")
+    return problems
+
+
+@needs_chromium
+@pytest.mark.parametrize("tier, code", PAGES)
+def test_chart_text_is_legible_at_400_px(published, tier, code):
+    """At 400 px the wide charts (a 760-unit viewBox) would shrink their 12-unit text to about
+    6 px; the narrow drawing is shown instead."""
+    pytest.importorskip("websockets.sync.client", reason="websockets is needed to drive chromium")
+    with browser.Page(width=400) as page:
+        page.open(page_file(published, tier, code).as_uri())
+        texts = page.chart_texts()
+        assert len({t["chart"] for t in texts}) == len(page.charts()) >= 4
+        assert legibility_problems(page, "narrow") == []
+        assert min(t["size"] for t in texts) >= 9
+        page.screenshot(ARTIFACTS / f"publish_charts_{tier}_{code}_400px.png")
+        page.resize(1400)
+        page.open(page_file(published, tier, code).as_uri())
+        assert legibility_problems(page, "wide") == []
+
+
+@needs_chromium
+def test_months_still_coming_in_at_400_and_1400_px(tmp_path):
+    """The page of a municipality whose August and September are still coming in (hand-built
+    figures with MonthlyCosts.expected_final): hatched bars and expected-final markers are drawn
+    in both drawings, legible, and the page does not scroll sideways."""
+    pytest.importorskip("websockets.sync.client", reason="websockets is needed to drive chromium")
+    from jeugdhulp.publish.report import render
+    from tests.publish.test_report import _coming_in_figures
+
+    page_path = tmp_path / "index.html"
+    page_path.write_text(
+        render(_coming_in_figures({8: 104_000.0, 9: 101_000.0}), []), encoding="utf-8"
+    )
+    probe = """Array.from(document.querySelectorAll(
+      'svg[data-chart="kosten-per-maand"] .coming-in, svg[data-chart="kosten-per-maand"]'
+      + ' .expected-final, svg[data-chart="kosten-cumulatief"] .coming-in')).filter(
+      mark => mark.getClientRects().length > 0).length"""
+    with browser.Page(width=400) as page:
+        for width, layout in ((400, "narrow"), (1400, "wide")):
+            page.resize(width)
+            page.open(page_path.as_uri())
+            assert page.console_errors() == [], width
+            assert page.evaluate(probe) == 2 + 2 + 1, width  # 2 bars, 2 markers, 1 line
+            assert legibility_problems(page, layout) == [], width
+            assert page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth")
+            top = page.evaluate(
+                "document.querySelector('section#kosten').getBoundingClientRect().top"
+                " + window.scrollY"
+            )
+            page.screenshot(
+                ARTIFACTS / f"publish_coming_in_{width}px.png", top=int(top), height=1400
+            )

@@ -24,31 +24,66 @@ FLAGS = [
     "--remote-debugging-port=0",
 ]
 
-# Per chart: how many marks have a non-empty box after layout, its size, role and title.
-CHART_PROBE = """
-JSON.stringify(Array.from(document.querySelectorAll('svg[data-chart]')).map(svg => {
+# The charts the reader sees: each chart is drawn twice (data-layout wide and narrow) and the
+# style sheet displays one of the two for the screen width (print: wide).
+SHOWN_CHARTS = """
+Array.from(document.querySelectorAll('svg[data-chart]')).filter(
+  svg => svg.getClientRects().length > 0)
+"""
+
+# Per chart shown: how many marks have a non-empty box after layout, its size, role and title.
+CHART_PROBE = f"""
+JSON.stringify({SHOWN_CHARTS}.map(svg => {{
   let drawn = 0;
-  svg.querySelectorAll('rect, path, line, circle, polyline').forEach(mark => {
+  svg.querySelectorAll('rect, path, line, circle, polyline').forEach(mark => {{
     const box = mark.getBBox();
     if (box.width > 0 || box.height > 0) drawn++;
-  });
+  }});
   const rect = svg.getBoundingClientRect();
   const title = svg.querySelector(':scope > title');
-  return {name: svg.dataset.chart, drawn: drawn, width: rect.width, height: rect.height,
-          role: svg.getAttribute('role'), title: title ? title.textContent : ''};
-}))
+  return {{name: svg.dataset.chart, layout: svg.dataset.layout, drawn: drawn, width: rect.width,
+          height: rect.height, role: svg.getAttribute('role'),
+          title: title ? title.textContent : ''}};
+}}))
 """
 
 # Per figure with a chart: the title above it (figcaption h3) and every text drawn in the chart
-# (a label's own text, without the <title> tooltip inside it).
-FIGURE_PROBE = """
-JSON.stringify(Array.from(document.querySelectorAll('figure')).filter(
-  figure => figure.querySelector('svg[data-chart]')).map(figure => ({
-  name: figure.querySelector('svg[data-chart]').dataset.chart,
-  title: (figure.querySelector('figcaption h3') || {}).textContent || '',
-  texts: Array.from(figure.querySelectorAll('svg[data-chart] text')).map(t => Array.from(
-    t.childNodes).filter(n => n.nodeType === Node.TEXT_NODE).map(n => n.textContent).join(''))
-})))
+# shown (a label's own text, without the <title> tooltip inside it).
+FIGURE_PROBE = f"""
+JSON.stringify(Array.from(new Set({SHOWN_CHARTS}.map(svg => svg.closest('figure')))).filter(
+  figure => figure).map(figure => {{
+  const svg = Array.from(figure.querySelectorAll('svg[data-chart]')).find(
+    svg => svg.getClientRects().length > 0);
+  return {{
+    name: svg.dataset.chart,
+    title: (figure.querySelector('figcaption h3') || {{}}).textContent || '',
+    texts: Array.from(svg.querySelectorAll('text')).map(t => Array.from(
+      t.childNodes).filter(n => n.nodeType === Node.TEXT_NODE).map(n => n.textContent).join(''))
+  }};
+}}))
+"""
+
+# Per text drawn in a chart shown: its font size on screen (the SVG font size times the scale
+# of the chart's viewBox and any rotation), its box (getBoundingClientRect) and whether that
+# box lies inside the chart's box (1 px tolerance).
+CHART_TEXT_PROBE = f"""
+JSON.stringify({SHOWN_CHARTS}.flatMap(svg => {{
+  const outer = svg.getBoundingClientRect();
+  return Array.from(svg.querySelectorAll('text')).map(t => {{
+    const box = t.getBoundingClientRect();
+    const m = t.getScreenCTM();
+    const scale = Math.sqrt(Math.abs(m.a * m.d - m.b * m.c));
+    return {{
+      chart: svg.dataset.chart, layout: svg.dataset.layout,
+      text: Array.from(t.childNodes).filter(n => n.nodeName !== 'title').map(
+        n => n.textContent).join(' '),
+      size: parseFloat(getComputedStyle(t).fontSize) * scale,
+      box: [box.left, box.top, box.width, box.height],
+      inside: box.left >= outer.left - 1 && box.right <= outer.right + 1
+        && box.top >= outer.top - 1 && box.bottom <= outer.bottom + 1
+    }};
+  }});
+}}))
 """
 
 
@@ -143,6 +178,10 @@ class Page:
 
     def figures(self) -> list[dict]:
         return json.loads(self.evaluate(FIGURE_PROBE))
+
+    def chart_texts(self) -> list[dict]:
+        """Every text of the charts shown: chart, layout, text, size (CSS px), box, inside."""
+        return json.loads(self.evaluate(CHART_TEXT_PROBE))
 
     def print_pdf(self, path: Path) -> Path:
         """Print as Chromium's print dialog would, with the page's own @page size and margins

@@ -21,7 +21,11 @@ from jeugdhulp.synthetic.accountability import (
     tiny_plans,
     write_accountability,
 )
-from jeugdhulp.synthetic.finance import write_prognoses, write_programme_budget
+from jeugdhulp.synthetic.finance import (
+    care_by_delivered_segment,
+    write_prognoses,
+    write_programme_budget,
+)
 from jeugdhulp.synthetic.ground_truth import purchasing_truth, truth_document, write_truth
 from jeugdhulp.synthetic.landing_files import FileSink
 from jeugdhulp.synthetic.local_team import local_team_truth
@@ -96,6 +100,8 @@ def generate(
     defects: list[dict] = []
     unplaced: list[str] = []
     bsn = {"youths_created": 0, "collisions": 0, "test_bsns_available": len(valid_test_bsns())}
+    reuses: Counter = Counter()
+    returns_cancelled = returning_episodes = 0
     for result in results:
         file_counts.update(result.file_counts)
         accepted_municipality.update(result.accepted_municipality_year)
@@ -119,14 +125,28 @@ def generate(
         unplaced.extend(result.unplaced_defects)
         bsn["youths_created"] += result.youths_created
         bsn["collisions"] += result.bsn_collisions
+        reuses.update(result.bsn_reuses)
+        returns_cancelled += result.returns_cancelled
+        returning_episodes += result.returning_episodes
 
+    # numbers handed to a youth after another youth held them (docs/synthetic_data.md): the
+    # warehouse sees such a youth as returning; by the year of the hand-over
+    bsn["reuses"] = sum(reuses.values())
+    bsn["reuses_by_year"] = {str(year): reuses[year] for year in sorted(reuses)}
+    bsn["returns_cancelled"] = returns_cancelled
+    bsn["returning_episodes"] = returning_episodes
     ceilings = budget_ceilings(world.providers, world.years, care_delivered)
     write_reference(
         sink, seed, world.providers, world.municipalities, world.years, ceilings, as_of.year
     )
+    delivered_by_segment = (
+        care_by_delivered_segment(accountability_rows)
+        if world.budget_by_delivered_product
+        else None
+    )
     statuses = _write_accountability(sink, world, seed, as_of, accountability_rows, defects)
     programme_budget = write_programme_budget(
-        sink, seed, world.providers, world.years, care_delivered, as_of
+        sink, seed, world.providers, world.years, care_delivered, as_of, delivered_by_segment
     )
     prognoses = write_prognoses(sink, seed, world.providers, world.years, care_delivered, as_of)
     care_categories = set().union(*(result.care_categories for result in results))
@@ -250,6 +270,8 @@ def _tasks(world: World, out: Path, seed: int, as_of: date) -> list[PartitionTas
                 residence_cases=residence_kinds_for(world.profile, municipality.index),
                 pgb_with_zin_share=world.pgb_with_zin_share,
                 complex_cases_per_1000=world.complex_cases_per_1000,
+                return_probability=world.return_probability,
+                arrivals_per_youth_in_care=world.arrivals_per_youth_in_care,
             )
         )
     return tasks

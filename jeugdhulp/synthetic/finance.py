@@ -2,7 +2,9 @@
 and the providers' own year-end forecasts (prognoses), with their truth.
 
 The programme budget is set against the care truly delivered (`care_delivered`, per provider and
-year, split over segments by the provider's product weights): the region total lands near the
+year, split over segments by the provider's product weights; on the region profile by the
+segments of the products delivered, since its complex cases are maatwerk delivered by residential
+providers: docs/synthetic_data.md): the region total lands near the
 realised cost, with one segment deliberately underbudgeted (overspent, 88-92 %) and one
 overbudgeted (underspent, 108-112 %), the others within 2 %. In the as_of year a
 begrotingswijziging adopted on 25 June raises the overspent segment's budget by half its gap;
@@ -54,6 +56,19 @@ def care_by_segment(
     return out
 
 
+def care_by_delivered_segment(rows: dict[tuple[str, int], list]) -> dict[int, dict[str, float]]:
+    """Care per year and segment of the products delivered; `rows`: (agb, year) -> the provider's
+    (municipality, product, volume, cents, clients) of that year (the accountability rows)."""
+    out: dict[int, dict[str, float]] = {}
+    for (_, year), products in rows.items():
+        for _, code, _, cents, _ in products:
+            if cents > 0:
+                segment = PRODUCTS_BY_CODE[code].segment
+                year_segments = out.setdefault(year, {})
+                year_segments[segment] = year_segments.get(segment, 0.0) + cents
+    return out
+
+
 def _round_budget(cents: float) -> int:
     step = 100_000 if cents >= 10_000_000 else 10_000  # whole thousands, small ones hundreds
     return max(step, round(cents / step) * step)
@@ -66,10 +81,16 @@ def write_programme_budget(
     years: list[int],
     care_delivered: dict[tuple[str, int], int],
     as_of: date,
+    delivered_by_segment: dict[int, dict[str, float]] | None = None,
 ) -> dict:
     """programme_budget.csv (every year, as adopted) and, once adopted, the as_of year's
-    amendment; returns the truth."""
-    care = care_by_segment(providers, care_delivered)
+    amendment; returns the truth. The care per segment is `delivered_by_segment` (by the products
+    delivered) when given, else the providers' care split by their product weights."""
+    care = (
+        delivered_by_segment
+        if delivered_by_segment is not None
+        else care_by_segment(providers, care_delivered)
+    )
     rng = rng_for(seed, "programme-budget")
     segments = sorted({s for year in care.values() for s in year})
     truth: dict = {"years": {}, "files": []}

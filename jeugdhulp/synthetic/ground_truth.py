@@ -110,7 +110,7 @@ def truth_document(
     municipality_kpis: dict[tuple[str, int], tuple[int, int]],
     accountability: dict[str, list[str]],
     behaviours: Counter,
-    bsn: dict[str, int],
+    bsn: dict,
     unplaced_defects: list[str],
 ) -> dict:
     # the schedule only: write_truth keeps the months the landed data shows (see observed_skips)

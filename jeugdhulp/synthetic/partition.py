@@ -33,7 +33,7 @@ from jeugdhulp.synthetic.months import day_in_month, month_end, month_index, mon
 from jeugdhulp.synthetic.municipalities import Municipality
 from jeugdhulp.synthetic.providers import Provider
 from jeugdhulp.synthetic.randomness import WeightedChoice, rng_for
-from jeugdhulp.synthetic.trajectories import MunicipalityWorld, Script
+from jeugdhulp.synthetic.trajectories import ARRIVALS_PER_YOUTH_IN_CARE, MunicipalityWorld, Script
 from jeugdhulp.synthetic.waiting_times import active_categories
 from jeugdhulp.synthetic.youths import BsnPool
 
@@ -57,6 +57,8 @@ class PartitionTask:
     residence_cases: tuple[str, ...] = ()  # woonplaatsbeginsel cases (residence_cases.py)
     pgb_with_zin_share: float = 0.0  # new personal budgets given to youths in ZIN care
     complex_cases_per_1000: float = 0.0  # complex cases a year per 1,000 youths aged 0-17
+    return_probability: float = 0.0  # youths coming back after their care ended (trajectories.py)
+    arrivals_per_youth_in_care: float = ARRIVALS_PER_YOUTH_IN_CARE
 
     @property
     def partition_no(self) -> int:
@@ -86,6 +88,9 @@ class PartitionResult:
     unplaced_defects: list = field(default_factory=list)
     youths_created: int = 0
     bsn_collisions: int = 0
+    bsn_reuses: Counter = field(default_factory=Counter)  # year -> numbers given to another youth
+    returns_cancelled: int = 0  # reuses that retired a youth expected back
+    returning_episodes: int = 0  # episodes of youths returning after their care ended
     residence_cases: list = field(default_factory=list)  # truth of the injected cases
     local_team: list = field(default_factory=list)  # truth of the team paths registered
     care_categories: set = field(default_factory=set)  # (agb, category, year) surely owed
@@ -156,6 +161,8 @@ def run_partition(task: PartitionTask) -> PartitionResult:
         scripts=task.scripts,
         pgb_with_zin_share=task.pgb_with_zin_share,
         complex_cases_per_1000=task.complex_cases_per_1000,
+        arrivals_per_youth_in_care=task.arrivals_per_youth_in_care,
+        return_probability=task.return_probability,
     )
     world.simulate()
     cases = residence_cases.add_episodes(
@@ -163,6 +170,9 @@ def run_partition(task: PartitionTask) -> PartitionResult:
     )
     result.youths_created = len(world.youths)
     result.bsn_collisions = pool.collisions
+    result.bsn_reuses.update(pool.reuses)
+    result.returns_cancelled = pool.returns_cancelled
+    result.returning_episodes = world.returns
     result.behaviours["youths_moved"] = sum(1 for e in world.episodes if e.moved_from is not None)
 
     sink = FileSink(task.out, f"partition-{task.partition_no:05d}")

@@ -14,13 +14,24 @@ from jeugdhulp.synthetic.providers import (
     plan_for,
     tiny_providers,
 )
-from jeugdhulp.synthetic.trajectories import TINY_SCRIPTS, Script
+from jeugdhulp.synthetic.trajectories import ARRIVALS_PER_YOUTH_IN_CARE, TINY_SCRIPTS, Script
 
 REGION_FIRST_YEAR = 2023
+# region: months simulated before the first year, so that the world is in its steady state by
+# then (returning youths come back up to years after care that began in the warm-up; a shorter
+# warm-up let care volume and cost climb through the first years) and so that the test-BSN
+# range's first use lies before the landing zone (docs/synthetic_data.md)
+REGION_WARMUP_MONTHS = 60
+# region: youths whose care ends come back for new care with this probability (trajectories.py,
+# docs/synthetic_data.md: CBS finds roughly half of the starts by youths with earlier care) ...
+REGION_RETURN_PROBABILITY = 0.75
+# ... so fewer new episodes are needed for about `youths_in_care` distinct youths a year
+REGION_ARRIVALS_PER_YOUTH_IN_CARE = 0.37
 # region: a quarter of new personal budgets go to a youth already in ZIN care (PGB and ZIN)
 REGION_PGB_WITH_ZIN_SHARE = 0.25
-# region: new complex cases (trajectories.py) a year per 1,000 youths aged 0-17
-REGION_COMPLEX_CASES_PER_1000 = 1.0
+# region: new complex cases (trajectories.py) a year per 1,000 youths aged 0-17, so scaled by a
+# municipality's population (docs/synthetic_data.md: the cost tail)
+REGION_COMPLEX_CASES_PER_1000 = 2.0
 
 
 class ProfileError(ValueError):
@@ -42,6 +53,11 @@ class World:
     national: bool
     pgb_with_zin_share: float = 0.0  # new personal budgets given to youths already in ZIN care
     complex_cases_per_1000: float = 0.0  # complex cases a year per 1,000 youths aged 0-17
+    return_probability: float = 0.0  # youths coming back after their care ended (0: random picks)
+    arrivals_per_youth_in_care: float = ARRIVALS_PER_YOUTH_IN_CARE
+    # the programme budget per segment from the products delivered (region: its complex cases are
+    # maatwerk delivered by residential providers) instead of the providers' product weights
+    budget_by_delivered_product: bool = False
 
 
 PROFILES = ("tiny", "region", "national")
@@ -80,13 +96,16 @@ def resolve(profile: str, seed: int, as_of: date, years: int | None) -> World:
             year_list,
             municipalities,
             providers,
-            30,
+            REGION_WARMUP_MONTHS,
             _spread_defects(seed, municipalities, 4),
             {},
             True,
             False,
             REGION_PGB_WITH_ZIN_SHARE,
             REGION_COMPLEX_CASES_PER_1000,
+            REGION_RETURN_PROBABILITY,
+            REGION_ARRIVALS_PER_YOUTH_IN_CARE,
+            True,
         )
     year_list = _years(as_of, years or 2)
     municipalities = national(seed, 340, 450_000, regions=42)

@@ -2,13 +2,15 @@
 
 An episode is one allocation (ToewijzingNummer) with the care delivered under it: request (JW315),
 allocation (JW301) and its extensions or deletion, start (JW305) and stop (JW307). Youths may hold
-several episodes (another product, a second provider, a later return), move to another
-municipality (the allocation ends and a new one starts under the new municipality:
-woonplaatsbeginsel), pause care (stop reason 20, then a new start) or die (reason 02).
+several episodes (another product, a second provider, a return months after their care ended:
+docs/synthetic_data.md), move to another municipality (the allocation ends and a new one starts
+under the new municipality: woonplaatsbeginsel), pause care (stop reason 20, then a new start) or
+die (reason 02).
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 import random
 from dataclasses import dataclass, field, replace
@@ -33,26 +35,42 @@ from jeugdhulp.synthetic.randomness import WeightedChoice, poisson
 from jeugdhulp.synthetic.youths import BsnPool, Youth
 
 # new episodes per youth in care per year: calibrated so a municipality has about
-# `youths_in_care` distinct youths with care in a year
+# `youths_in_care` distinct youths with care in a year (the region profile, with its returning
+# youths, uses profiles.REGION_ARRIVALS_PER_YOUTH_IN_CARE)
 ARRIVALS_PER_YOUTH_IN_CARE = 0.595
 EXISTING_ACTIVE_SHARE = 0.20  # a new episode for a youth already in care (second product/provider)
-RETURNING_SHARE = 0.10  # a new episode for a youth who had care before
+# without scheduled returns (tiny, national): a new episode for a youth who had care before
+RETURNING_SHARE = 0.10
+# Returning youths (region profile: profiles.REGION_RETURN_PROBABILITY; docs/synthetic_data.md).
+# CBS Beleidsinformatie Jeugd: roughly half of the trajectories started in a year are by youths
+# who had jeugdhulp in the five years before. When the care of an arrival ends, the youth comes
+# back for new care with the profile's return probability (a product drawn like any arrival's,
+# fitting the youth's age), after a lognormal delay from the end of that care: median
+# RETURN_MEDIAN_MONTHS, sigma RETURN_SPREAD, at least RETURN_MIN_DAYS (a gap of a few days is a
+# transfer, not a return), only before the youth turns 18 and only if the youth is out of care
+# by then (else the care running is the youth's care). A return schedules no further return.
+RETURN_MEDIAN_MONTHS = 6.0
+RETURN_SPREAD = 0.8
+RETURN_MIN_DAYS = 30
 DELETED_SHARE = 0.02  # allocations withdrawn before care started (RedenWijziging 13)
 PAUSE_SHARE = 0.04  # longer episodes with a temporary stop (JW307 reason 20) and restart
 WRONG_START_SHARE = 0.03  # a JW305 with a wrong date, deleted (StatusAanlevering 3) and re-sent
 MOVE_SHARE = 0.03  # youths moving to another municipality of the profile during care
 DEATH_SHARE = 0.0003
 PGB_PER_YOUTH_IN_CARE = 0.035  # new personal budgets per youth in care per year
-# Complex cases (region profile, docs/purchasing_marts.md): the few youths whose care costs
-# several times a heavy residential placement (secure or intensive treatment, three-milieu
-# arrangements), bought as a maatwerkarrangement (50A01, budget per month) from a provider of
-# heavy residential care (they serve the whole region). Their monthly budget
-# is lognormal around EUR 18,000 (about EUR 600 a day, the order of JeugdzorgPlus tariffs).
+# Complex cases (region profile, docs/synthetic_data.md, docs/purchasing_marts.md): the few
+# youths whose care costs several times a heavy residential placement (secure or intensive
+# treatment, three-milieu arrangements: EUR 100,000-300,000 a year), bought as a
+# maatwerkarrangement (50A01, budget per month) from a provider of heavy residential care (they
+# serve the whole region). Their monthly budget is lognormal around EUR 22,000 (about EUR 720 a
+# day, the order of JeugdzorgPlus tariffs), their duration lognormal around 20 months: the heavy
+# tail that makes the ten most expensive clients a third of a small municipality's cost.
 COMPLEX_PRODUCT = "50A01"
 COMPLEX_PROVIDER_PRODUCT = "44A27"  # the providers that offer this deliver complex cases
-COMPLEX_MEDIAN_MONTHS = 15.0
-COMPLEX_MONTHLY_EUR = 18_000
+COMPLEX_MEDIAN_MONTHS = 20.0
+COMPLEX_MONTHLY_EUR = 22_000
 COMPLEX_MIN_AGE = 12
+COMPLEX_MAX_AGE = 16  # a placement of a 17-year-old would end at 18 within months
 # caps that keep an allocation's Budget (all its months) within the iJw maximum of EUR 999,999.99
 COMPLEX_MAX_MONTHLY_EUR = 25_000
 COMPLEX_MAX_DAYS = 730
@@ -92,6 +110,7 @@ class Episode:
     pause: tuple[date, date] | None = None  # (last day before the pause, first day after)
     pause_messages: tuple[date, date] | None = None  # (JW307 reason 20 sent, JW305 restart sent)
     moved_from: Episode | None = None
+    returning: bool = False  # new care of a youth returning after earlier care ended
 
     @property
     def allocation_end_effective(self) -> date:
@@ -175,6 +194,8 @@ class MunicipalityWorld:
         scripts: tuple[Script, ...] = (),
         pgb_with_zin_share: float = 0.0,
         complex_cases_per_1000: float = 0.0,
+        arrivals_per_youth_in_care: float = ARRIVALS_PER_YOUTH_IN_CARE,
+        return_probability: float = 0.0,
     ) -> None:
         self.municipality = municipality
         self.partition_no = partition_no
@@ -193,6 +214,11 @@ class MunicipalityWorld:
         self.pgb_with_zin_share = pgb_with_zin_share
         # new complex cases per year per 1,000 youths aged 0-17 (0: none, as before)
         self.complex_cases_per_1000 = complex_cases_per_1000
+        self.arrivals_per_youth_in_care = arrivals_per_youth_in_care
+        # returns scheduled when care ends (0: none; then RETURNING_SHARE of new care goes to a
+        # youth who had care before, picked at random)
+        self.return_probability = return_probability
+        self._returning_share = 0.0 if return_probability else RETURNING_SHARE
         self.complex_cases: list[Episode] = []
         self._allocation_seq = 0
         self._reference_seq = 0
@@ -205,6 +231,9 @@ class MunicipalityWorld:
             WeightedChoice(others, [m.youths_in_care for m in others]) if others else None
         )
         self._forced: dict[int, str] = {}  # youth id -> move | death
+        self._returns: list[tuple[date, int, Youth]] = []  # (due, order, youth): returns scheduled
+        self.returns = 0  # episodes of returning youths
+        self._return_seq = 0
 
     # --- setup --------------------------------------------------------------------------------
 
@@ -222,7 +251,7 @@ class MunicipalityWorld:
     # --- the simulation -------------------------------------------------------------------------
 
     def simulate(self) -> None:
-        monthly = self.municipality.youths_in_care * ARRIVALS_PER_YOUTH_IN_CARE / 12
+        monthly = self.municipality.youths_in_care * self.arrivals_per_youth_in_care / 12
         monthly_pgb = self.municipality.youths_in_care * PGB_PER_YOUTH_IN_CARE / 12
         monthly_complex = self.municipality.youth_0_17 * self.complex_cases_per_1000 / 1000 / 12
         scripts_by_month: dict[int, list[Script]] = {}
@@ -235,6 +264,10 @@ class MunicipalityWorld:
             arrivals = poisson(rng, monthly)
             for _ in range(arrivals):
                 self._arrival(day_in_month(month, rng.randint(1, 28)))
+            month_last = day_in_month(month, 31)
+            while self._returns and self._returns[0][0] <= month_last:
+                due, _, youth = heapq.heappop(self._returns)
+                self._return(youth, due)
             if month >= self.first_month - 6:
                 for _ in range(poisson(rng, monthly_pgb)):
                     self._personal_budget(day_in_month(month, rng.randint(1, 28)))
@@ -244,19 +277,63 @@ class MunicipalityWorld:
         self._apply_deaths()
         self._apply_moves()
 
-    def _arrival(self, day: date) -> None:
+    def _arrival(self, day: date, youth: Youth | None = None) -> None:
+        """New care from `day`: for `youth` (a returning youth) or for a youth picked or created."""
         rng = self.rng
         product_code = ARRIVAL_CHOICE.draw(rng)
+        if youth is not None:
+            age = youth.age_on(day)
+            for _ in range(4):  # a product for the returning youth's age
+                if PATTERNS[product_code].min_age <= age <= PATTERNS[product_code].max_age:
+                    break
+                product_code = ARRIVAL_CHOICE.draw(rng)
+            else:
+                return
         choice = self._providers_by_product.get(product_code)
         if choice is None:
             return
         provider = choice.draw(rng)
         pattern = PATTERNS[product_code]
-        youth = self._pick_youth(day, pattern)
+        returning = youth is not None
+        if youth is None:
+            youth = self._pick_youth(day, pattern)
+        else:
+            self.returns += 1
         episode = self._new_episode(youth, provider, product_code, day, pattern.duration_days(rng))
+        episode.returning = returning
         self._vary(episode, pattern)
         if product_code in DAY_TREATMENT and rng.random() < TRANSPORT_SHARE:
             self._transport_for(episode)
+        if not returning:
+            self._schedule_return(episode)
+
+    def _schedule_return(self, episode: Episode) -> None:
+        """With the return probability, the youth comes back for new care months after this ends."""
+        rng = self.rng
+        if not self.return_probability or not episode.has_care:
+            return
+        if rng.random() >= self.return_probability:
+            return
+        months = RETURN_MEDIAN_MONTHS * math.exp(rng.gauss(0.0, RETURN_SPREAD))
+        due = add_days(episode.care_end, max(RETURN_MIN_DAYS, round(months * 30.44)))
+        youth = episode.youth
+        if due > self.horizon_end or youth.age_on(due) > 17 or youth.retired:
+            return
+        self._return_seq += 1
+        heapq.heappush(self._returns, (due, self._return_seq, youth))
+        youth.expected_back = max(due, youth.expected_back or due)
+
+    def _return(self, youth: Youth, day: date) -> None:
+        """A scheduled return: new care, unless the youth's number went to another youth, the youth
+        is in care again (or turned 18) by then."""
+        if youth.expected_back is not None and youth.expected_back <= day:
+            youth.expected_back = None
+        if youth.retired or youth.age_on(day) > 17:
+            return
+        last_care = max((e.care_end for e in youth.episodes if e.has_care), default=None)
+        if last_care is not None and last_care >= add_days(day, -2):
+            return
+        self._arrival(day, youth)
 
     def _complex_case(self, day: date) -> None:
         """A complex case: a maatwerkarrangement with a monthly budget far above the usual."""
@@ -266,27 +343,18 @@ class MunicipalityWorld:
         if choice is None:
             return
         provider = choice.draw(rng)
-        pattern = replace(PATTERNS[COMPLEX_PRODUCT], min_age=COMPLEX_MIN_AGE)
-        # a youth in care whose care escalates (none found: no case this time), so the cases
-        # take no numbers of the small test-BSN range (youths.py)
+        pattern = replace(
+            PATTERNS[COMPLEX_PRODUCT], min_age=COMPLEX_MIN_AGE, max_age=COMPLEX_MAX_AGE
+        )
+        # a youth in care whose care escalates (none found: no case this time)
         youth = self._escalating_youth(day, pattern)
         if youth is None:
             return
         months = COMPLEX_MEDIAN_MONTHS * math.exp(rng.gauss(0.0, 0.5))
-        # within the care the youth already has: the test-BSN range is too small for the cases
-        # to keep numbers busy any longer (youths.py)
-        held_until = youth.busy_until
-        duration = min(round(months * 30.44), COMPLEX_MAX_DAYS, (held_until - day).days - 30)
-        if duration < 60:
-            return
+        # its own duration: the placement keeps the youth (and the youth's test BSN) busy for as
+        # long as it runs (youths.py hands the number to nobody else meanwhile)
+        duration = min(round(months * 30.44), COMPLEX_MAX_DAYS)
         episode = self._new_episode(youth, provider, COMPLEX_PRODUCT, day, duration)
-        if episode.allocation_end_effective > held_until:
-            episode.allocation_end = max(episode.care_end, min(episode.allocation_end, held_until))
-            self._extend_to_cover(episode, pattern)
-            if episode.extensions and episode.extensions[-1][1] > held_until:
-                sent, _ = episode.extensions[-1]
-                episode.extensions[-1] = (sent, max(held_until, episode.care_end))
-        youth.busy_until = max(held_until, episode.care_end, episode.allocation_end_effective)
         monthly = min(COMPLEX_MAX_MONTHLY_EUR, COMPLEX_MONTHLY_EUR * rng.lognormvariate(0.0, 0.35))
         episode.monthly_budget_cents = round(monthly) * 100
         self.complex_cases.append(episode)
@@ -334,10 +402,12 @@ class MunicipalityWorld:
     # --- youths ---------------------------------------------------------------------------------
 
     def _pick_youth(self, day: date, pattern: CarePattern) -> Youth:
+        """A youth already in care (second product or provider), without scheduled returns a youth
+        who had care before, else a new youth."""
         rng = self.rng
         draw = rng.random()
         youths = self.youths
-        if youths and draw < EXISTING_ACTIVE_SHARE + RETURNING_SHARE:
+        if youths and draw < EXISTING_ACTIVE_SHARE + self._returning_share:
             returning = draw >= EXISTING_ACTIVE_SHARE
             window = min(len(youths), 4000)
             for _ in range(6):

@@ -1,9 +1,12 @@
 """Youths and their test BSNs: a pool of the 9,091 valid test numbers, handed out least-recently-used first.
 
 Only 9,091 numbers in 999900006-999999990 pass the 11-proef, fewer than the youths a region sees
-over a few years. A number is therefore given to a new youth once its previous holder has been out
-of care for a while (the holder is retired: never picked again). When every number in a
-partition's slice is busy, the least-recently-used one is shared (counted as a collision); the
+over a few years (docs/synthetic_data.md). A number therefore goes to a new youth once its
+previous holder has been out of care for a while and is not expected back (a return the
+trajectories scheduled, trajectories.py); the holder is then retired: never picked again. The
+number freed longest ago goes first, so a number is reused as late as the range allows. When no
+number is free, a number whose holder is only expected back goes first (the return is cancelled);
+only when every holder is in care is a number shared by two youths in care (a collision); the
 national profile, with far more youths than numbers, shares numbers this way all the time.
 """
 
@@ -42,6 +45,12 @@ class Youth:
     busy_until: date  # last day of known care (or allocation) of this youth
     retired: bool = False  # its BSN went to another youth: no new care for this one
     episodes: list = field(default_factory=list)
+    expected_back: date | None = None  # a return the trajectories scheduled (trajectories.py)
+
+    @property
+    def free_from(self) -> date:
+        """From when the youth's number may go to another youth without cancelling a return."""
+        return max(self.busy_until, self.expected_back or self.busy_until) + _COOL_OFF
 
     def age_on(self, day: date) -> int:
         years = day.year - self.birth_date.year
@@ -84,8 +93,10 @@ class BsnPool:
             [] if shared else [(date.min, position) for position in range(size)]
         )
         self._holders: dict[int, Youth] = {}
-        self.collisions = 0
+        self.collisions = 0  # a number given to a youth while its previous holder is in care
         self.shared_numbers: set[str] = set()  # numbers two youths in care hold at once
+        self.reuses: dict[int, int] = {}  # year -> numbers given to a youth after another youth
+        self.returns_cancelled = 0  # reuses that retired a holder expected back
 
     def assign(self, rng: random.Random, on: date, youth_factory) -> Youth:
         """Create a youth with a BSN from this slice; retire the number's previous holder."""
@@ -96,33 +107,43 @@ class BsnPool:
         youth = youth_factory(self._numbers[self._start + position])
         previous = self._holders.get(position)
         if previous is not None:
-            if self._shared:
-                if previous.busy_until + _COOL_OFF > on:
-                    self.collisions += 1  # two youths in care share this number
-                    self.shared_numbers.add(youth.bsn)
-            else:
+            self.reuses[on.year] = self.reuses.get(on.year, 0) + 1
+            if previous.busy_until + _COOL_OFF > on:
+                self.collisions += 1  # two youths in care share this number
+                self.shared_numbers.add(youth.bsn)
+            if not self._shared:
+                if previous.expected_back is not None and previous.free_from > on:
+                    self.returns_cancelled += 1
                 previous.retired = True
         self._holders[position] = youth
         if not self._shared:
-            heapq.heappush(self._heap, (youth.busy_until + _COOL_OFF, position))
+            heapq.heappush(self._heap, (youth.free_from, position))
         return youth
 
     def _next_position(self, on: date) -> int:
-        """The number free for longest; when none is free, the one that frees up first (shared)."""
+        """The number free for longest; when none is free, the one whose holder leaves care first."""
         while True:
             free_from, position = heapq.heappop(self._heap)
             holder = self._holders.get(position)
             if holder is None:
                 return position
-            due = holder.busy_until + _COOL_OFF
+            due = holder.free_from
             if due > free_from:
                 # the holder got more care since this entry was pushed: requeue at the real date
                 heapq.heappush(self._heap, (due, position))
                 continue
-            if due > on:
-                self.collisions += 1  # every number is busy: share the one that frees up first
-                self.shared_numbers.add(self._numbers[self._start + position])
-            return position
+            if due <= on:
+                return position
+            heapq.heappush(self._heap, (due, position))
+            return self._least_busy()
+
+    def _least_busy(self) -> int:
+        """No number is free: the one whose holder's care ends first (the holder's return, if
+        any, is cancelled). Its stale heap entry is requeued when it comes up (_next_position)."""
+        return min(
+            self._holders,
+            key=lambda position: (self._holders[position].busy_until, position),
+        )
 
 
 def typo_bsn(bsn: str) -> str:

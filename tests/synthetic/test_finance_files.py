@@ -97,3 +97,22 @@ def test_the_development_key_manifest_lists_the_finance_files(generated_tiny):
     for path in files:
         relative = path.relative_to(out).as_posix()
         assert listed[relative] == hashlib.sha256(path.read_bytes()).hexdigest(), relative
+
+
+def test_the_region_budgets_each_segment_on_the_care_delivered_in_its_products():
+    """The region's complex cases are maatwerk (50A01) delivered by residential providers: its
+    programme budget splits care by the products delivered, not by the providers' weights."""
+    from jeugdhulp.synthetic.finance import care_by_delivered_segment
+    from jeugdhulp.synthetic.profiles import resolve
+
+    rows = {
+        ("11111111", 2025): [("0546", "44A27", 30, 587_730, 1), ("0546", "50A01", 1, 2_200_000, 1)],
+        ("22222222", 2025): [("0484", "44A25", 10, 83_550, 1), ("0484", "45A48", 4, 0, 1)],
+        ("22222222", 2026): [("0484", "45A48", 4, 31_200, 2)],
+    }
+    assert care_by_delivered_segment(rows) == {
+        2025: {"verblijf": 671_280.0, "maatwerk": 2_200_000.0},
+        2026: {"ambulant": 31_200.0},
+    }
+    assert resolve("region", 7, AS_OF, None).budget_by_delivered_product
+    assert not resolve("tiny", 7, AS_OF, None).budget_by_delivered_product

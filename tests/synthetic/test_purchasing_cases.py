@@ -21,6 +21,7 @@ from jeugdhulp.synthetic.providers import (
 )
 from jeugdhulp.synthetic.randomness import rng_for
 from jeugdhulp.synthetic.trajectories import (
+    COMPLEX_MAX_AGE,
     COMPLEX_MIN_AGE,
     COMPLEX_PRODUCT,
     MunicipalityWorld,
@@ -85,6 +86,8 @@ def _simulated(municipality_code: str, **cases):
         first_month=world.years[0] * 12,
         warmup_months=world.warmup_months,
         last_month=month_index(AS_OF),
+        return_probability=world.return_probability,
+        arrivals_per_youth_in_care=world.arrivals_per_youth_in_care,
         **cases,
     )
     simulation.simulate()
@@ -131,7 +134,12 @@ def test_pgb_and_zin_and_complex_cases_go_where_intended():
     assert len(simulation.complex_cases) >= 20
     for episode in simulation.complex_cases:
         assert episode.product.code == COMPLEX_PRODUCT
-        assert episode.youth.age_on(episode.request_date) >= COMPLEX_MIN_AGE
+        assert COMPLEX_MIN_AGE <= episode.youth.age_on(episode.request_date) <= COMPLEX_MAX_AGE
+        # the iJw maximum of an allocation's Budget
+        assert episode.budget_cents_until(episode.allocation_end_effective) <= 99_999_999
+    # placements run their own course (median 20 months), not cut to the care the youth had
+    durations = sorted((e.care_end - e.care_start).days for e in simulation.complex_cases)
+    assert durations[len(durations) // 2] > 365
     heaviest_month = PRODUCTS_BY_CODE["44A27"].tariff_cents(2025) * 31
     budgets = sorted(e.monthly_budget_cents for e in simulation.complex_cases)
     # far above a month of the heaviest residential product

@@ -1,4 +1,4 @@
-"""What is published per mart: its columns, scope, small-cell suppression rules and Dutch labels."""
+"""What is published per mart: its columns, scope, counts of persons, margins and Dutch labels."""
 
 from __future__ import annotations
 
@@ -76,6 +76,10 @@ class MartSpec:
     their own: the amounts are suppressed unless mart_costs_monthly proves the row covers at least
     5 persons (the largest `clients` among the matching cost cells). `year` in the keys matches
     the year of `service_month`.
+    Rules 1 to 3 are the old per-mart rules (docs/publishing.md); no code applies them any more
+    (the module that did, suppression.py, is removed): the openbaar tier publishes the `shape`
+    tables with jeugdhulp/publish/sdc.py, the intern tier the warehouse's figures as they are.
+    `cells` and `population_keys` still name the columns a mart needs (required_columns).
     """
 
     name: str
@@ -86,11 +90,11 @@ class MartSpec:
     amounts_by_population: tuple[str, ...] = ()
     population_keys: tuple[str, ...] = ()
     title: str = ""
-    # rule 3, complementary suppression (jeugdhulp/publish/suppression.py): row_sums = (total,
-    # parts) whose parts add up to the total within a row; margin_groups / margin_measures: the
-    # rows of one group together count the same persons as any other group's total (mart_throughput
-    # gives every trajectory once per dimension), so per group the hidden parts of a measure must
-    # add up to 0 or at least 5, else more parts are hidden.
+    # rule 3, complementary suppression (an old per-mart rule, no longer applied): row_sums =
+    # (total, parts) whose parts add up to the total within a row; margin_groups /
+    # margin_measures: the rows of one group together count the same persons as any other group's
+    # total (mart_throughput gives every trajectory once per dimension), so per group the hidden
+    # parts of a measure must add up to 0 or at least 5, else more parts are hidden.
     row_sums: tuple[tuple[str, tuple[str, ...]], ...] = ()
     margin_groups: tuple[str, ...] = ()
     margin_measures: tuple[str, ...] = ()
@@ -582,10 +586,231 @@ MARTS: tuple[MartSpec, ...] = (
         grain=("municipality_code", "product_category", "year"),
         shape=Shape(dims=(("municipality_code", "regio"), ("product_category", "totaal"))),
     ),
+    # the report's monthly costs and budget view (docs/publishing.md): the figures of the intern
+    # report as files beside it. 'regio' rows are the region (the shape only marks that margin:
+    # intern only, never suppressed or published openbaar)
+    MartSpec(
+        name="rpt_report_monthly",
+        title="Kosten per maand met cumulatief en verwachte eindstand (rapport)",
+        scope="municipality",
+        schema="publication",
+        columns=(
+            "municipality_code",
+            "municipality_name",
+            "year",
+            "month",
+            "month_name",
+            "service_month",
+            "amount_eur",
+            "persons",
+            "cumulative_eur",
+            "is_still_coming_in",
+            "expected_final_eur",
+        ),
+        grain=("municipality_code", "year", "month"),
+        shape=Shape(dims=(("municipality_code", "regio"),), fixed=("year", "month")),
+        intern_only=True,
+    ),
+    MartSpec(
+        name="rpt_report_budget",
+        title="Budget, kosten en jaarprognose per jaar (rapport)",
+        scope="municipality",
+        schema="publication",
+        columns=(
+            "municipality_code",
+            "municipality_name",
+            "year",
+            "is_report_year",
+            "persons",
+            "actual_eur",
+            "ceilings_eur",
+            "key_share_pct",
+            "ceiling_budget_eur",
+            "budget_status",
+            "forecast_eur",
+            "forecast_method",
+            "providers_without_forecast",
+            "months_observed",
+            "utilisation_pct",
+            "signal",
+        ),
+        grain=("municipality_code", "year"),
+        shape=Shape(dims=(("municipality_code", "regio"),), amounts=("actual_eur",)),
+        intern_only=True,
+    ),
+    MartSpec(
+        name="rpt_report_kpi",
+        title="Kerncijfers per jaar, de regio opgeteld (rapport)",
+        scope="municipality",
+        schema="publication",
+        columns=(
+            "municipality_code",
+            "municipality_name",
+            "year",
+            "months_observed",
+            "unique_youths",
+            "non_unique_youths",
+            "care_months",
+            "care_months_annualised",
+            "total_cost_eur",
+            "total_cost_annualised_eur",
+            "forecast_cost_eur",
+            "avg_months_per_youth",
+            "avg_months_per_youth_annualised",
+            "avg_cost_per_youth_month",
+            "intensity_hours_per_month",
+            *_KPI_CHANGES,
+            "municipalities_left_out",
+        ),
+        grain=("municipality_code", "year"),
+        shape=Shape(
+            dims=(("municipality_code", "regio"),),
+            persons="unique_youths",
+            amounts=("total_cost_eur",),
+        ),
+        intern_only=True,
+    ),
+    MartSpec(
+        name="rpt_report_lateness",
+        title="Te laat gedeclareerde regels per aanbieder en jaar (rapport)",
+        scope="municipality",
+        schema="publication",
+        columns=(
+            "municipality_code",
+            "provider_agb",
+            "provider_name",
+            "year",
+            "lines",
+            "late_lines",
+            "late_pct",
+        ),
+        grain=("municipality_code", "provider_agb", "year"),
+        shape=Shape(
+            dims=(("municipality_code", "regio"), ("provider_agb", "totaal")),
+            persons="lines",
+            amounts=("late_lines",),
+        ),
+        intern_only=True,
+    ),
+    MartSpec(
+        name="rpt_report_accountability",
+        title="Productieverantwoording tegen declaraties per aanbieder en jaar (rapport)",
+        scope="municipality",
+        schema="publication",
+        columns=(
+            "municipality_code",
+            "provider_agb",
+            "provider_name",
+            "year",
+            "accountability_amount_eur",
+            "invoiced_amount_eur",
+            "difference_eur",
+            "absolute_difference_eur",
+            "products",
+            "products_akkoord",
+            "products_verschil",
+            "products_geen_verantwoording",
+            "products_geen_declaraties",
+            "status",
+            "delivered_on_time",
+        ),
+        grain=("municipality_code", "provider_agb", "year"),
+        shape=Shape(
+            dims=(("municipality_code", "regio"), ("provider_agb", "totaal")),
+            persons="products_akkoord",
+            amounts=("invoiced_amount_eur",),
+        ),
+        intern_only=True,
+    ),
+    MartSpec(
+        name="rpt_report_completeness",
+        title="Volledigheid van de declaraties per aanbieder en jaar (rapport)",
+        scope="municipality",
+        schema="publication",
+        columns=(
+            "municipality_code",
+            "provider_agb",
+            "provider_name",
+            "year",
+            "expected_care_months",
+            "invoiced_care_months",
+            "missing_care_months",
+            "invoiced_pct",
+        ),
+        grain=("municipality_code", "provider_agb", "year"),
+        shape=Shape(
+            dims=(("municipality_code", "regio"), ("provider_agb", "totaal")),
+            persons="expected_care_months",
+            amounts=("invoiced_care_months", "missing_care_months"),
+        ),
+        intern_only=True,
+    ),
+    MartSpec(
+        name="rpt_report_dq",
+        title="Datakwaliteit: bevindingen per regel (rapport)",
+        scope="municipality",
+        schema="publication",
+        columns=("municipality_code", "rule_id", "severity", "findings", "providers"),
+        grain=("municipality_code", "rule_id", "severity"),
+        shape=Shape(
+            dims=(("municipality_code", "regio"),), fixed=(), persons="findings", amounts=()
+        ),
+        intern_only=True,
+    ),
+    MartSpec(
+        name="rpt_report_referrers",
+        title="Verwijzers per jaar, de regio opgeteld (rapport)",
+        scope="municipality",
+        schema="publication",
+        columns=(
+            "municipality_code",
+            "year",
+            "referrer_type",
+            "referrer_description",
+            "allocations",
+            "youths",
+            "cost_eur",
+        ),
+        grain=("municipality_code", "year", "referrer_type"),
+        shape=Shape(
+            dims=(("municipality_code", "regio"),), persons="youths", amounts=("cost_eur",)
+        ),
+        intern_only=True,
+    ),
+    MartSpec(
+        name="rpt_report_throughput",
+        title="Doorstroom per halfjaar en hulpvorm, met totalen (rapport)",
+        scope="municipality",
+        schema="publication",
+        columns=(
+            "municipality_code",
+            "half_year",
+            "hulpvorm",
+            "hulpvorm_label",
+            "youths",
+            "started",
+            "started_repeat",
+            "ended",
+            "ended_by_plan",
+            "ended_premature",
+            "running_at_end",
+            "avg_duration_days_ended",
+            "is_complete_period",
+        ),
+        grain=("municipality_code", "half_year", "hulpvorm"),
+        shape=Shape(
+            dims=(("municipality_code", "regio"), ("hulpvorm", "totaal")),
+            fixed=("half_year",),
+            persons="youths",
+            amounts=(),
+        ),
+        intern_only=True,
+    ),
     MartSpec(
         name=DQ_SUMMARY,
         title="Datakwaliteit: bevindingen per regel",
         scope="municipality",
+        schema="publication",  # dbt: models/publication/dq_findings_summary.sql
         columns=("municipality_code", "provider_agb", "rule_id", "severity", "findings"),
         grain=("municipality_code", "provider_agb", "rule_id", "severity"),
     ),
@@ -763,19 +988,6 @@ MARTS: tuple[MartSpec, ...] = (
 
 SPECS: dict[str, MartSpec] = {spec.name: spec for spec in MARTS}
 
-# The warehouse table each published table comes from.
-SOURCE_TABLE: dict[str, str] = {spec.name: spec.name for spec in MARTS} | {
-    DQ_SUMMARY: "dq_findings"
-}
-
-# Columns dq_findings must have to be summarised (the rest is record-level detail, never published).
-DQ_SOURCE_COLUMNS = ("municipality_code", "provider_agb", "rule_id", "severity")
-
-# Rules of dq_findings that stay in the warehouse, not even as counts: the woonplaatsbeginsel
-# findings are each about one client (record_ref is the client's pseudonym), so a count per
-# municipality × provider × rule is a count of persons (issue 18: intern only).
-DQ_UNPUBLISHED_RULE_PREFIXES = ("residence_",)
-
 # CSV headers for municipalities (Dutch); Parquet keeps the contract's English names.
 DUTCH_LABELS: dict[str, str] = {
     "municipality_code": "Gemeentecode",
@@ -856,8 +1068,30 @@ DUTCH_LABELS: dict[str, str] = {
     "difference_eur": "Verschil (€)",
     "status": "Status",
     "delivered_on_time": "Tijdig aangeleverd",
+    "absolute_difference_eur": "Absoluut verschil (€)",
+    "products_akkoord": "Producten akkoord",
+    "products_verschil": "Producten met verschil",
+    "products_geen_verantwoording": "Producten zonder verantwoording",
+    "products_geen_declaraties": "Producten zonder declaraties",
     "actual_cost_eur": "Werkelijke kosten (€)",
     "key_share_pct": "Verdeelsleutel T-2 (%)",
+    "is_report_year": "Rapportjaar",
+    "actual_eur": "Kosten tot nu toe (€)",
+    "ceilings_eur": "Budgetplafonds regio (€)",
+    "ceiling_budget_eur": "Budget uit plafonds (€)",
+    "budget_status": "Budgetstatus",
+    "forecast_method": "Prognosemethode",
+    "providers_without_forecast": "Aanbieders zonder prognose",
+    "cumulative_eur": "Cumulatief (€)",
+    "is_still_coming_in": "Declaraties komen nog binnen",
+    "expected_final_eur": "Verwachte eindstand (€)",
+    "avg_months_per_youth_annualised": "Gem. zorgmaanden per jeugdige (jaarbasis)",
+    "municipalities_left_out": "Gemeenten niet vergeleken",
+    "late_pct": "Te laat (%)",
+    "invoiced_pct": "Gedeclareerd (%)",
+    "referrer_description": "Verwijzer (omschrijving)",
+    "hulpvorm": "Hulpvorm",
+    "hulpvorm_label": "Hulpvorm (naam)",
     "key_based_cost_eur": "Kosten volgens verdeelsleutel (€)",
     "settlement_eur": "Verrekening (€)",
     "top10_cost_eur": "Kosten top-10 cliënten (€)",

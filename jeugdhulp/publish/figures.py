@@ -1,11 +1,12 @@
-"""The report's figures for one target, aggregated from the marts and suppressed like the files.
+"""The report's figures for one target, selected from the publication models and the marts.
 
-Two rules keep the report as safe as the files:
-- a cost total (an amount) is shown only when one of its cost cells has at least 5 clients: the
-  largest `clients` is the fewest distinct persons the total certainly covers;
-- a total of counts of persons is the sum of its parts that the files show, plus the hidden parts
-  only when those add up to 0 or at least 5 persons; so nobody can subtract the published parts
-  from a total and find a hidden count of 1 to 4.
+The figures are computed in dbt (dbt_project/models/publication/: the rpt_report_* models and
+rpt_costs_segment_month, rpt_costs_provider_year; docs/publishing.md), each target's rows under
+its municipality_code or 'regio'; this module only selects them (WHERE and ORDER BY, and which
+year to show) and applies the tier:
+- intern: the warehouse's figures, nothing hidden (the intern files show them too);
+- openbaar: jeugdhulp/publish/openbaar.py, from the suppressed publication tables only.
+A section whose model is absent stays None: the report says it is not available yet.
 """
 
 from __future__ import annotations
@@ -13,20 +14,26 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from jeugdhulp.publish.catalogue import DQ_SUMMARY, MIN_PERSONS, SPECS
 from jeugdhulp.publish.dutch import long_date
-from jeugdhulp.publish.selection import Target, providers_of
-from jeugdhulp.publish.suppression import COSTS
+from jeugdhulp.publish.selection import COSTS, REGION, Target, providers_of
 from jeugdhulp.publish.warehouse import WorkCopy
 
-KPI = "mart_kpi_annual"
-TIMELINESS = "mart_invoice_timeliness"
-COMPLETENESS = "mart_invoicing_completeness"
+INTERN = "intern"
+OPENBAAR = "openbaar"
+REPORT_MONTHLY = "rpt_report_monthly"
+REPORT_BUDGET = "rpt_report_budget"
+REPORT_KPI = "rpt_report_kpi"
+REPORT_LATENESS = "rpt_report_lateness"
+REPORT_COMPLETENESS = "rpt_report_completeness"
+REPORT_DQ = "rpt_report_dq"
+REPORT_REFERRERS = "rpt_report_referrers"
+REPORT_THROUGHPUT = "rpt_report_throughput"
+REPORT_ACCOUNTABILITY = "rpt_report_accountability"
+SEGMENT_MONTH = "rpt_costs_segment_month"
+PROVIDER_YEAR = "rpt_costs_provider_year"
 BUDGET = "mart_budget_utilisation"
-THROUGHPUT = "mart_throughput"
 SETTLEMENT = "mart_settlement"
 CONCENTRATION = "mart_cost_concentration"
-REFERRERS = "mart_referrers"
 SEGMENT_BUDGET = "mart_segment_budget"
 LOCAL_TEAM = "mart_local_team"
 WAITING = "mart_waiting_times"
@@ -39,10 +46,6 @@ TOP_CLIENTS = "mart_top_clients"
 PRODUCT_NORMS = "mart_product_norms"
 
 
-def is_small(count: float | int | None) -> bool:
-    return count is not None and 1 <= count < MIN_PERSONS
-
-
 def _f(value) -> float | None:
     return None if value is None else float(value)
 
@@ -53,6 +56,9 @@ class MonthlyCosts:
     current: list[float | None]
     previous: list[float | None]
     hidden: int
+    # month (1-12) of the report year → the forecast of its final cost, for the months whose
+    # invoices are still coming in (rpt_report_monthly.expected_final_eur)
+    expected_final: dict[int, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -64,6 +70,9 @@ class BudgetView:
     forecast: float | None
     forecast_method: str
     notes: list[str] = field(default_factory=list)
+    # forecast / budget in percent and its signal (rpt_report_budget, macro budget_signal)
+    utilisation_pct: float | None = None
+    signal: str | None = None
 
 
 @dataclass
@@ -171,6 +180,11 @@ class ReportFigures:
     cost_change: list[dict] | None = None
     top_clients: list[dict] | None = None
     product_norms: ProductNorms | None = None
+    # the accountability reconciliation (rpt_report_accountability) of the latest accounting
+    # year whose 1 April deadline has passed: the providers, the largest difference first, and
+    # the target's total ('totaal') last
+    accountability: list[dict] | None = None
+    accountability_year: int | None = None
     municipality_names: dict[str, str] = field(default_factory=dict)
     # "intern" (the warehouse's figures) or "openbaar" (jeugdhulp/publish/openbaar.py)
     tier: str = "intern"
@@ -181,6 +195,7 @@ class _Query:
 
     def __init__(self, work: WorkCopy, target: Target) -> None:
         self.work, self.target = work, target
+        self.code = REGION if target.is_region else target.code  # the publication models' code
 
     def municipality(self, alias: str = "") -> str:
         prefix = f"{alias}." if alias else ""
@@ -208,279 +223,153 @@ class _Query:
         name = self.work.provider_names.get(agb)
         return f"{name} ({agb})" if name else f"AGB {agb}"
 
-    def visible_totals(
-        self,
-        mart: str,
-        group_by: dict[str, str],
-        measures: dict[str, tuple[str, str]],
-        where: str,
-        params: list | None = None,
-        include_hidden: bool = True,
-    ) -> list[dict]:
-        """Per group, each measure summed over the parts the files show, plus the hidden parts only
-        when their persons add up to 0 or at least 5 (never with include_hidden=False: for a
-        table whose rows are the published cells themselves, where showing a hidden part of 5 or
-        more would undo complementary suppression).
-
-        group_by: alias → SQL over `s` (src row); measures: name → (SQL over `s`, person-count
-        columns): a part is hidden when the first of those columns is NULL in `p` (the published
-        row), and the hidden parts count only when each of the columns adds up to 0 or ≥ 5 over
-        them. Each result row has `excluded`: True when some hidden parts were left out.
-        """
-        grain = [c for c in SPECS[mart].grain if c in self.work.columns[mart]]
-        join = " AND ".join(f"s.{c} IS NOT DISTINCT FROM p.{c}" for c in grain)
-        select = [f"{expr} AS {alias}" for alias, expr in group_by.items()]
-        for name, (expr, populations) in measures.items():
-            hidden = f"p.{populations[0]} IS NULL"
-            select += [
-                f"sum(CASE WHEN NOT ({hidden}) THEN {expr} END) AS {name}__v",
-                f"sum(CASE WHEN {hidden} THEN {expr} END) AS {name}__h",
-            ]
-            select += [
-                f"sum(CASE WHEN {hidden} THEN s.{column} END) AS {name}__p{index}"
-                for index, column in enumerate(populations)
-            ]
-        order = ", ".join(str(i) for i in range(1, len(group_by) + 1))
-        rows = self.dicts(
-            f"SELECT {', '.join(select)} FROM src.{mart} s JOIN pub.{mart} p ON {join} "
-            f"WHERE {where} GROUP BY {order} ORDER BY {order}",
-            params,
-        )
-        results = []
-        for row in rows:
-            result = {alias: row[alias] for alias in group_by}
-            result["excluded"] = False
-            for name, (_, populations) in measures.items():
-                visible, hidden = row[f"{name}__v"], row[f"{name}__h"]
-                if not include_hidden and hidden is not None:
-                    result[name] = visible
-                    result["excluded"] = result["excluded"] or visible is not None
-                elif any(is_small(row[f"{name}__p{index}"]) for index in range(len(populations))):
-                    result[name] = visible
-                    # a total is shown without its small hidden parts (all hidden: nothing shown)
-                    result["excluded"] = result["excluded"] or visible is not None
-                elif visible is None and hidden is None:
-                    result[name] = None
-                else:
-                    result[name] = (visible or 0) + (hidden or 0)
-            results.append(result)
-        return results
-
 
 def report_year(work: WorkCopy, as_of: date) -> int:
-    """The year the report is about: the latest year with cost data, not after the reporting date."""
-    if work.has(COSTS):
+    """The year the report is about: the latest year with cost data, not after the reporting date
+    (rpt_report_budget.is_report_year)."""
+    if work.has(REPORT_BUDGET):
         found = work.con.execute(
-            f"SELECT max(year(service_month)) FROM src.{COSTS} WHERE year(service_month) <= ?",
-            [as_of.year],
-        ).fetchone()[0]
+            f"SELECT year FROM src.{REPORT_BUDGET} WHERE municipality_code = ? AND is_report_year",
+            [REGION],
+        ).fetchone()
         if found:
-            return int(found)
+            return int(found[0])
+    elif work.has(SEGMENT_MONTH):
+        found = work.con.execute(
+            f"SELECT year FROM src.{SEGMENT_MONTH} WHERE municipality_code = ? "
+            "AND segment = 'totaal' AND month = 'jaar' AND year <= ? ORDER BY year DESC LIMIT 1",
+            [REGION, as_of.year],
+        ).fetchone()
+        if found:
+            return int(found[0])
     return as_of.year
 
 
-def _monthly(q: _Query, year: int, as_of: date) -> MonthlyCosts:
-    rows = q.rows(
-        f"SELECT year(service_month), month(service_month), sum(amount_eur), max(clients) "
-        f"FROM src.{COSTS} WHERE {q.municipality()} AND year(service_month) IN (?, ?) "
-        "GROUP BY ALL",
-        [year - 1, year],
-    )
-    series = {year - 1: [None] * 12, year: [None] * 12}
-    hidden = 0
-    for row_year, month, amount, persons in rows:
-        if row_year == as_of.year and month > as_of.month:
-            continue
-        if persons is None or persons < MIN_PERSONS:
-            hidden += 1
-            continue
-        series[row_year][month - 1] = float(amount)
-    return MonthlyCosts(year=year, current=series[year], previous=series[year - 1], hidden=hidden)
-
-
-def _budget(q: _Query, year: int, as_of: date) -> BudgetView:
-    work = q.work
-    notes: list[str] = []
-    rows = q.rows(
-        f"SELECT month(service_month), sum(amount_eur) FROM src.{COSTS} "
-        f"WHERE {q.municipality()} AND year(service_month) = ? GROUP BY ALL ORDER BY 1",
-        [year],
-    )
-    persons = q.rows(
-        f"SELECT max(clients) FROM src.{COSTS} WHERE {q.municipality()} "
-        "AND year(service_month) = ?",
-        [year],
-    )[0][0]
-    by_month = {
-        month: float(amount)
-        for month, amount in rows
-        if not (year == as_of.year and month > as_of.month)
-    }
+def _monthly(q: _Query, year: int) -> tuple[MonthlyCosts, list[float | None]]:
+    """The cost per month of the report year and the year before (rpt_report_monthly), with the
+    forecast final cost of the months still coming in, and the report year's cumulative line."""
+    series: dict[int, list[float | None]] = {year - 1: [None] * 12, year: [None] * 12}
     cumulative: list[float | None] = [None] * 12
-    actual = None
-    if by_month and persons is not None and persons >= MIN_PERSONS:
-        running = 0.0
-        for month in range(1, max(by_month) + 1):
-            running += by_month.get(month, 0.0)
-            cumulative[month - 1] = running
-        actual = running
-
-    budget = None
-    if work.has(BUDGET):
-        ceilings = q.rows(
-            f"SELECT sum(budget_ceiling_eur) FROM src.{BUDGET} WHERE year = ?", [year]
-        )[0][0]
-        if ceilings is None:
-            notes.append(f"Er zijn geen budgetplafonds voor {year}.")
-        elif q.target.is_region:
-            budget = float(ceilings)
-        elif work.has(SETTLEMENT):
-            share = q.rows(
-                f"SELECT key_share_pct FROM src.{SETTLEMENT} WHERE municipality_code = ? "
-                "AND year = ?",
-                [q.target.code, year],
-            )
-            if share and share[0][0] is not None:
-                budget = float(ceilings) * float(share[0][0]) / 100
-            else:
-                notes.append(f"Er is geen verdeelsleutel voor {year}: het budgetaandeel ontbreekt.")
-        else:
-            notes.append(
-                "Het budgetaandeel ontbreekt: de verrekening (verdeelsleutel T-2) is nog "
-                "niet beschikbaar."
-            )
-    else:
-        notes.append(
-            "Het budget ontbreekt: de budgetbenutting per aanbieder is nog niet beschikbaar."
-        )
-
-    forecast, method = None, ""
-    if actual is not None and work.has(BUDGET):
-        # months with cost data in the region this year: the naive factor for providers that
-        # have no forecast of their own (e.g. maatwerk without a ceiling)
-        months = q.rows(
-            f"SELECT count(DISTINCT service_month) FROM src.{COSTS} "
-            "WHERE year(service_month) = ? AND service_month <= ?",
-            [year, as_of],
-        )[0][0]
-        naive = 12 / months if months else 1.0
-        forecast, without = q.rows(
-            f"WITH own AS (SELECT provider_agb, sum(amount_eur) AS amount FROM src.{COSTS} "
-            f"  WHERE {q.municipality()} AND year(service_month) = ? GROUP BY ALL), "
-            f"factor AS (SELECT provider_agb, CASE WHEN invoiced_eur > 0 "
-            f"  THEN CAST(forecast_eur AS DOUBLE) / CAST(invoiced_eur AS DOUBLE) END AS factor "
-            f"  FROM src.{BUDGET} WHERE year = ?) "
-            "SELECT sum(CAST(amount AS DOUBLE) * coalesce(factor, ?)), count(*) FILTER (factor IS NULL) "
-            "FROM own LEFT JOIN factor USING (provider_agb)",
-            [year, year, naive],
-        )[0]
-        method = (
-            "per aanbieder de regionale jaarprognose (inclusief nog niet gedeclareerde zorg), "
-            "naar rato van de eigen kosten"
-        )
-        if without:
-            method += f"; {without} aanbieder(s) zonder prognose doorgetrokken × 12/{months}"
-    elif actual is not None and work.has(KPI):
-        row = q.rows(
-            f"SELECT sum(total_cost_annualised_eur), max(months_observed) FROM src.{KPI} "
-            f"WHERE {q.municipality()} AND year = ?",
-            [year],
-        )[0]
-        if row[0] is not None and row[1] is not None and row[1] < 12:
-            forecast = float(row[0])
-            method = f"eenvoudige doortrekking: stand × 12/{row[1]}"
-        notes.append(
-            "De prognose per aanbieder ontbreekt; de prognose is een eenvoudige doortrekking."
-        )
-    return BudgetView(
-        year=year,
-        cumulative=cumulative,
-        actual=actual,
-        budget=budget,
-        forecast=_f(forecast),
-        forecast_method=method,
-        notes=notes,
+    expected: dict[int, float] = {}
+    rows = q.rows(
+        "SELECT year, month, amount_eur, cumulative_eur, is_still_coming_in, expected_final_eur "
+        f"FROM src.{REPORT_MONTHLY} WHERE municipality_code = ? AND year IN (?, ?) "
+        "ORDER BY year, month",
+        [q.code, year - 1, year],
     )
+    for row_year, month, amount, running, coming_in, final in rows:
+        series[row_year][month - 1] = _f(amount)
+        if row_year == year:
+            cumulative[month - 1] = _f(running)
+            if coming_in and final is not None:
+                expected[month] = float(final)
+    monthly = MonthlyCosts(
+        year=year,
+        current=series[year],
+        previous=series[year - 1],
+        hidden=0,
+        expected_final=expected,
+    )
+    return monthly, cumulative
+
+
+_BUDGET_NOTES = {
+    "geen_plafonds": "Er zijn geen budgetplafonds voor {year}.",
+    "geen_verdeelsleutel": "Er is geen verdeelsleutel voor {year}: het budgetaandeel ontbreekt.",
+}
+
+
+def _budget(q: _Query, year: int, cumulative: list[float | None]) -> BudgetView:
+    """The budget view of the report year (rpt_report_budget): cost so far, the budget from the
+    ceilings (a municipality: its key share), the year-end forecast and its signal. Without
+    rpt_report_budget (dbt builds it from mart_budget_utilisation and mart_settlement): a note
+    and the cost so far only, the year's row of rpt_costs_segment_month."""
+    view = BudgetView(
+        year=year,
+        cumulative=list(cumulative),
+        actual=None,
+        budget=None,
+        forecast=None,
+        forecast_method="",
+    )
+    if q.work.has(REPORT_BUDGET):
+        found = q.dicts(
+            f"SELECT * FROM src.{REPORT_BUDGET} WHERE municipality_code = ? AND year = ?",
+            [q.code, year],
+        )
+        row = found[0] if found else None
+        if row is None:
+            view.cumulative = [None] * 12
+            return view
+        view.budget = _f(row["ceiling_budget_eur"])
+        view.utilisation_pct = _f(row["utilisation_pct"])
+        view.signal = row["signal"]
+        if row["budget_status"] in _BUDGET_NOTES:
+            view.notes.append(_BUDGET_NOTES[row["budget_status"]].format(year=year))
+        view.actual = _f(row["actual_eur"])
+        view.forecast = _f(row["forecast_eur"])
+        view.forecast_method = row["forecast_method"] or ""
+        return view
+    view.notes.append(
+        "Het budget en de prognose ontbreken: de budgetbenutting per aanbieder is nog niet "
+        "beschikbaar."
+    )
+    if q.work.has(SEGMENT_MONTH):
+        found = q.rows(
+            f"SELECT amount_eur FROM src.{SEGMENT_MONTH} WHERE municipality_code = ? "
+            "AND segment = 'totaal' AND month = 'jaar' AND year = ?",
+            [q.code, year],
+        )
+        if found:
+            view.actual = _f(found[0][0])
+            return view
+    view.cumulative = [None] * 12
+    return view
 
 
 def _segments(q: _Query, year: int) -> Ranked:
+    """The year's cost per segment (rpt_costs_segment_month, the whole year), largest first."""
     rows = q.rows(
-        f"SELECT coalesce(segment, 'onbekend'), sum(amount_eur), max(clients) "
-        f"FROM src.{COSTS} WHERE {q.municipality()} AND year(service_month) = ? "
-        "GROUP BY ALL ORDER BY 2 DESC, 1",
-        [year],
+        f"SELECT segment_name, amount_eur FROM src.{SEGMENT_MONTH} "
+        "WHERE municipality_code = ? AND year = ? AND month = 'jaar' AND segment <> 'totaal' "
+        "AND amount_eur IS NOT NULL ORDER BY amount_eur DESC, segment",
+        [q.code, year],
     )
-    shown = [
-        (label, float(amount)) for label, amount, persons in rows if (persons or 0) >= MIN_PERSONS
-    ]
-    return Ranked(
-        [label for label, _ in shown], [value for _, value in shown], hidden=len(rows) - len(shown)
-    )
+    return Ranked([label for label, _ in rows], [float(amount) for _, amount in rows], hidden=0)
 
 
 def _top_providers(q: _Query, year: int, limit: int = 10) -> Ranked:
+    """The year's cost per provider (rpt_costs_provider_year), the largest `limit`."""
     rows = q.rows(
-        f"SELECT provider_agb, sum(amount_eur), max(clients) FROM src.{COSTS} "
-        f"WHERE {q.municipality()} AND year(service_month) = ? GROUP BY ALL "
-        "ORDER BY 2 DESC, 1",
-        [year],
+        f"SELECT provider_agb, provider_name, amount_eur FROM src.{PROVIDER_YEAR} "
+        "WHERE municipality_code = ? AND year = ? AND provider_agb <> 'totaal' "
+        "ORDER BY amount_eur DESC NULLS LAST, provider_agb",
+        [q.code, year],
     )
-    shown = [(agb, float(amount)) for agb, amount, persons in rows if (persons or 0) >= MIN_PERSONS]
+    shown = [(agb, name, amount) for agb, name, amount in rows if amount is not None][:limit]
     return Ranked(
-        [q.provider_label(agb) for agb, _ in shown[:limit]],
-        [value for _, value in shown[:limit]],
-        hidden=len(rows) - len(shown),
+        [_provider_label(agb, name) for agb, name, _ in shown],
+        [float(amount) for _, _, amount in shown],
+        hidden=0,
         extra={"providers": len(rows)},
     )
 
 
+def _provider_label(agb: str, name: str | None) -> str:
+    """'Name (AGB)' as rpt_costs_provider_year names it ('AGB <code>' without a name)."""
+    if not name:
+        return f"AGB {agb}"
+    return name if name == f"AGB {agb}" else f"{name} ({agb})"
+
+
 def _kpi(q: _Query, year: int, as_of: date) -> KpiTable:
-    excluded_years = []
-    if q.target.is_region:
-        measures = {
-            column: (f"s.{column}", ("unique_youths", "non_unique_youths"))
-            for column in (
-                "unique_youths",
-                "non_unique_youths",
-                "care_months",
-                "total_cost_eur",
-                "total_cost_annualised_eur",
-                "care_months_annualised",
-            )
-        }
-        if "forecast_cost_eur" in q.work.columns[KPI]:
-            measures["forecast_cost_eur"] = (
-                "s.forecast_cost_eur",
-                ("unique_youths", "non_unique_youths"),
-            )
-        rows = q.visible_totals(
-            KPI, {"year": "s.year"}, measures, "s.year IN (?, ?)", [year - 1, year]
-        )
-        observed = dict(
-            q.rows(
-                f"SELECT year, max(months_observed) FROM src.{KPI} "
-                "WHERE year IN (?, ?) GROUP BY year",
-                [year - 1, year],
-            )
-        )
-        for row in rows:
-            row["months_observed"] = observed.get(row["year"])
-            if row["excluded"]:
-                excluded_years.append(row["year"])
-            months, youths = row["care_months"], row["non_unique_youths"]
-            row["avg_months_per_youth"] = (
-                float(months) / youths if months is not None and youths else None
-            )
-            cost = row["total_cost_eur"]
-            row["avg_cost_per_youth_month"] = (
-                float(cost) / float(months) if cost is not None and months else None
-            )
-            row["intensity_hours_per_month"] = None  # hours are not in the mart: not summable
-    else:
-        rows = q.dicts(
-            f"SELECT * FROM pub.{KPI} WHERE municipality_code = ? AND year IN (?, ?)",
-            [q.target.code, year - 1, year],
-        )
+    """The KPI table of the report year and the year before (rpt_report_kpi: a municipality's
+    mart_kpi_annual rows, the region's summed in dbt, with the like-for-like changes)."""
+    rows = q.dicts(
+        f"SELECT * FROM src.{REPORT_KPI} WHERE municipality_code = ? AND year IN (?, ?) "
+        "ORDER BY year",
+        [q.code, year - 1, year],
+    )
     by_year = {row["year"]: row for row in rows}
 
     def incomplete(row: dict | None) -> bool:
@@ -497,12 +386,12 @@ def _kpi(q: _Query, year: int, as_of: date) -> KpiTable:
         if not row:
             return None
         if incomplete(row):
-            months, youths = row.get("care_months_annualised"), row.get("non_unique_youths")
-            return float(months) / float(youths) if months is not None and youths else None
+            return _f(row.get("avg_months_per_youth_annualised"))
         return _f(row.get("avg_months_per_youth"))
 
     previous, current = by_year.get(year - 1), by_year.get(year)
-    changes, left_out = _like_for_like(q, year, current)
+    changes = {key: _f((current or {}).get(column)) for key, column in _CHANGES.items()}
+    left_out = int((current or {}).get("municipalities_left_out") or 0)
     table_rows = [
         KpiRow(
             "Unieke jeugdigen in zorg",
@@ -588,14 +477,8 @@ def _kpi(q: _Query, year: int, as_of: date) -> KpiTable:
         )
     if left_out:
         footnotes.append(
-            f"% regio: over de gemeenten waarvan beide kanten van de vergelijking getoond "
-            f"worden; {left_out} gemeente(n) met minder dan {MIN_PERSONS} jeugdigen in een van "
-            "beide perioden tellen niet mee."
-        )
-    for y in excluded_years:
-        footnotes.append(
-            f"{y}: zonder de gemeente(n) met minder dan {MIN_PERSONS} jeugdigen "
-            "(niet getoond, privacy)."
+            f"% regio: over de gemeenten met beide kanten van de vergelijking; {left_out} "
+            "gemeente(n) zonder dezelfde maanden in het jaar ervoor tellen niet mee."
         )
     months = current.get("months_observed") if current else None
     return KpiTable(year - 1, year, table_rows, footnotes, annualised, months)
@@ -608,181 +491,125 @@ _CHANGES = {
     "total_cost": "total_cost_change_pct",
     "avg_cost_per_youth_month": "avg_cost_per_youth_month_change_pct",
 }
-# the sides of each like-for-like change the region's is summed from (mart_kpi_annual)
-_SIDES = {
-    "unique_youths": ("unique_youths_observed", "previous_unique_youths_observed"),
-    "care_months": ("care_months_observed", "previous_care_months_observed"),
-    "total_cost": ("total_cost_observed_eur", "previous_total_cost_observed_eur"),
-}
 
 
-def _like_for_like(q: _Query, year: int, current: dict | None) -> tuple[dict, int]:
-    """Per KPI, the change in percent of the observed months against the same months of the
-    year before, and how many municipalities the region's leaves out. A municipality's comes
-    from its mart row. The region's is the sum of both sides over the municipalities whose both
-    sides the files show (a side of 1 to 4 youths is hidden, and so is that municipality's
-    change): sums of published values only, so nothing hidden can be recovered from it."""
-    if current is None:
-        return {}, 0
-    if not q.target.is_region:
-        return {key: _f(current.get(column)) for key, column in _CHANGES.items()}, 0
-    columns = [column for pair in _SIDES.values() for column in pair]
-    if not set(columns) <= set(q.work.columns[KPI]):
-        return {}, 0
-    both = " AND ".join(f"{column} IS NOT NULL" for column in columns)
-    sums = ", ".join(f"sum({column}) AS {column}" for column in columns)
-    left_out = q.rows(
-        f"SELECT count(*) FILTER (WHERE NOT ({both})) FROM pub.{KPI} WHERE year = ?", [year]
-    )[0][0]
-    usable = q.dicts(
-        f"SELECT {sums} FROM pub.{KPI} WHERE year = ? AND {both}",
-        [year],
-    )[0]
-
-    def change(now, before) -> float | None:
-        if now is None or before is None or float(before) <= 0:
-            return None
-        return round(100 * float(now) / float(before) - 100, 2)
-
-    changes = {key: change(usable[now], usable[before]) for key, (now, before) in _SIDES.items()}
-    cost, months = _SIDES["total_cost"], _SIDES["care_months"]
-    if usable[months[0]] and usable[months[1]]:
-        changes["avg_cost_per_youth_month"] = change(
-            float(usable[cost[0]]) / float(usable[months[0]]),
-            float(usable[cost[1]]) / float(usable[months[1]]),
-        )
-    return changes, int(left_out or 0)
-
-
-def _throughput(q: _Query, as_of: date) -> Throughput | None:
-    columns = q.work.columns[THROUGHPUT]
-    if "half_year" not in columns or "dimension" not in columns:
-        return None
-    # each trajectory once: the rows of one dimension (docs/throughput_method.md)
-    by_hulpvorm = "s.dimension = 'hulpvorm'"
+def _throughput(q: _Query, as_of: date) -> Throughput:
+    """rpt_report_throughput: the last six half-years up to the current one and the latest per
+    hulpvorm."""
     current_half = f"{as_of.year}-H{1 if as_of.month <= 6 else 2}"
-    totals = q.visible_totals(
-        THROUGHPUT,
-        {"half_year": "s.half_year"},
-        {
-            "started": ("s.started", ("started", "youths")),
-            "ended": ("s.ended", ("ended", "youths")),
-            "running": ("s.running_at_end", ("running_at_end", "youths")),
-        },
-        f"{q.municipality('s')} AND {by_hulpvorm} AND s.half_year <= ?",
-        [current_half],
-    )[-6:]
+    totals = q.dicts(
+        f"SELECT half_year, started, ended, running_at_end, is_complete_period "
+        f"FROM src.{REPORT_THROUGHPUT} WHERE municipality_code = ? AND hulpvorm = 'totaal' "
+        "AND half_year <= ? ORDER BY half_year DESC LIMIT 6",
+        [q.code, current_half],
+    )[::-1]
     latest = totals[-1]["half_year"] if totals else None
-    categories: list[dict] = []
-    latest_complete = True
-    if latest is not None:
-        categories = q.visible_totals(
-            THROUGHPUT,
-            {"hulpvorm": "s.dimension_value", "label": "s.dimension_label"},
-            {
-                "youths": ("s.youths", ("youths",)),
-                "started": ("s.started", ("started", "youths")),
-                "started_repeat": ("s.started_repeat", ("started_repeat", "youths")),
-                "ended": ("s.ended", ("ended", "youths")),
-                "ended_by_plan": ("s.ended_by_plan", ("ended_by_plan", "youths")),
-                "ended_premature": ("s.ended_premature", ("ended_premature", "youths")),
-                "running_at_end": ("s.running_at_end", ("running_at_end", "youths")),
-                "duration_days": ("s.avg_duration_days_ended * s.ended", ("ended", "youths")),
-            },
-            f"{q.municipality('s')} AND {by_hulpvorm} AND s.half_year = ?",
-            [latest],
-            include_hidden=False,
+    categories = (
+        q.dicts(
+            "SELECT hulpvorm, hulpvorm_label AS label, youths, started, started_repeat, ended, "
+            "ended_by_plan, ended_premature, running_at_end, avg_duration_days_ended "
+            f"FROM src.{REPORT_THROUGHPUT} WHERE municipality_code = ? AND half_year = ? "
+            "AND hulpvorm <> 'totaal' ORDER BY hulpvorm, label",
+            [q.code, latest],
         )
-        if "is_complete_period" in columns:
-            found = q.dicts(
-                f"SELECT bool_and(s.is_complete_period) AS complete FROM src.{THROUGHPUT} s "
-                "WHERE s.half_year = ?",
-                [latest],
-            )
-            latest_complete = bool(found and found[0]["complete"] is not False)
-        for row in categories:
-            days, ended = row.pop("duration_days"), row["ended"]
-            row["avg_duration_days_ended"] = (
-                float(days) / ended if days is not None and ended else None
-            )
+        if latest is not None
+        else []
+    )
     return Throughput(
         periods=[row["half_year"] for row in totals],
         started=[row["started"] for row in totals],
         ended=[row["ended"] for row in totals],
-        running=[row["running"] for row in totals],
+        running=[row["running_at_end"] for row in totals],
         latest=latest,
-        by_hulpvorm=categories,
-        excluded=any(row["excluded"] for row in totals + categories),
-        latest_complete=latest_complete,
+        by_hulpvorm=[{**row, "excluded": False} for row in categories],
+        excluded=False,
+        latest_complete=bool(not totals or totals[-1]["is_complete_period"] is not False),
     )
+
+
+def _accountability(q: _Query, as_of: date) -> tuple[int | None, list[dict]]:
+    """The latest accounting year due by `as_of` (accountability by 1 April of the next year),
+    else the latest present; its rows for the target, the largest absolute difference first."""
+    years = [
+        row["year"]
+        for row in q.dicts(
+            f"SELECT DISTINCT year FROM src.{REPORT_ACCOUNTABILITY} WHERE municipality_code = ? "
+            "ORDER BY year DESC",
+            [q.code],
+        )
+    ]
+    if not years:
+        return None, []
+    due = [year for year in years if date(year + 1, 4, 1) <= as_of]
+    year = due[0] if due else years[0]
+    rows = q.dicts(
+        f"SELECT * FROM src.{REPORT_ACCOUNTABILITY} WHERE municipality_code = ? AND year = ? "
+        "ORDER BY provider_agb = 'totaal', absolute_difference_eur DESC, provider_agb",
+        [q.code, year],
+    )
+    return year, rows
 
 
 def _lateness(q: _Query, year: int, limit: int = 12) -> Ranked:
-    rows = q.visible_totals(
-        TIMELINESS,
-        {"provider_agb": "s.provider_agb"},
-        {"lines": ("s.lines", ("lines",)), "late": ("s.late_lines", ("lines",))},
-        f"{q.provider('s')} AND year(s.service_month) = ?",
-        [year],
+    """rpt_report_lateness: the providers with lines, the latest first."""
+    rows = q.dicts(
+        f"SELECT provider_agb, lines, late_pct FROM src.{REPORT_LATENESS} "
+        "WHERE municipality_code = ? AND year = ? AND provider_agb <> 'totaal' AND lines > 0 "
+        "ORDER BY late_pct DESC, lines DESC, provider_agb",
+        [q.code, year],
     )
-    kept = [
-        (row["provider_agb"], row["lines"], row["late"] or 0)
-        for row in rows
-        if row["lines"] and row["lines"] >= MIN_PERSONS
-    ]
-    kept.sort(key=lambda row: (-row[2] / row[1], -row[1], row[0]))
-    total_lines = sum(row[1] for row in kept)
-    overall = 100 * sum(row[2] for row in kept) / total_lines if total_lines else None
-    shown = kept[:limit]
+    total = q.dicts(
+        f"SELECT late_pct FROM src.{REPORT_LATENESS} "
+        "WHERE municipality_code = ? AND year = ? AND provider_agb = 'totaal'",
+        [q.code, year],
+    )
+    shown = rows[:limit]
     return Ranked(
-        [q.provider_label(agb) for agb, _, _ in shown],
-        [100 * late / lines for _, lines, late in shown],
-        hidden=len(rows) - len(kept),
+        [q.provider_label(row["provider_agb"]) for row in shown],
+        [float(row["late_pct"]) for row in shown],
+        hidden=0,
         extra={
-            "overall": overall,
-            "providers": len(kept),
-            "lines": [int(lines) for _, lines, _ in shown],
+            "overall": _f(total[0]["late_pct"]) if total else None,
+            "providers": len(rows),
+            "lines": [int(row["lines"]) for row in shown],
         },
     )
 
 
 def _completeness(q: _Query, year: int, limit: int = 10) -> Ranked:
-    rows = q.visible_totals(
-        COMPLETENESS,
-        {"provider_agb": "s.provider_agb"},
-        {
-            "expected": ("s.expected_care_months", ("expected_care_months",)),
-            "invoiced": ("s.invoiced_care_months", ("expected_care_months",)),
-            "missing": ("s.missing_care_months", ("expected_care_months",)),
-        },
-        f"{q.municipality('s')} AND year(s.service_month) = ?",
-        [year],
+    """rpt_report_completeness: the providers with the most missing care months."""
+    missing = q.dicts(
+        f"SELECT provider_agb, missing_care_months, invoiced_pct FROM src.{REPORT_COMPLETENESS} "
+        "WHERE municipality_code = ? AND year = ? AND provider_agb <> 'totaal' "
+        f"AND missing_care_months > 0 ORDER BY missing_care_months DESC, provider_agb LIMIT {limit}",
+        [q.code, year],
     )
-    kept = [row for row in rows if row["expected"] is not None and row["expected"] >= MIN_PERSONS]
-    expected = sum(row["expected"] for row in kept)
-    invoiced = sum(row["invoiced"] or 0 for row in kept)
-    missing = sorted(
-        (row for row in kept if row["missing"]),
-        key=lambda row: (-row["missing"], row["provider_agb"]),
-    )[:limit]
+    total = q.dicts(
+        f"SELECT expected_care_months, invoiced_care_months, invoiced_pct "
+        f"FROM src.{REPORT_COMPLETENESS} WHERE municipality_code = ? AND year = ? "
+        "AND provider_agb = 'totaal'",
+        [q.code, year],
+    )
+    total_row = total[0] if total else {}
     return Ranked(
         [q.provider_label(row["provider_agb"]) for row in missing],
-        [float(row["missing"]) for row in missing],
-        hidden=len(rows) - len(kept),
+        [float(row["missing_care_months"]) for row in missing],
+        hidden=0,
         extra={
-            "pct": [100 * (row["invoiced"] or 0) / row["expected"] for row in missing],
-            "overall": 100 * invoiced / expected if expected else None,
-            "expected": expected,
-            "invoiced": invoiced,
+            "pct": [_f(row["invoiced_pct"]) for row in missing],
+            "overall": _f(total_row.get("invoiced_pct")),
+            "expected": int(total_row.get("expected_care_months") or 0),
+            "invoiced": int(total_row.get("invoiced_care_months") or 0),
         },
     )
 
 
 def _dq(q: _Query) -> list[dict]:
+    """rpt_report_dq: findings per rule and severity, the most first."""
     return q.dicts(
-        f"SELECT rule_id, severity, sum(findings) AS findings, "
-        f"count(DISTINCT provider_agb) AS providers FROM src.{DQ_SUMMARY} "
-        f"WHERE {q.municipality()} GROUP BY ALL ORDER BY findings DESC, rule_id, severity"
+        f"SELECT rule_id, severity, findings, providers FROM src.{REPORT_DQ} "
+        "WHERE municipality_code = ? ORDER BY findings DESC, rule_id, severity",
+        [q.code],
     )
 
 
@@ -801,17 +628,13 @@ def _per_municipality_or_own(q: _Query, mart: str, year: int) -> list[dict]:
 
 
 def _referrers(q: _Query, year: int) -> list[dict]:
-    return q.visible_totals(
-        REFERRERS,
-        {"referrer_type": "s.referrer_type"},
-        {
-            "allocations": ("s.allocations", ("youths", "allocations")),
-            "youths": ("s.youths", ("youths", "allocations")),
-            "cost_eur": ("s.cost_eur", ("youths", "allocations")),
-        },
-        f"{q.municipality('s')} AND s.year = ?",
-        [year],
+    """rpt_report_referrers: allocations, youths and cost per referrer type of the year."""
+    rows = q.dicts(
+        f"SELECT referrer_type, allocations, youths, cost_eur FROM src.{REPORT_REFERRERS} "
+        "WHERE municipality_code = ? AND year = ? ORDER BY referrer_type",
+        [q.code, year],
     )
+    return [{**row, "excluded": False} for row in rows]
 
 
 def _segment_budget(q: _Query, year: int) -> list[dict]:
@@ -824,11 +647,11 @@ def _segment_budget(q: _Query, year: int) -> list[dict]:
 
 
 def _ceilings(q: _Query, year: int) -> tuple[list[dict], list[dict]]:
-    """(providers with a ceiling, the one projected to reach it first first; the routes outside
-    the ceilings), for the target's providers."""
+    """(providers with a ceiling, the worst first: the highest utilisation of the ceiling by
+    the forecast; the routes outside the ceilings), for the target's providers."""
     rows = q.dicts(  # as published: a provider's amounts hidden below 5 persons stay hidden
         f"SELECT * FROM pub.{BUDGET} WHERE year = ? AND {q.provider()} "
-        "ORDER BY ceiling_reached_on NULLS LAST, utilisation_pct DESC NULLS LAST, provider_agb",
+        "ORDER BY utilisation_pct DESC NULLS LAST, ceiling_reached_on NULLS LAST, provider_agb",
         [year],
     )
     for row in rows:
@@ -976,8 +799,17 @@ def _backtest(q: _Query) -> list[dict]:
     )
 
 
-def compute(work: WorkCopy, target: Target, as_of: date) -> ReportFigures:
-    """Everything the report shows for one target; a part is None when its mart is absent."""
+def compute(work: WorkCopy, target: Target, as_of: date, tier: str = INTERN) -> ReportFigures:
+    """Everything the report shows for one target; a part is None when its model is absent.
+
+    tier "intern": the warehouse's figures, nothing hidden; "openbaar": the openbaar page's
+    figures from the suppressed tables (jeugdhulp/publish/openbaar.py; needs schema obr)."""
+    if tier == OPENBAAR:
+        from jeugdhulp.publish.openbaar import openbaar_figures, with_tier
+
+        return with_tier(openbaar_figures(work, compute(work, target, as_of, INTERN)), OPENBAAR)
+    if tier != INTERN:
+        raise ValueError(f"unknown tier {tier!r}: intern or openbaar")
     q = _Query(work, target)
     year = report_year(work, as_of)
     figures = ReportFigures(
@@ -986,27 +818,30 @@ def compute(work: WorkCopy, target: Target, as_of: date) -> ReportFigures:
         year=year,
         missing=dict(work.skipped),
         municipality_names=dict(work.municipality_names),
+        tier=INTERN,
     )
-    if work.has(COSTS):
-        figures.monthly = _monthly(q, year, as_of)
-        figures.budget = _budget(q, year, as_of)
+    if work.has(REPORT_MONTHLY):
+        figures.monthly, cumulative = _monthly(q, year)
+        figures.budget = _budget(q, year, cumulative)
+    if work.has(SEGMENT_MONTH):
         figures.segments = _segments(q, year)
+    if work.has(PROVIDER_YEAR):
         figures.top_providers = _top_providers(q, year)
-    if work.has(KPI) and "year" in work.columns[KPI]:
+    if work.has(REPORT_KPI):
         figures.kpi = _kpi(q, year, as_of)
-    if work.has(THROUGHPUT):
+    if work.has(REPORT_THROUGHPUT):
         figures.throughput = _throughput(q, as_of)
-    if work.has(TIMELINESS) and (target.is_region or work.has(COSTS)):
+    if work.has(REPORT_LATENESS):
         figures.lateness = _lateness(q, year)
-    if work.has(COMPLETENESS):
+    if work.has(REPORT_COMPLETENESS):
         figures.completeness = _completeness(q, year)
-    if work.has(DQ_SUMMARY):
+    if work.has(REPORT_DQ):
         figures.dq = _dq(q)
     if work.has(SETTLEMENT) and "year" in work.columns[SETTLEMENT]:
         figures.settlement = _per_municipality_or_own(q, SETTLEMENT, year)
     if work.has(CONCENTRATION) and "year" in work.columns[CONCENTRATION]:
         figures.concentration = _per_municipality_or_own(q, CONCENTRATION, year)
-    if work.has(REFERRERS) and {"year", "referrer_type"} <= set(work.columns[REFERRERS]):
+    if work.has(REPORT_REFERRERS):
         figures.referrers = _referrers(q, year)
     if work.has(SEGMENT_BUDGET):
         figures.segment_budget = _segment_budget(q, year)
@@ -1018,6 +853,8 @@ def compute(work: WorkCopy, target: Target, as_of: date) -> ReportFigures:
         figures.waiting = _waiting(q, year)
     if work.has(RESIDENCE):
         figures.residence = _residence(q, year)
+    if work.has(REPORT_ACCOUNTABILITY):
+        figures.accountability_year, figures.accountability = _accountability(q, as_of)
     if work.has(BACKTEST) and target.is_region:
         figures.backtest = _backtest(q)
     if work.has(BY_DIMENSION) and {"year", "dimension"} <= set(work.columns[BY_DIMENSION]):

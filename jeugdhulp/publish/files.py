@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from jeugdhulp.publish.catalogue import dutch_label, is_forbidden_column
-from jeugdhulp.publish.dutch import csv_decimal, csv_float
+from jeugdhulp.publish.dutch import csv_decimal, csv_float, half_year_label
 
 STAGING_PREFIX = ".staging-"
 RETIRED_PREFIX = ".retired-"
@@ -55,6 +55,34 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 SUPPRESSED_COLUMN = "suppressed"  # the openbaar tier's row status (jeugdhulp/publish/openbaar.py)
 SUPPRESSED_LABELS = {"primair": "primair (minder dan 5 personen)", "secundair": "secundair"}
 
+# The CSV shows a coded value of these columns in Dutch words (the Parquet keeps the contract's
+# value, for Power BI and scripts); a value not listed is shown as it is.
+VALUE_LABELS: dict[str, dict[str, str]] = {
+    "signal": {
+        "overschrijding": "overschrijding",
+        "dreigende_overschrijding": "dreigende overschrijding",
+        "onderbesteding": "onderbesteding",
+        "op_koers": "op koers",
+    },
+    "status": {
+        "akkoord": "akkoord",
+        "verschil": "verschil",
+        "geen_verantwoording": "geen verantwoording",
+        "geen_declaraties": "geen declaraties",
+    },
+    "severity": {"error": "fout", "warn": "waarschuwing"},
+    "dimension": {
+        "total": "totaal",
+        "provider": "aanbieder",
+        "segment": "segment",
+        "product_category": "productcategorie",
+        "product_code": "product",
+        "financing": "financieringsvorm",
+        "hulpvorm": "hulpvorm",
+    },
+}
+HALF_YEAR_COLUMNS = {"half_year"}  # '2025-H1' → '1e halfjaar 2025'
+
 
 def inert_text(value: str) -> str:
     """A text value a spreadsheet shows as text, never runs: a leading = + - @ tab or CR gets a
@@ -91,7 +119,14 @@ def write_csv(
         if names[index] == SUPPRESSED_COLUMN:
             return SUPPRESSED_LABELS.get(str(value), str(value))
         text = formatters[index](value)
-        return '"' + inert_text(text).replace('"', '""') + '"' if texts[index] else text
+        if texts[index]:
+            name = names[index]
+            if name in VALUE_LABELS:
+                text = VALUE_LABELS[name].get(text, text)
+            elif name in HALF_YEAR_COLUMNS:
+                text = half_year_label(text)
+            return '"' + inert_text(text).replace('"', '""') + '"'
+        return text
 
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         header = ";".join(

@@ -23,8 +23,7 @@ from jeugdhulp.publish.sdc import (
     build_problems,
     suppress,
 )
-from jeugdhulp.publish.selection import REGION, Target
-from jeugdhulp.publish.suppression import order_columns
+from jeugdhulp.publish.selection import REGION, Target, order_columns
 from jeugdhulp.publish.warehouse import WorkCopy
 
 SCHEMA = "obr"
@@ -142,7 +141,13 @@ def _monthly_and_budget(
             hidden += 1
             continue
         series[row_year][number - 1] = float(amount)
-    monthly = MonthlyCosts(year, series[year], series[year - 1], hidden)
+    # the forecast final cost (intern: rpt_report_monthly) only beside a month published unsuppressed
+    expected = {
+        month: value
+        for month, value in (intern.monthly.expected_final if intern.monthly else {}).items()
+        if series[year][month - 1] is not None
+    }
+    monthly = MonthlyCosts(year, series[year], series[year - 1], hidden, expected)
     cumulative: list[float | None] = [None] * 12
     running = 0.0
     last = max(months_present[year], default=0)

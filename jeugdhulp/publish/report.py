@@ -437,6 +437,18 @@ def _settlement(f: ReportFigures) -> Table | None:
     )
 
 
+def _pct(probability) -> float | None:
+    """A probability 0-1 as a percentage (the marts keep probabilities as fractions)."""
+    return None if probability is None else 100 * float(probability)
+
+
+def _interval(low, high) -> str:
+    """P10-P90 as '€ 1.200 – € 1.450'; en dash when either end is unknown."""
+    if low is None or high is None:
+        return NOT_SHOWN
+    return f"{euro(low)} – {euro(high)}"
+
+
 def _finance(f: ReportFigures) -> View:
     """The region's programme budget per segment, the ceilings and when they are reached, and
     the routes outside the ceilings (issue 15)."""
@@ -448,6 +460,9 @@ def _finance(f: ReportFigures) -> View:
         "ceilings": None,
         "outside": None,
         "outside_none": False,
+        "accountability": None,
+        "accountability_year": f.accountability_year,
+        "accountability_none": f.accountability is not None and not f.accountability,
     }
     if f.segment_budget is None:
         view["segment_budget_absent"] = _absent(f, "mart_segment_budget")
@@ -471,26 +486,37 @@ def _finance(f: ReportFigures) -> View:
         )
     if f.ceilings is None:
         view["ceilings_absent"] = _absent(f, "mart_budget_utilisation")
-    else:
+    elif f.ceilings:
         rows = [
             [
                 row["provider"],
                 euro(row["budget_ceiling_eur"]),
+                euro(row["invoiced_eur"]),
                 euro(row["forecast_eur"]),
+                _interval(row.get("forecast_p10_eur"), row.get("forecast_p90_eur")),
                 percent(row["utilisation_pct"]),
-                long_date(row["ceiling_reached_on"]),
-                number(row["headroom_months"], 1),
+                percent(_pct(row.get("probability_over_ceiling")), 0),
+                SIGNALS.get(str(row["signal"]), NOT_SHOWN),
+                long_date(row["ceiling_reached_on"]) if row["ceiling_reached_on"] else "—",
             ]
             for row in f.ceilings
-            if row["ceiling_reached_on"] is not None
         ]
-        if rows:
-            view["ceilings"] = Table(
-                ["Aanbieder", "Plafond", "Prognose", "Benutting", "Plafond bereikt op", "Ruimte"],
-                rows,
-                numeric=[1, 2, 3, 5],
-                caption="Aanbieders die hun plafond dit jaar naar verwachting bereiken",
-            )
+        view["ceilings"] = Table(
+            [
+                "Aanbieder",
+                "Plafond",
+                "Gedeclareerd",
+                "Prognose",
+                "Prognose-interval (P10–P90)",
+                "Benutting",
+                "Kans boven plafond",
+                "Signaal",
+                "Plafond bereikt op",
+            ],
+            rows,
+            numeric=[1, 2, 3, 5, 6],
+            caption=f"Budgetplafonds per aanbieder, {f.year}: de hoogste benutting eerst",
+        )
     if f.outside_ceilings:
         rows = [
             [
@@ -509,7 +535,40 @@ def _finance(f: ReportFigures) -> View:
         )
     elif f.outside_ceilings is not None:
         view["outside_none"] = True
+    if f.accountability:
+        rows = [
+            [
+                row["provider_name"] if row["provider_agb"] != "totaal" else "Totaal",
+                euro(row["accountability_amount_eur"], 2),
+                euro(row["invoiced_amount_eur"], 2),
+                euro(row["difference_eur"], 2),
+                euro(row["absolute_difference_eur"], 2),
+                f"{row['products_akkoord']} van {row['products']}",
+                str(row["status"]),
+                _on_time(row["delivered_on_time"]),
+            ]
+            for row in f.accountability
+        ]
+        view["accountability"] = Table(
+            [
+                "Aanbieder",
+                "Verantwoord",
+                "Gedeclareerd",
+                "Verschil",
+                "Absoluut verschil",
+                "Producten akkoord",
+                "Status",
+                "Tijdig (1 april)",
+            ],
+            rows,
+            numeric=[1, 2, 3, 4],
+            caption=f"Productieverantwoording {f.accountability_year} per aanbieder",
+        )
     return view
+
+
+def _on_time(value) -> str:
+    return NOT_SHOWN if value is None else ("ja" if value else "nee")
 
 
 def _access(f: ReportFigures) -> View:

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-from jeugdhulp.publish import figures as figures_module
 from jeugdhulp.publish.catalogue import MARTS, NEVER_PUBLISHED, MartSpec, is_forbidden_column
 from jeugdhulp.publish.figures import compute
 from jeugdhulp.publish.files import (
@@ -132,7 +131,7 @@ def publish(
             openbaar_tables: dict[str, pa.Table] = {}
             for number, target in enumerate(everyone, start=1):
                 say(f"publishing {target.code} ({number}/{len(everyone)})")
-                intern = _intern_figures(work, target, settings)
+                intern = compute(work, target, settings.as_of, tier=INTERN)
                 for tier in TIERS:
                     folder = staging.folder(f"{tier}/{target.code}")
                     files = []
@@ -206,15 +205,3 @@ def publish(
             staging.cleanup()
     say("published")
     return report
-
-
-def _intern_figures(work: WorkCopy, target, settings: Settings):
-    """The intern report's figures, without the report's own small-number rule (figures.py
-    compares counts with its module's MIN_PERSONS; 0 hides nothing). A stopgap until compute()
-    takes the tier itself: the intern tier shows the warehouse's figures."""
-    threshold = figures_module.MIN_PERSONS
-    figures_module.MIN_PERSONS = 0
-    try:
-        return compute(work, target, settings.as_of)
-    finally:
-        figures_module.MIN_PERSONS = threshold

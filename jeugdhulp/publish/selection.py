@@ -7,10 +7,10 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from jeugdhulp.publish.catalogue import MartSpec
-from jeugdhulp.publish.suppression import COSTS, order_columns
 from jeugdhulp.publish.warehouse import MUNICIPALITY_CODE, WorkCopy
 
 REGION = "regio"
+COSTS = "mart_costs_monthly"  # who invoiced whom: the provider-level marts' row filter
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,12 @@ def providers_of(code: str) -> str:
 def receives(work: WorkCopy, spec: MartSpec, target: Target) -> bool:
     """Provider-level marts reach a municipality only through its providers in mart_costs_monthly."""
     return target.is_region or spec.scope != "provider" or work.has(COSTS)
+
+
+def order_columns(spec: MartSpec, columns: tuple[str, ...]) -> list[str]:
+    """Grain first, then the rest: a stable, readable row order (same marts → same bytes)."""
+    grain = [column for column in spec.grain if column in columns]
+    return grain + [column for column in columns if column not in grain]
 
 
 def select_rows(work: WorkCopy, spec: MartSpec, target: Target, schema: str = "pub") -> pa.Table:

@@ -9,11 +9,7 @@ from pathlib import Path
 import duckdb
 
 from jeugdhulp.publish.catalogue import (
-    DQ_SOURCE_COLUMNS,
-    DQ_SUMMARY,
-    DQ_UNPUBLISHED_RULE_PREFIXES,
     MARTS,
-    SOURCE_TABLE,
     is_forbidden_column,
 )
 
@@ -133,32 +129,14 @@ def _copy_mart(
     required: tuple[str, ...],
     schema: str = "marts",
 ) -> None:
-    source = SOURCE_TABLE[name]
-    available = relations.get((schema, source))
+    available = relations.get((schema, name))
     if available is None:
-        work.skipped[name] = f"{schema}.{source} does not exist (yet)"
-        return
-    if name == DQ_SUMMARY:
-        missing = [column for column in DQ_SOURCE_COLUMNS if column not in available]
-        if missing:
-            work.skipped[name] = f"marts.{source} lacks column(s) {', '.join(missing)}"
-            return
-        unpublished = " AND ".join(
-            f"CAST(rule_id AS VARCHAR) NOT LIKE '{prefix}%'"
-            for prefix in DQ_UNPUBLISHED_RULE_PREFIXES
-        )
-        work.con.execute(
-            f"CREATE TABLE src.{name} AS SELECT municipality_code, provider_agb, "
-            f"CAST(rule_id AS VARCHAR) AS rule_id, severity, count(*) AS findings "
-            f"FROM wh.marts.{source} WHERE {unpublished or 'true'} GROUP BY ALL"
-        )
-        work.present.append(name)
-        work.columns[name] = columns
+        work.skipped[name] = f"{schema}.{name} does not exist (yet)"
         return
     missing = [column for column in required if column not in available]
     if missing:
         work.skipped[name] = (
-            f"marts.{source} lacks column(s) {', '.join(missing)} needed to "
+            f"{schema}.{name} lacks column(s) {', '.join(missing)} needed to "
             "split or suppress it safely"
         )
         return
@@ -171,7 +149,7 @@ def _copy_mart(
         work.notes.append(f"{name}: columns not in the contract, not published: {', '.join(extra)}")
     assert not any(is_forbidden_column(column) for column in chosen), chosen
     select = ", ".join(f'"{column}"' for column in chosen)
-    work.con.execute(f"CREATE TABLE src.{name} AS SELECT {select} FROM wh.{schema}.{source}")
+    work.con.execute(f"CREATE TABLE src.{name} AS SELECT {select} FROM wh.{schema}.{name}")
     work.present.append(name)
     work.columns[name] = chosen
 

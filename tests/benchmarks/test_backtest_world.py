@@ -13,10 +13,11 @@ from benchmarks.backtest_world import TRUTH_FILE, World, write_world
 from jeugdhulp.ingest import ingest_all
 from jeugdhulp.privacy.bsn import TEST_BSN_FIRST, TEST_BSN_LAST, is_valid_bsn
 from jeugdhulp.settings import load_settings
+from tests.support.pipeline import IJW_SHARED
 
 # an earlier as_of than the backtest's keeps the test fast; the dynamics of 2025 up to March are in
 AS_OF = date(2025, 3, 31)
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "ijw-3.2"
+SHARED = IJW_SHARED  # the official iJw 3.2 schemas (tests/support/pipeline.py finds them)
 
 
 def digest(root: Path) -> dict[str, str]:

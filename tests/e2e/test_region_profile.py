@@ -1,30 +1,34 @@
-"""The KPI table compares like with like on the region profile as of 4 December (issue 15).
+"""The region profile as of 4 December, run through the whole pipeline once: the KPI table
+compares like with like (issue 15), and the two publication tiers hold on a region's worth of
+data (issue 14): intern equals the warehouse to the cent in every published table, openbaar shows
+no count of 1-4 and passes the differencing audit, which a weakened rule fails.
+
+Two years of the region profile (seed 7), `jeugdhulp run` (ingest, dbt build, checks, publish).
 
 On 4 December the running year's November is barely invoiced. The KPI change of the running year
 must then have the sign of the change of the months both years have complete (their invoice
 deadline passed: January-October), recomputed here from the archived iJw messages, not the
-sign of year to date × 12/11 against the whole year before. Two years of the region profile
-(seed 7), ingested, and dbt builds only mart_kpi_annual and what it needs (a few minutes; the
-unit tests of the rule run with the tiny profile's dbt build).
+sign of year to date x 12/11 against the whole year before.
 
-Measured (5 December 2026): the region's cost January-October 2026 € 76,431,885.55 against
-€ 73,625,062.38 in January-October 2025, +3.81 % in the KPI table and in the archive; year to
-date × 12/11 against the whole of 2025 would say −5.99 %. Leiden (GM0546): € 12,493,539.87
-against € 12,128,276.77, +3.01 % (naive −6.65 %). Forecast 2026: € 93.8 million (Leiden 15.3).
+Measured (5 December 2026, generator of issue 17): the region's cost January-October 2026
+EUR 107,810,160.07 against EUR 104,092,601.22 in January-October 2025, +3.57 % in the KPI table and
+in the archive, where year to date x 12/11 against 2025 would say -6.08 %; Leiden +10.94 % (naive
+-0.98 %). 429 intern files equal the warehouse (848 totals rows among them); the audit checks 648
+primary cells, and primary suppression alone leaves 74 hidden amounts recoverable exactly.
 """
 
 from __future__ import annotations
 
-import os
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
 import duckdb
+import pyarrow.parquet as pq
 import pytest
 
-from tests.support.dbt import build_ok
 from tests.support.independent import read_archive
+from tests.support.pipeline import pipeline_env, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -36,33 +40,16 @@ PCT = Decimal("0.01")
 
 @pytest.fixture(scope="module")
 def region(tmp_path_factory):
-    from jeugdhulp.ingest import ingest_all
-    from jeugdhulp.settings import load_settings
     from jeugdhulp.synthetic import generate
 
-    data_dir = tmp_path_factory.mktemp("kpi_region")
-    env = dict(
-        os.environ,
-        JEUGDHULP_DATA_DIR=str(data_dir),
-        JEUGDHULP_AS_OF=AS_OF.isoformat(),
-        JEUGDHULP_PSEUDONYM_KEY="test-key-not-secret",
-    )
+    data_dir = tmp_path_factory.mktemp("region_profile")
     generate(data_dir, profile="region", seed=SEED, as_of=AS_OF, progress=False, years=2)
-    settings = load_settings(env)
-    ingest_all(settings)
-    build_ok(
-        settings.warehouse_path,
-        data_dir,
-        AS_OF.isoformat(),
-        "--select",
-        "+mart_kpi_annual",
-        "--indirect-selection",
-        "cautious",
-        "--exclude-resource-type",
-        "unit_test",
-        timeout=1800,
-    )
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    env = pipeline_env(data_dir, AS_OF.isoformat())
+    ran = run_cli(["run"], env, timeout=2400)
+    # 1: the run published with signals (late and incomplete invoicing) to look at
+    assert ran.returncode in (0, 1), ran.stdout[-4000:] + ran.stderr[-4000:]
+    warehouse = data_dir / "warehouse" / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse), read_only=True) as con:
         kpi = con.execute(
             """select municipality_code, year, months_observed, total_cost_eur,
                       total_cost_observed_eur, previous_total_cost_observed_eur,
@@ -77,6 +64,8 @@ def region(tmp_path_factory):
     return {
         "kpi": {(r[0], r[1]): r[2:] for r in kpi},
         "monthly": monthly,
+        "published": data_dir / "published",
+        "warehouse": warehouse,
     }
 
 
@@ -122,3 +111,107 @@ def test_running_year_change_has_the_sign_of_the_like_for_like_change(region, mu
         assert figures["kpi_row_pct"] == figures["like_for_like_pct"]
     assert (figures["kpi_pct"] > 0) == (figures["like_for_like_pct"] > 0)
     print(municipality or "region", figures)
+
+
+# ---- issue 14: the two tiers on the region profile ------------------------------------------
+
+
+def _warehouse_relation(con, table: str) -> str:
+    schemas = [
+        s
+        for (s,) in con.execute(
+            "select table_schema from information_schema.tables where table_name = ? "
+            "and table_schema in ('marts', 'publication')",
+            [table],
+        ).fetchall()
+    ]
+    assert len(schemas) == 1, (table, schemas)
+    return f"{schemas[0]}.{table}"
+
+
+def _differ(con, left: str, right: str) -> int:
+    return con.execute(f"select count(*) from (({left}) except all ({right}))").fetchone()[0]
+
+
+def test_every_intern_table_is_the_warehouse_to_the_cent(region):
+    """Every intern file of every folder holds rows of the warehouse exactly as they are there
+    (amounts in cents, EXCEPT ALL both ways where the folder has the whole scope): the region
+    folder the whole table, a municipality's folder all of that municipality's rows."""
+    intern = region["published"] / "intern"
+    folders = sorted(p.name for p in intern.iterdir() if p.is_dir())
+    assert folders[-1] == "regio" and len(folders) == 13  # 12 municipalities and the region
+    compared = totals = 0
+    with duckdb.connect(str(region["warehouse"]), read_only=True) as con:
+        for folder in folders:
+            files = sorted((intern / folder).glob("*.parquet"))
+            assert len(files) >= 20, folder
+            for path in files:
+                relation = _warehouse_relation(con, path.stem)
+                columns = [
+                    c
+                    for (c,) in con.execute(
+                        f"select column_name from (describe select * from read_parquet('{path}'))"
+                    ).fetchall()
+                ]
+                listed = ", ".join(f'"{c}"' for c in columns)
+                published = f"select {listed} from read_parquet('{path}')"
+                if folder == "regio":
+                    scope = ""
+                elif "municipality_code" in columns:
+                    scope = f"where municipality_code = '{folder}'"
+                else:
+                    scope = None  # provider-scoped: the providers that invoiced the municipality
+                warehouse = f"select {listed} from {relation} {scope or ''}"
+                assert _differ(con, published, warehouse) == 0, (folder, path.name)
+                if scope is not None:
+                    assert _differ(con, warehouse, published) == 0, (folder, path.name)
+                compared += 1
+                margins = [f"{c} = 'totaal'" for c in columns if c in _TOTAL_COLUMNS]
+                if margins:  # totals rows: equal to the warehouse's like every other row
+                    totals += con.execute(
+                        f"select count(*) from read_parquet('{path}') where {' or '.join(margins)}"
+                    ).fetchone()[0]
+    assert compared >= 13 * 20 and totals > 0
+    print(f"{compared} intern files equal to the warehouse, {totals} totals rows among them")
+
+
+_TOTAL_COLUMNS = {"provider_agb", "product_category", "segment"}
+
+
+def test_no_count_of_1_to_4_is_published_openbaar(region):
+    from jeugdhulp.publish.catalogue import SPECS
+
+    openbaar = region["published"] / "openbaar"
+    primaries = cells = 0
+    for path in sorted(openbaar.rglob("*.parquet")):
+        spec = SPECS[path.stem]
+        for row in pq.read_table(path).to_pylist():
+            persons = row[spec.shape.persons]
+            assert persons is None or persons >= 5, (path, row)
+            cells += 1
+            primaries += persons is None
+    assert cells > 1000 and primaries > 0
+    for page in openbaar.rglob("index.html"):
+        assert page.stat().st_size > 10_000, page
+
+
+def test_the_differencing_audit_passes_and_a_weakened_rule_fails(region):
+    """The audit (tests/support/disclosure_audit.py) over the region's openbaar set finds no
+    interval narrower than the protection margin. The same audit over the same tables with the
+    weakened rule, primary suppression only, finds hidden amounts recoverable exactly."""
+    from jeugdhulp.publish import sdc
+    from tests.support.disclosure_audit import audit_published, intern_problems
+
+    found, audited = audit_published(region["published"])
+    assert audited > 50
+    assert found == [], "\n".join(str(leak) for leak in found[:20])
+    exact = []
+    for problem in intern_problems(region["published"]).values():
+        primary = sdc.primary_cells(problem)
+        exact += [
+            leak
+            for leak in sdc.leaks(problem, set(primary), primary)
+            if leak.measure == "amount" and leak.high - leak.low < 0.01
+        ]
+    assert exact, "primary suppression alone should leave amounts recoverable by differencing"
+    print(f"audited {audited} primary cells; primary-only leaves {len(exact)} exact amounts")

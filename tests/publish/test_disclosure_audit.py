@@ -1,14 +1,13 @@
 """The two tiers: openbaar survives the differencing audit (and a weakened rule does not), intern
 reconciles with the warehouse to the cent, and hostile provider names come out inert.
 
-On a region run: `JEUGDHULP_AUDIT_DATA_DIR=<data dir> pytest tests/publish/test_disclosure_audit.py
--k region` audits and reconciles that run's published folder (skipped without the variable)."""
+On a fabricated warehouse whose every number is known (tests/support/publish_warehouse.py); the
+same audit and reconciliation on the region profile are in tests/e2e/test_region_profile.py."""
 
 from __future__ import annotations
 
 import csv
 import io
-import os
 from decimal import Decimal
 from pathlib import Path
 
@@ -24,7 +23,6 @@ from tests.support.publish_warehouse import AS_OF, NAMES, build_warehouse
 MUNICIPALITIES = sorted(NAMES)
 RPT = ["rpt_costs_product_year", "rpt_costs_provider_year", "rpt_costs_segment_month"]
 RPT_ORDER = ["rpt_costs_provider_year", "rpt_costs_segment_month", "rpt_costs_product_year"]
-REGION_RUN = os.environ.get("JEUGDHULP_AUDIT_DATA_DIR")
 
 
 def settings_for(data_dir: Path) -> Settings:
@@ -247,12 +245,3 @@ def test_hostile_provider_names_come_out_inert_in_html_and_csv(tmp_path):
             assert '"\'=HYPERLINK(""http://x"",""y"")"' in raw
     assert "'" + HOSTILE_FORMULA in cells
     assert HOSTILE_HTML in cells  # text in CSV, harmless there
-
-
-@pytest.mark.skipif(not REGION_RUN, reason="set JEUGDHULP_AUDIT_DATA_DIR to a region run")
-def test_region_run_passes_the_audit_and_reconciles():
-    data_dir = Path(REGION_RUN or "")
-    found, audited = audit_published(data_dir / "published")
-    assert audited > 0
-    assert found == [], "\n".join(str(leak) for leak in found[:20])
-    assert _reconcile(data_dir / "published", data_dir / "warehouse" / "warehouse.duckdb") > 0

@@ -48,6 +48,15 @@ TABLES = [
     "rpt_costs_provider_year",
     "rpt_costs_segment_month",
     "rpt_costs_product_year",
+    "rpt_report_monthly",
+    "rpt_report_budget",
+    "rpt_report_kpi",
+    "rpt_report_lateness",
+    "rpt_report_accountability",
+    "rpt_report_completeness",
+    "rpt_report_dq",
+    "rpt_report_referrers",
+    "rpt_report_throughput",
 ]
 OPENBAAR = ["rpt_costs_provider_year", "rpt_costs_segment_month", "rpt_costs_product_year"]
 PROVIDER_LEVEL = [
@@ -441,7 +450,8 @@ def test_absent_marts_are_skipped_and_said_so_and_names_fall_back_to_codes(tmp_p
     missing = {"mart_settlement", "mart_budget_utilisation", "mart_throughput"}
     build_warehouse(tmp_path / "warehouse" / "warehouse.duckdb", omit=missing, names=False)
     report = publish(settings_for(tmp_path))
-    assert set(report.skipped_marts) == missing
+    # dbt builds rpt_report_budget and rpt_report_throughput from the marts left out
+    assert set(report.skipped_marts) == missing | {"rpt_report_budget", "rpt_report_throughput"}
     assert "does not exist" in report.skipped_marts["mart_settlement"]
     names = {p.name for p in (tmp_path / "published" / "intern" / "GM0546").iterdir()}
     assert "mart_settlement.csv" not in names and "mart_costs_monthly.csv" in names
@@ -470,3 +480,28 @@ def test_stray_identifying_columns_are_never_published(tmp_path):
 def test_without_a_warehouse_the_error_says_what_to_do(tmp_path):
     with pytest.raises(PublishError, match="no warehouse at .*jeugdhulp run"):
         publish(settings_for(tmp_path))
+
+
+def test_coded_values_read_as_dutch_words_in_the_csv_and_stay_codes_in_parquet(tmp_path):
+    from jeugdhulp.publish.files import write_csv, write_parquet
+
+    table = pa.table(
+        {
+            "signal": ["op_koers", "dreigende_overschrijding", None],
+            "status": ["geen_verantwoording", "akkoord", "verschil"],
+            "severity": ["warn", "error", "warn"],
+            "half_year": ["2025-H1", "2025-H2", "2026-H1"],
+            "referrer_type": ["01", "02", "06"],
+        }
+    )
+    write_csv(table, tmp_path / "t.csv")
+    write_parquet(table, tmp_path / "t.parquet")
+    text = (tmp_path / "t.csv").read_text(encoding="utf-8-sig")
+    records = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert records[1:] == [
+        ["op koers", "geen verantwoording", "waarschuwing", "1e halfjaar 2025", "01"],
+        ["dreigende overschrijding", "akkoord", "fout", "2e halfjaar 2025", "02"],
+        ["", "verschil", "waarschuwing", "1e halfjaar 2026", "06"],
+    ]
+    assert '"01"' in text  # a code is a quoted text field
+    assert pq.read_table(tmp_path / "t.parquet").to_pylist()[0]["signal"] == "op_koers"

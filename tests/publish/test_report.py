@@ -9,11 +9,9 @@ from pathlib import Path
 import pytest
 
 from jeugdhulp.publish import publish
-from jeugdhulp.publish.catalogue import MARTS
 from jeugdhulp.publish.dutch import euro
 from jeugdhulp.publish.figures import compute
 from jeugdhulp.publish.selection import Target
-from jeugdhulp.publish.suppression import suppress_all
 from jeugdhulp.publish.warehouse import open_work_copy
 from jeugdhulp.settings import Settings
 from tests.support import browser
@@ -110,18 +108,47 @@ def test_the_numbers_are_right_and_dutch(published):
     )
 
 
-def test_a_region_total_never_reveals_a_hidden_municipality(published):
+REPORT_MODELS = (
+    "rpt_report_monthly",
+    "rpt_report_budget",
+    "rpt_report_kpi",
+    "rpt_report_throughput",
+    "rpt_report_lateness",
+    "rpt_report_completeness",
+    "rpt_report_dq",
+    "rpt_report_referrers",
+    "rpt_report_accountability",
+)
+
+
+def test_a_section_without_its_model_is_left_out_not_summed_in_python(published):
+    """The report's figures come from dbt models only: without its rpt_report_* model a section
+    stays None (the page says it is not available), though the marts it is built from are
+    there; and the figures have the two tiers only (the report's own small-number rule is gone)."""
+    from jeugdhulp.publish.report import render
+
     with open_work_copy(published / "warehouse" / "warehouse.duckdb") as work:
-        suppress_all(work, [spec for spec in MARTS if work.has(spec.name)])
-        kpi = compute(work, Target("regio", "Regio"), AS_OF).kpi
-        unique = kpi.rows[0]
-        # 2025: Kaag en Braassem's 2 youths are hidden, so the total leaves them out (60+12+9);
-        # 2024: the hidden ones (4 + 2) make 6 together, so they count (58+13+4+2)
-        assert (unique.previous, unique.current) == (77, 81)
-        assert any("2025: zonder de gemeente(n)" in note for note in kpi.footnotes)
-        small = compute(work, Target("GM1884", "Kaag en Braassem"), AS_OF)
-        assert small.budget.actual is None and small.segments.labels == []
-        assert small.kpi.rows[0].current is None
+        work.con.execute("CREATE SCHEMA pub")
+        for name in work.present:
+            work.con.execute(f"CREATE TABLE pub.{name} AS SELECT * FROM src.{name}")
+        region = Target("regio", "Regio")
+        for retired in (None, "geen"):
+            with pytest.raises(ValueError, match="unknown tier"):
+                compute(work, region, AS_OF, tier=retired)
+        sections = ("monthly", "budget", "kpi", "throughput", "lateness", "completeness", "dq")
+        full = compute(work, region, AS_OF)
+        assert all(getattr(full, name) is not None for name in (*sections, "referrers"))
+        for name in REPORT_MODELS:
+            work.present.remove(name)
+        assert all(work.has(mart) for mart in ("mart_kpi_annual", "mart_throughput"))
+        bare = compute(work, region, AS_OF)
+        assert all(getattr(bare, name) is None for name in (*sections, "referrers"))
+        assert bare.accountability is None
+        assert bare.segments.labels == full.segments.labels  # rpt_costs_segment_month: still there
+        html = render(bare, [])
+    missing = re.search(r'<section id="kerncijfers".*?</section>', html, flags=re.S).group(0)
+    assert "Niet beschikbaar: " in missing and "(<code>mart_kpi_annual</code>)" in missing
+    assert 'data-chart="kosten-per-segment"' in html
 
 
 needs_chromium = pytest.mark.skipif(
@@ -183,9 +210,10 @@ def test_finance_section_shows_segments_ceiling_dates_and_settlement_as_publishe
         "dreigende overschrijding",
     ] in rows
     # providers above 80 % get a (fabricated) date; the intern page shows Woonhuis De Linde's
-    # too (2 persons: the openbaar page has no budget table at all)
+    # too (2 persons: the openbaar page has no budget table at all). The table lists every
+    # provider with a ceiling, the highest utilisation first: De Linde 88.86 %, GGZ 84.33 %
     dated = [row[0] for row in rows if re.search(r"\d+ december 2025", " ".join(row))]
-    assert dated == ["Kind & GGZ Holland (22222222)", "Woonhuis De Linde (33333333)"]
+    assert dated == ["Woonhuis De Linde (33333333)", "Kind & GGZ Holland (22222222)"]
     assert "Geen kosten via routes buiten de plafonds in 2025." in html_of(published, "GM0546")
 
 

@@ -8,7 +8,8 @@ relations between them (totals, subtotals along every classifying column, the ye
 of its months, the same municipality total in each table) with SciPy's HiGHS, and reports every
 interval narrower than the protection margin.
 
-Run on a region run: `JEUGDHULP_AUDIT_DATA_DIR=<data dir> pytest tests/publish/test_disclosure_audit.py`.
+The suite runs it on the fabricated warehouse (tests/publish/test_disclosure_audit.py) and on the
+region profile (tests/e2e/test_region_profile.py).
 """
 
 from __future__ import annotations
@@ -25,9 +26,8 @@ def openbaar_tables(published: Path) -> list[str]:
     return sorted(path.stem for path in (published / "openbaar" / "regio").glob("*.parquet"))
 
 
-def audit_published(published: Path, margin: float = PROTECTION_MARGIN) -> tuple[list[Leak], int]:
-    """(leaks, primary cells audited) over the openbaar region set, which holds every row of
-    every municipality's openbaar folder (test_openbaar_folders_are_subsets checks that)."""
+def _read(published: Path) -> tuple[dict, dict]:
+    """(table → (spec, intern rows)), (table → openbaar rows in the intern rows' order)."""
     tables = {}
     shown = {}
     for name in openbaar_tables(published):
@@ -39,6 +39,19 @@ def audit_published(published: Path, margin: float = PROTECTION_MARGIN) -> tuple
         assert len(by_key) == len(truth) == len(public), name
         tables[name] = (spec, truth)
         shown[name] = [by_key[tuple(row[c] for c in dims)] for row in truth]
+    return tables, shown
+
+
+def intern_problems(published: Path) -> dict:
+    """The audit's linear problems over the true (intern) values of the openbaar tables: what a
+    test hands a weakened rule to show the audit catches it."""
+    return build_problems(_read(published)[0])
+
+
+def audit_published(published: Path, margin: float = PROTECTION_MARGIN) -> tuple[list[Leak], int]:
+    """(leaks, primary cells audited) over the openbaar region set, which holds every row of
+    every municipality's openbaar folder (test_openbaar_folders_are_subsets checks that)."""
+    tables, shown = _read(published)
     found: list[Leak] = []
     audited = 0
     for problem in build_problems(tables).values():

@@ -783,6 +783,248 @@ def build_publication(con: duckdb.DuckDBPyConnection) -> None:
         )
 
 
+def build_report_kpi(con: duckdb.DuckDBPyConnection) -> None:
+    """rpt_report_kpi as dbt builds it: the mart's rows, and the region ('regio') summed with the
+    like-for-like changes of the sides summed over the municipalities that have both."""
+    sides = (
+        "unique_youths_observed IS NOT NULL AND previous_unique_youths_observed IS NOT NULL AND "
+        "care_months_observed IS NOT NULL AND previous_care_months_observed IS NOT NULL AND "
+        "total_cost_observed_eur IS NOT NULL AND previous_total_cost_observed_eur IS NOT NULL"
+    )
+
+    def both(column: str) -> str:
+        return f"sum(CASE WHEN {sides} THEN {column} END)"
+
+    def change(now: str, before: str) -> str:
+        return (
+            f"CASE WHEN {both(before)} > 0 THEN round(100.0 * {both(now)} / {both(before)} - 100, "
+            "2) END"
+        )
+
+    common = (
+        "months_observed, unique_youths, non_unique_youths, care_months, "
+        "care_months_annualised, total_cost_eur, total_cost_annualised_eur, forecast_cost_eur"
+    )
+    con.execute(
+        "CREATE TABLE publication.rpt_report_kpi AS SELECT k.municipality_code, "
+        "coalesce(n.name, k.municipality_code) AS municipality_name, CAST(year AS INTEGER) AS "
+        f"year, {common}, CAST(avg_months_per_youth AS DOUBLE) AS avg_months_per_youth, "
+        "CAST(CASE WHEN non_unique_youths > 0 THEN 1.0 * care_months_annualised / "
+        "non_unique_youths END AS DOUBLE) AS avg_months_per_youth_annualised, "
+        "CAST(avg_cost_per_youth_month AS DOUBLE) AS avg_cost_per_youth_month, "
+        "CAST(intensity_hours_per_month AS DOUBLE) AS intensity_hours_per_month, "
+        "CAST(unique_youths_change_pct AS DOUBLE) AS unique_youths_change_pct, "
+        "CAST(non_unique_youths_change_pct AS DOUBLE) AS non_unique_youths_change_pct, "
+        "CAST(care_months_change_pct AS DOUBLE) AS care_months_change_pct, "
+        "CAST(total_cost_change_pct AS DOUBLE) AS total_cost_change_pct, "
+        "CAST(avg_cost_per_youth_month_change_pct AS DOUBLE) AS "
+        "avg_cost_per_youth_month_change_pct, municipalities_left_out FROM ("
+        f"SELECT municipality_code, year, {common}, avg_months_per_youth, "
+        "avg_cost_per_youth_month, intensity_hours_per_month, unique_youths_change_pct, "
+        "non_unique_youths_change_pct, care_months_change_pct, total_cost_change_pct, "
+        "avg_cost_per_youth_month_change_pct, CAST(NULL AS BIGINT) AS municipalities_left_out "
+        "FROM marts.mart_kpi_annual UNION ALL "
+        "SELECT 'regio', year, max(months_observed), sum(unique_youths), sum(non_unique_youths), "
+        "sum(care_months), sum(care_months_annualised), sum(total_cost_eur), "
+        "sum(total_cost_annualised_eur), sum(forecast_cost_eur), "
+        "1.0 * sum(care_months) / nullif(sum(non_unique_youths), 0), "
+        "1.0 * sum(total_cost_eur) / nullif(sum(care_months), 0), NULL, "
+        f"{change('unique_youths_observed', 'previous_unique_youths_observed')}, NULL, "
+        f"{change('care_months_observed', 'previous_care_months_observed')}, "
+        f"{change('total_cost_observed_eur', 'previous_total_cost_observed_eur')}, "
+        f"CASE WHEN {both('care_months_observed')} > 0 AND "
+        f"{both('previous_care_months_observed')} > 0 AND "
+        f"{both('previous_total_cost_observed_eur')} > 0 THEN round(100.0 * "
+        f"({both('total_cost_observed_eur')} / {both('care_months_observed')}) / "
+        f"({both('previous_total_cost_observed_eur')} / "
+        f"{both('previous_care_months_observed')}) - 100, 2) END, "
+        f"count(*) FILTER (WHERE NOT ({sides})) FROM marts.mart_kpi_annual GROUP BY year) k "
+        "LEFT JOIN names n ON n.code = k.municipality_code"
+    )
+
+
+def build_report_models(con: duckdb.DuckDBPyConnection, omit: set[str]) -> None:
+    """rpt_report_monthly and rpt_report_budget as dbt builds them, over person_rows() and the
+    fabricated budget marts: nothing still coming in (no steering history), the forecast per
+    provider forecast / invoiced of mart_budget_utilisation (else × 12 / months observed).
+    Without mart_budget_utilisation or mart_settlement dbt cannot build rpt_report_budget."""
+    con.execute(
+        "CREATE TEMP TABLE observed AS SELECT * FROM people "
+        f"WHERE service_month <= DATE '{AS_OF.replace(day=1)}'"
+    )
+    con.execute(
+        "CREATE TABLE publication.rpt_report_monthly AS SELECT g.municipality_code, "
+        "coalesce(n.name, g.municipality_code) AS municipality_name, CAST(year AS INTEGER) AS year,"
+        " CAST(month AS INTEGER) AS month, 'maand ' || month AS month_name, service_month, "
+        "amount_eur, persons, CAST(sum(amount_eur) OVER (PARTITION BY g.municipality_code, year "
+        "ORDER BY month) AS DECIMAL(18, 2)) AS cumulative_eur, false AS is_still_coming_in, "
+        "CAST(NULL AS DECIMAL(18, 2)) AS expected_final_eur FROM ("
+        "SELECT coalesce(municipality_code, 'regio') AS municipality_code, year, month, "
+        "service_month, count(DISTINCT person) AS persons, "
+        "CAST(sum(amount_eur) AS DECIMAL(18, 2)) AS amount_eur FROM observed GROUP BY GROUPING "
+        "SETS ((municipality_code, year, month, service_month), (year, month, service_month))) g "
+        "LEFT JOIN names n ON n.code = g.municipality_code"
+    )
+    if "mart_kpi_annual" not in omit:
+        build_report_kpi(con)
+    if "mart_accountability_reconciliation" not in omit:
+        # as models/publication/rpt_report_accountability.sql: per target, provider and year
+        con.execute(
+            "CREATE TABLE publication.rpt_report_accountability AS WITH r AS (SELECT "
+            "municipality_code, provider_agb, year, accountability_amount_eur, "
+            "invoiced_amount_eur, difference_eur, status, delivered_on_time FROM "
+            "marts.mart_accountability_reconciliation UNION ALL SELECT 'regio', provider_agb, "
+            "year, accountability_amount_eur, invoiced_amount_eur, difference_eur, status, "
+            "delivered_on_time FROM marts.mart_accountability_reconciliation), g AS (SELECT "
+            "municipality_code, coalesce(provider_agb, 'totaal') AS provider_agb, year, "
+            "sum(accountability_amount_eur) AS a, sum(invoiced_amount_eur) AS i, "
+            "sum(difference_eur) AS d, sum(abs(difference_eur)) AS ad, count(*) AS n, "
+            "count(*) FILTER (WHERE status = 'akkoord') AS ok, count(*) FILTER (WHERE status = "
+            "'verschil') AS v, count(*) FILTER (WHERE status = 'geen_verantwoording') AS gv, "
+            "count(*) FILTER (WHERE status = 'geen_declaraties') AS gd, "
+            "bool_and(delivered_on_time) AS on_time FROM r GROUP BY GROUPING SETS "
+            "((municipality_code, provider_agb, year), (municipality_code, year))) SELECT "
+            "g.municipality_code, g.provider_agb, CASE WHEN g.provider_agb = 'totaal' THEN "
+            "'Alle aanbieders' ELSE coalesce(p.name, 'AGB ' || g.provider_agb) END AS "
+            "provider_name, CAST(year AS INTEGER) AS year, CAST(a AS DECIMAL(18, 2)) AS "
+            "accountability_amount_eur, CAST(i AS DECIMAL(18, 2)) AS invoiced_amount_eur, "
+            "CAST(d AS DECIMAL(18, 2)) AS difference_eur, CAST(ad AS DECIMAL(18, 2)) AS "
+            "absolute_difference_eur, n AS products, ok AS products_akkoord, v AS "
+            "products_verschil, gv AS products_geen_verantwoording, gd AS "
+            "products_geen_declaraties, CASE WHEN v > 0 THEN 'verschil' WHEN gv > 0 THEN "
+            "'geen verantwoording' WHEN gd > 0 THEN 'geen declaraties' ELSE 'akkoord' END AS "
+            "status, on_time AS delivered_on_time FROM g LEFT JOIN providers p ON p.agb = "
+            "g.provider_agb"
+        )
+    if not omit & {"mart_invoice_timeliness", "mart_costs_monthly"}:
+        con.execute(
+            "CREATE TABLE publication.rpt_report_lateness AS WITH t AS (SELECT provider_agb, "
+            "year(service_month) AS year, sum(lines) AS lines, sum(late_lines) AS late_lines "
+            "FROM marts.mart_invoice_timeliness GROUP BY ALL), tp AS (SELECT DISTINCT "
+            "municipality_code, provider_agb FROM marts.mart_costs_monthly UNION ALL SELECT "
+            "DISTINCT 'regio', provider_agb FROM t), g AS (SELECT municipality_code, "
+            "coalesce(t.provider_agb, 'totaal') AS provider_agb, year, sum(lines) AS lines, "
+            "sum(coalesce(late_lines, 0)) AS late_lines FROM tp JOIN t USING (provider_agb) "
+            "GROUP BY GROUPING SETS ((municipality_code, t.provider_agb, year), "
+            "(municipality_code, year))) SELECT g.municipality_code, g.provider_agb, "
+            "CASE WHEN g.provider_agb = 'totaal' THEN 'Alle aanbieders' ELSE coalesce(p.name, "
+            "'AGB ' || g.provider_agb) END AS provider_name, CAST(year AS INTEGER) AS year, "
+            "CAST(lines AS BIGINT) AS lines, CAST(late_lines AS BIGINT) AS late_lines, "
+            "CASE WHEN lines > 0 THEN 100.0 * late_lines / lines END AS late_pct FROM g "
+            "LEFT JOIN providers p ON p.agb = g.provider_agb"
+        )
+    if "mart_referrers" not in omit:
+        con.execute(
+            "CREATE TABLE publication.rpt_report_referrers AS SELECT coalesce(municipality_code, "
+            "'regio') AS municipality_code, year, referrer_type, NULL::VARCHAR AS "
+            "referrer_description, CAST(sum(allocations) AS BIGINT) AS allocations, "
+            "CAST(sum(youths) AS BIGINT) AS youths, CAST(sum(cost_eur) AS DECIMAL(18, 2)) AS "
+            "cost_eur FROM marts.mart_referrers GROUP BY GROUPING SETS ((municipality_code, "
+            "year, referrer_type), (year, referrer_type))"
+        )
+    if "mart_throughput" not in omit:
+        con.execute(
+            "CREATE TABLE publication.rpt_report_throughput AS WITH c AS (SELECT half_year, "
+            "bool_and(is_complete_period) AS is_complete_period FROM marts.mart_throughput "
+            "GROUP BY half_year), g AS (SELECT coalesce(municipality_code, 'regio') AS "
+            "municipality_code, half_year, coalesce(dimension_value, 'totaal') AS hulpvorm, "
+            "max(dimension_label) AS label, sum(youths) AS youths, sum(started) AS started, "
+            "sum(started_repeat) AS started_repeat, sum(ended) AS ended, sum(ended_by_plan) AS "
+            "ended_by_plan, sum(ended_premature) AS ended_premature, sum(running_at_end) AS "
+            "running_at_end, sum(avg_duration_days_ended * ended) AS days FROM "
+            "marts.mart_throughput WHERE dimension = 'hulpvorm' GROUP BY GROUPING SETS "
+            "((municipality_code, half_year, dimension_value), (municipality_code, half_year), "
+            "(half_year, dimension_value), (half_year))) SELECT g.municipality_code, "
+            "g.half_year, g.hulpvorm, CASE WHEN g.hulpvorm = 'totaal' THEN 'Alle hulpvormen' "
+            "ELSE g.label END AS hulpvorm_label, CAST(youths AS BIGINT) AS youths, "
+            "CAST(started AS BIGINT) AS started, CAST(started_repeat AS BIGINT) AS "
+            "started_repeat, CAST(ended AS BIGINT) AS ended, CAST(ended_by_plan AS BIGINT) AS "
+            "ended_by_plan, CAST(ended_premature AS BIGINT) AS ended_premature, "
+            "CAST(running_at_end AS BIGINT) AS running_at_end, CASE WHEN ended > 0 THEN "
+            "days / ended END AS avg_duration_days_ended, c.is_complete_period FROM g "
+            "LEFT JOIN c USING (half_year)"
+        )
+    if "dq_findings" not in omit:
+        con.execute(
+            "CREATE TABLE publication.dq_findings_summary AS SELECT municipality_code, "
+            "provider_agb, rule_id, severity, count(*) AS findings FROM marts.dq_findings "
+            "WHERE rule_id NOT LIKE 'residence%' GROUP BY ALL"
+        )
+        con.execute(
+            "CREATE TABLE publication.rpt_report_dq AS SELECT municipality_code, rule_id, "
+            "severity, count(*) AS findings, count(DISTINCT provider_agb) AS providers FROM ("
+            "SELECT municipality_code, rule_id, severity, provider_agb FROM marts.dq_findings "
+            "WHERE municipality_code IS NOT NULL UNION ALL SELECT 'regio', rule_id, severity, "
+            "provider_agb FROM marts.dq_findings) WHERE rule_id NOT LIKE 'residence%' GROUP BY ALL"
+        )
+    if "mart_invoicing_completeness" not in omit:
+        con.execute(
+            "CREATE TABLE publication.rpt_report_completeness AS WITH g AS (SELECT "
+            "coalesce(municipality_code, 'regio') AS municipality_code, coalesce(provider_agb, "
+            "'totaal') AS provider_agb, year(service_month) AS year, sum(expected_care_months) "
+            "AS expected, sum(invoiced_care_months) AS invoiced, sum(missing_care_months) AS "
+            "missing FROM marts.mart_invoicing_completeness GROUP BY GROUPING SETS "
+            "((municipality_code, provider_agb, year(service_month)), (municipality_code, "
+            "year(service_month)), (provider_agb, year(service_month)), (year(service_month)))) "
+            "SELECT g.municipality_code, g.provider_agb, CASE WHEN g.provider_agb = 'totaal' THEN "
+            "'Alle aanbieders' ELSE coalesce(p.name, 'AGB ' || g.provider_agb) END AS "
+            "provider_name, CAST(year AS INTEGER) AS year, CAST(expected AS BIGINT) AS "
+            "expected_care_months, CAST(invoiced AS BIGINT) AS invoiced_care_months, "
+            "CAST(missing AS BIGINT) AS missing_care_months, CASE WHEN expected > 0 THEN 100.0 * "
+            "coalesce(invoiced, 0) / expected END AS invoiced_pct FROM g "
+            "LEFT JOIN providers p ON p.agb = g.provider_agb"
+        )
+    if omit & {"mart_budget_utilisation", "mart_settlement"}:
+        return
+    con.execute(
+        "CREATE TABLE publication.rpt_report_budget AS WITH "
+        "actuals AS (SELECT coalesce(municipality_code, 'regio') AS municipality_code, year, "
+        "count(DISTINCT person) AS persons, sum(amount_eur) AS actual_eur FROM observed "
+        "GROUP BY GROUPING SETS ((municipality_code, year), (year))), "
+        "own AS (SELECT coalesce(municipality_code, 'regio') AS municipality_code, provider_agb, "
+        "year, sum(amount_eur) AS amount_eur FROM observed "
+        "GROUP BY GROUPING SETS ((municipality_code, provider_agb, year), (provider_agb, year))), "
+        "months AS (SELECT year, count(DISTINCT service_month) AS months_observed FROM observed "
+        "GROUP BY year), "
+        "factors AS (SELECT provider_agb, year, CASE WHEN invoiced_eur > 0 "
+        "THEN 1.0 * forecast_eur / invoiced_eur END AS factor FROM marts.mart_budget_utilisation), "
+        "ceilings AS (SELECT year, sum(budget_ceiling_eur) AS ceilings_eur "
+        "FROM marts.mart_budget_utilisation GROUP BY year), "
+        "forecasts AS (SELECT own.municipality_code, own.year, sum(own.amount_eur * "
+        "coalesce(factors.factor, 12.0 / months.months_observed)) AS forecast_eur, "
+        "count(*) FILTER (WHERE factors.factor IS NULL) AS without FROM own "
+        "LEFT JOIN factors USING (provider_agb, year) LEFT JOIN months USING (year) "
+        "GROUP BY ALL), "
+        "budgets AS (SELECT a.*, c.ceilings_eur, CASE WHEN a.municipality_code = 'regio' "
+        "THEN 100 ELSE s.key_share_pct END AS key_share_pct, CASE WHEN a.municipality_code = "
+        "'regio' THEN c.ceilings_eur ELSE c.ceilings_eur * s.key_share_pct / 100 END AS budget, "
+        "f.forecast_eur, f.without, m.months_observed FROM actuals a "
+        "LEFT JOIN ceilings c USING (year) LEFT JOIN marts.mart_settlement s "
+        "ON s.municipality_code = a.municipality_code AND s.year = a.year "
+        "LEFT JOIN forecasts f ON f.municipality_code = a.municipality_code AND f.year = a.year "
+        "LEFT JOIN months m ON m.year = a.year) "
+        "SELECT b.municipality_code, coalesce(n.name, b.municipality_code) AS municipality_name, "
+        "CAST(b.year AS INTEGER) AS year, b.year = max(b.year) OVER () AS is_report_year, "
+        "b.persons, CAST(b.actual_eur AS DECIMAL(18, 2)) AS actual_eur, "
+        "CAST(b.ceilings_eur AS DECIMAL(18, 2)) AS ceilings_eur, "
+        "CAST(b.key_share_pct AS DECIMAL(9, 4)) AS key_share_pct, "
+        "CAST(b.budget AS DECIMAL(18, 2)) AS ceiling_budget_eur, CASE "
+        "WHEN b.ceilings_eur IS NULL THEN 'geen_plafonds' WHEN b.key_share_pct IS NULL "
+        "THEN 'geen_verdeelsleutel' ELSE 'ok' END AS budget_status, "
+        "CAST(b.forecast_eur AS DECIMAL(18, 2)) AS forecast_eur, 'per aanbieder de regionale "
+        "jaarprognose (inclusief nog niet gedeclareerde zorg), naar rato van de eigen kosten' || "
+        "CASE WHEN b.without > 0 THEN '; ' || b.without || ' aanbieder(s) zonder prognose "
+        "doorgetrokken × 12/' || b.months_observed ELSE '' END AS forecast_method, "
+        "b.without AS providers_without_forecast, b.months_observed, "
+        "CAST(CASE WHEN b.budget > 0 THEN round(100 * b.forecast_eur / b.budget, 2) END "
+        "AS DECIMAL(18, 2)) AS utilisation_pct, CASE WHEN b.budget IS NULL THEN NULL "
+        "WHEN 100 * b.forecast_eur / b.budget > 100 THEN 'overschrijding' "
+        "WHEN 100 * b.forecast_eur / b.budget > 95 THEN 'dreigende_overschrijding' "
+        "WHEN 100 * b.forecast_eur / b.budget < 80 THEN 'onderbesteding' ELSE 'op_koers' END "
+        "AS signal FROM budgets b LEFT JOIN names n ON n.code = b.municipality_code"
+    )
+
+
 def build_warehouse(path: Path, *, omit: Iterable[str] = (), names: bool = True) -> Path:
     """A warehouse.duckdb with schema `marts` (all contract marts but `omit`), schema
     `publication` (the rpt_* tables; omit "publication" to leave it out) and name lookups."""
@@ -805,6 +1047,7 @@ def build_warehouse(path: Path, *, omit: Iterable[str] = (), names: bool = True)
                 con.unregister("batch")
         if "publication" not in omit:
             build_publication(con)
+            build_report_models(con, omit)
         if names:
             con.execute("CREATE SCHEMA seeds")
             con.execute(

@@ -115,7 +115,6 @@ class Throughput:
     running: list[int | None]
     latest: str | None
     by_hulpvorm: list[dict]  # the latest half-year per CBS hulpvorm (code, Dutch name)
-    excluded: bool = False
     latest_complete: bool = True
 
 
@@ -521,8 +520,7 @@ def _throughput(q: _Query, as_of: date) -> Throughput:
         ended=[row["ended"] for row in totals],
         running=[row["running_at_end"] for row in totals],
         latest=latest,
-        by_hulpvorm=[{**row, "excluded": False} for row in categories],
-        excluded=False,
+        by_hulpvorm=categories,
         latest_complete=bool(not totals or totals[-1]["is_complete_period"] is not False),
     )
 
@@ -630,11 +628,12 @@ def _per_municipality_or_own(q: _Query, mart: str, year: int) -> list[dict]:
 def _referrers(q: _Query, year: int) -> list[dict]:
     """rpt_report_referrers: allocations, youths and cost per referrer type of the year."""
     rows = q.dicts(
-        f"SELECT referrer_type, allocations, youths, cost_eur FROM src.{REPORT_REFERRERS} "
-        "WHERE municipality_code = ? AND year = ? ORDER BY referrer_type",
+        f"SELECT referrer_type, referrer_description, allocations, youths, cost_eur "
+        f"FROM src.{REPORT_REFERRERS} WHERE municipality_code = ? AND year = ? "
+        "ORDER BY referrer_type",
         [q.code, year],
     )
-    return [{**row, "excluded": False} for row in rows]
+    return rows
 
 
 def _segment_budget(q: _Query, year: int) -> list[dict]:

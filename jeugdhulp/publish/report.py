@@ -64,15 +64,6 @@ CONTRACT_TYPES = {
     "nee_tenzij": "nee, tenzij",
     "expertteam": "expertteam",
 }
-REFERRERS = {
-    "01": "Gemeente (lokaal team)",
-    "02": "Huisarts",
-    "03": "Jeugdarts",
-    "04": "Gecertificeerde instelling",
-    "05": "Medisch specialist",
-    "06": "Zelfverwijzing of geen verwijzer",
-    "08": "Rechter of officier van justitie",
-}
 
 
 @dataclass(frozen=True)
@@ -811,7 +802,6 @@ def _throughput(f: ReportFigures) -> View:
         "no_half_year": False,
         "chart": None,
         "by_hulpvorm": None,
-        "excluded": False,
     }
     t = f.throughput
     if t is None:
@@ -885,7 +875,6 @@ def _throughput(f: ReportFigures) -> View:
             numeric=[1, 2, 3, 4, 5, 6, 7, 8],
             caption=caption,
         )
-    view["excluded"] = bool(t.excluded)
     return view
 
 
@@ -1033,7 +1022,6 @@ def _referrers(f: ReportFigures) -> View:
         "year": f.year,
         "referrers_absent": None,
         "referrers": None,
-        "referrers_excluded": False,
         "concentration_absent": None,
         "concentration": None,
     }
@@ -1042,7 +1030,7 @@ def _referrers(f: ReportFigures) -> View:
     elif f.referrers:
         rows = [
             [
-                REFERRERS.get(str(row["referrer_type"]), f"code {row['referrer_type']}"),
+                row["referrer_description"] or f"code {row['referrer_type']}",
                 number(row["allocations"]),
                 number(row["youths"]),
                 euro(row["cost_eur"]),
@@ -1055,7 +1043,6 @@ def _referrers(f: ReportFigures) -> View:
             numeric=[1, 2, 3],
             caption=f"Verwijzers {f.year}",
         )
-        view["referrers_excluded"] = any(row["excluded"] for row in f.referrers)
     if f.concentration is None:
         view["concentration_absent"] = _absent(f, "mart_cost_concentration")
     elif f.concentration:

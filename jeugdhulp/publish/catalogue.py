@@ -988,6 +988,48 @@ MARTS: tuple[MartSpec, ...] = (
 
 SPECS: dict[str, MartSpec] = {spec.name: spec for spec in MARTS}
 
+# The Dutch name beside every coded column of a published table (issue 14): coded column →
+# (kind in publication.rpt_labels, name column). The publisher adds the name column right after
+# the code (jeugdhulp/publish/warehouse.py), one concept under one column name, as the rpt_*
+# models name it. The names come from dbt (dbt_project/models/publication/rpt_labels.sql).
+LABELS_RELATION = ("publication", "rpt_labels")
+LABELLED: dict[str, tuple[str, str]] = {
+    "municipality_code": ("municipality", "municipality_name"),
+    "provider_agb": ("provider", "provider_name"),
+    "product_category": ("product_category", "product_category_name"),
+    "product_code": ("product", "product_name"),
+    "segment": ("segment", "segment_name"),
+    "referrer_type": ("referrer_type", "referrer_description"),
+}
+# a name a mart already carries under another column: then no second name is added
+NAME_ALIASES: dict[str, tuple[str, ...]] = {
+    "product_category": ("product_category_description",),
+}
+
+
+def name_columns_to_add(columns: tuple[str, ...]) -> dict[str, tuple[str, str]]:
+    """Per coded column of `columns` without a name column: (kind, name column) to add."""
+    added: dict[str, tuple[str, str]] = {}
+    for code, (kind, name) in LABELLED.items():
+        if code not in columns:
+            continue
+        if name in columns or any(alias in columns for alias in NAME_ALIASES.get(code, ())):
+            continue
+        added[code] = (kind, name)
+    return added
+
+
+def with_name_columns(columns: tuple[str, ...]) -> tuple[str, ...]:
+    """`columns` with each added name column right after its code."""
+    added = name_columns_to_add(columns)
+    result: list[str] = []
+    for column in columns:
+        result.append(column)
+        if column in added:
+            result.append(added[column][1])
+    return tuple(result)
+
+
 # CSV headers for municipalities (Dutch); Parquet keeps the contract's English names.
 DUTCH_LABELS: dict[str, str] = {
     "municipality_code": "Gemeentecode",
@@ -1000,6 +1042,7 @@ DUTCH_LABELS: dict[str, str] = {
     "provider_agb": "AGB-code aanbieder",
     "product_category": "Productcategorie",
     "product_code": "Productcode",
+    "product_name": "Product (naam)",
     "segment": "Segment",
     "service_month": "Zorgmaand",
     "amount_eur": "Bedrag (€)",

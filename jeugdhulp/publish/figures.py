@@ -19,7 +19,6 @@ from jeugdhulp.publish.selection import COSTS, REGION, Target, providers_of
 from jeugdhulp.publish.warehouse import WorkCopy
 
 INTERN = "intern"
-OPENBAAR = "openbaar"
 REPORT_MONTHLY = "rpt_report_monthly"
 REPORT_BUDGET = "rpt_report_budget"
 REPORT_KPI = "rpt_report_kpi"
@@ -799,16 +798,12 @@ def _backtest(q: _Query) -> list[dict]:
 
 
 def compute(work: WorkCopy, target: Target, as_of: date, tier: str = INTERN) -> ReportFigures:
-    """Everything the report shows for one target; a part is None when its model is absent.
-
-    tier "intern": the warehouse's figures, nothing hidden; "openbaar": the openbaar page's
-    figures from the suppressed tables (jeugdhulp/publish/openbaar.py; needs schema obr)."""
-    if tier == OPENBAAR:
-        from jeugdhulp.publish.openbaar import openbaar_figures, with_tier
-
-        return with_tier(openbaar_figures(work, compute(work, target, as_of, INTERN)), OPENBAAR)
+    """Everything the intern report shows for one target (the warehouse's figures, nothing
+    hidden); a part is None when its model is absent. The openbaar page's figures are
+    jeugdhulp/publish/openbaar.py's `openbaar_figures(work, <these>)`, from the suppressed
+    tables only (that module imports this one, not the other way round)."""
     if tier != INTERN:
-        raise ValueError(f"unknown tier {tier!r}: intern or openbaar")
+        raise ValueError(f"unknown tier {tier!r}: compute() gives the intern figures")
     q = _Query(work, target)
     year = report_year(work, as_of)
     figures = ReportFigures(

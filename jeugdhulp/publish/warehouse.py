@@ -9,8 +9,11 @@ from pathlib import Path
 import duckdb
 
 from jeugdhulp.publish.catalogue import (
+    LABELS_RELATION,
     MARTS,
     is_forbidden_column,
+    name_columns_to_add,
+    with_name_columns,
 )
 
 MUNICIPALITY_CODE = re.compile(r"^GM\d{4}$")
@@ -86,9 +89,21 @@ def open_work_copy(warehouse_path: Path) -> WorkCopy:
     try:
         con.execute("CREATE SCHEMA src")
         relations = _relation_columns(con)
+        labels = _has_labels(relations)
+        if not labels:
+            work.notes.append(
+                f"{'.'.join(LABELS_RELATION)} does not exist (an older warehouse): the files show "
+                "codes without their names; run dbt to add them"
+            )
         for spec in MARTS:
             _copy_mart(
-                work, relations, spec.name, spec.columns, spec.required_columns(), spec.schema
+                work,
+                relations,
+                spec.name,
+                spec.columns,
+                spec.required_columns(),
+                spec.schema,
+                labels=labels,
             )
         # the forecast's track record (`jeugdhulp backtest`): for the region report only, never
         # published as a file (a region-level table without persons or providers)
@@ -128,6 +143,8 @@ def _copy_mart(
     columns: tuple[str, ...],
     required: tuple[str, ...],
     schema: str = "marts",
+    *,
+    labels: bool = False,
 ) -> None:
     available = relations.get((schema, name))
     if available is None:
@@ -142,7 +159,9 @@ def _copy_mart(
         return
     chosen = tuple(column for column in columns if column in available)
     absent = [column for column in columns if column not in available]
-    extra = [column for column in available if column not in columns]
+    # a name the warehouse's mart carries itself is published from rpt_labels (one source)
+    named = with_name_columns(chosen) if labels else chosen
+    extra = [column for column in available if column not in columns and column not in named]
     if absent:
         work.notes.append(f"{name}: columns absent in the warehouse: {', '.join(absent)}")
     if extra:
@@ -150,8 +169,63 @@ def _copy_mart(
     assert not any(is_forbidden_column(column) for column in chosen), chosen
     select = ", ".join(f'"{column}"' for column in chosen)
     work.con.execute(f"CREATE TABLE src.{name} AS SELECT {select} FROM wh.{schema}.{name}")
+    if labels:
+        chosen = _add_names(work.con, name, chosen)
     work.present.append(name)
     work.columns[name] = chosen
+
+
+def _has_labels(relations: dict[tuple[str, str], list[str]]) -> bool:
+    return {"kind", "code", "label"} <= set(relations.get(LABELS_RELATION, ()))
+
+
+def _add_names(
+    con: duckdb.DuckDBPyConnection, name: str, columns: tuple[str, ...]
+) -> tuple[str, ...]:
+    """Put the Dutch name (publication.rpt_labels) right after each coded column of src.<name>
+    that has no name column yet: reference data selected beside the code, no figure changes. A
+    code without a label gets NULL. The rows keep their number and order (asserted)."""
+    added = name_columns_to_add(columns)
+    if not added:
+        return columns
+    labels = "wh.{}.{}".format(*LABELS_RELATION)
+    joins = []
+    select = []
+    for column in columns:
+        select.append(f't."{column}"')
+        if column in added:
+            kind, label_column = added[column]
+            alias = f"l_{len(joins)}"
+            select.append(f'{alias}.label AS "{label_column}"')
+            joins.append(
+                f"LEFT JOIN (SELECT code, label FROM {labels} WHERE kind = '{kind}') AS {alias} "
+                f'ON {alias}.code = CAST(t."{column}" AS VARCHAR)'
+            )
+    con.execute(
+        f"CREATE TABLE src._labelled AS SELECT {', '.join(select)} "
+        f"FROM (SELECT *, rowid AS _row FROM src.{name}) AS t {' '.join(joins)} ORDER BY t._row"
+    )
+    # the join selects one name per code: the same rows, in the same order, the same values
+    before = con.execute(f"SELECT count(*) FROM src.{name}").fetchone()[0]
+    after = con.execute("SELECT count(*) FROM src._labelled").fetchone()[0]
+    differ = " OR ".join(f'a."{column}" IS DISTINCT FROM b."{column}"' for column in columns)
+    changed = con.execute(
+        f"SELECT count(*) FROM src.{name} AS a JOIN src._labelled AS b ON a.rowid = b.rowid "
+        f"WHERE {differ}"
+    ).fetchone()[0]
+    if before != after or changed:
+        con.execute("DROP TABLE src._labelled")
+        raise PublishError(
+            f"naming the codes of {name} changed its rows ({before} → {after} rows, {changed} "
+            f"changed): {'.'.join(LABELS_RELATION)} must have one label per kind and code"
+        )
+    con.execute(f"DROP TABLE src.{name}")
+    con.execute(f"ALTER TABLE src._labelled RENAME TO {name}")
+    labelled = with_name_columns(columns)
+    assert labelled == tuple(row[0] for row in con.execute(f"DESCRIBE src.{name}").fetchall()), (
+        labelled
+    )
+    return labelled
 
 
 def _municipality_code(value: object) -> str | None:

@@ -136,11 +136,14 @@ def _differ(con, left: str, right: str) -> int:
 def test_every_intern_table_is_the_warehouse_to_the_cent(region):
     """Every intern file of every folder holds rows of the warehouse exactly as they are there
     (amounts in cents, EXCEPT ALL both ways where the folder has the whole scope): the region
-    folder the whole table, a municipality's folder all of that municipality's rows."""
+    folder the whole table, a municipality's folder all of that municipality's rows. The names
+    the publisher puts beside the codes are publication.rpt_labels' names of those codes."""
+    from jeugdhulp.publish.catalogue import SPECS, name_columns_to_add
+
     intern = region["published"] / "intern"
     folders = sorted(p.name for p in intern.iterdir() if p.is_dir())
     assert folders[-1] == "regio" and len(folders) == 13  # 12 municipalities and the region
-    compared = totals = 0
+    compared = totals = named = 0
     with duckdb.connect(str(region["warehouse"]), read_only=True) as con:
         for folder in folders:
             files = sorted((intern / folder).glob("*.parquet"))
@@ -153,7 +156,18 @@ def test_every_intern_table_is_the_warehouse_to_the_cent(region):
                         f"select column_name from (describe select * from read_parquet('{path}'))"
                     ).fetchall()
                 ]
-                listed = ", ".join(f'"{c}"' for c in columns)
+                added = name_columns_to_add(tuple(SPECS[path.stem].columns))
+                names = {name: (code, kind) for code, (kind, name) in added.items()}
+                in_warehouse = {
+                    c
+                    for (c,) in con.execute(
+                        f"select column_name from (describe select * from {relation})"
+                    ).fetchall()
+                }
+                # every column is the warehouse's, or a name the publisher added beside a code
+                assert set(columns) <= in_warehouse | set(names), (folder, path.name)
+                figures = [c for c in columns if c not in names]
+                listed = ", ".join(f'"{c}"' for c in figures)
                 published = f"select {listed} from read_parquet('{path}')"
                 if folder == "regio":
                     scope = ""
@@ -166,13 +180,29 @@ def test_every_intern_table_is_the_warehouse_to_the_cent(region):
                 if scope is not None:
                     assert _differ(con, warehouse, published) == 0, (folder, path.name)
                 compared += 1
+                for name, (code, kind) in names.items():
+                    assert columns[columns.index(code) + 1] == name, (path.name, name)
+                    named += con.execute(
+                        f"select count(*) from read_parquet('{path}') as p "
+                        f"left join publication.rpt_labels as l on l.kind = '{kind}' "
+                        f'and l.code = p."{code}" where p."{name}" is not distinct from l.label'
+                    ).fetchone()[0]
+                    wrong = con.execute(
+                        f"select count(*) from read_parquet('{path}') as p "
+                        f"left join publication.rpt_labels as l on l.kind = '{kind}' "
+                        f'and l.code = p."{code}" where p."{name}" is distinct from l.label'
+                    ).fetchone()[0]
+                    assert wrong == 0, (folder, path.name, name)
                 margins = [f"{c} = 'totaal'" for c in columns if c in _TOTAL_COLUMNS]
                 if margins:  # totals rows: equal to the warehouse's like every other row
                     totals += con.execute(
                         f"select count(*) from read_parquet('{path}') where {' or '.join(margins)}"
                     ).fetchone()[0]
-    assert compared >= 13 * 20 and totals > 0
-    print(f"{compared} intern files equal to the warehouse, {totals} totals rows among them")
+    assert compared >= 13 * 20 and totals > 0 and named > 0
+    print(
+        f"{compared} intern files equal to the warehouse, {totals} totals rows among them, "
+        f"{named} names beside codes as publication.rpt_labels gives them"
+    )
 
 
 _TOTAL_COLUMNS = {"provider_agb", "product_category", "segment"}

@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from jeugdhulp.publish import publish, sdc
+from jeugdhulp.publish.catalogue import LABELLED
 from jeugdhulp.settings import Settings
 from tests.support.disclosure_audit import audit_published, openbaar_tables
 from tests.support.publish_warehouse import AS_OF, NAMES, build_warehouse
@@ -182,12 +183,30 @@ def _reconcile(out: Path, warehouse: Path) -> int:
         for folder in folders:
             path = out / "intern" / folder / "mart_costs_monthly.parquet"
             scope = "" if folder == "regio" else f"WHERE municipality_code = '{folder}'"
-            columns = ", ".join(pq.read_schema(path).names)
+            names = pq.read_schema(path).names
+            in_mart = {
+                row[0]
+                for row in con.execute(
+                    "SELECT column_name FROM information_schema.columns "
+                    "WHERE table_schema = 'marts' AND table_name = 'mart_costs_monthly'"
+                ).fetchall()
+            }
+            columns = ", ".join(column for column in names if column in in_mart)
             differ = con.execute(
                 f"SELECT count(*) FROM ((SELECT {columns} FROM marts.mart_costs_monthly {scope}) "
-                f"EXCEPT ALL (SELECT * FROM read_parquet('{path}')))"
+                f"EXCEPT ALL (SELECT {columns} FROM read_parquet('{path}')))"
             ).fetchone()[0]
             assert differ == 0, folder
+            # the added names are publication.rpt_labels' names of the codes beside them
+            for code, (kind, name) in LABELLED.items():
+                if name in names and name not in in_mart:
+                    wrong = con.execute(
+                        f"SELECT count(*) FROM read_parquet('{path}') AS p "
+                        "LEFT JOIN publication.rpt_labels AS l "
+                        f"ON l.kind = '{kind}' AND l.code = p.{code} "
+                        f"WHERE p.{name} IS DISTINCT FROM l.label"
+                    ).fetchone()[0]
+                    assert wrong == 0, (folder, name)
     finally:
         con.close()
     return compared

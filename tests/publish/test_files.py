@@ -17,10 +17,22 @@ import pytest
 
 from jeugdhulp.privacy.bsn import nth_test_bsn
 from jeugdhulp.publish import publish
-from jeugdhulp.publish.catalogue import DUTCH_LABELS
+from jeugdhulp.publish.catalogue import DUTCH_LABELS, LABELLED
+from jeugdhulp.publish.dutch import half_year_label
+from jeugdhulp.publish.files import HALF_YEAR_COLUMNS, VALUE_LABELS
 from jeugdhulp.publish.warehouse import PublishError
 from jeugdhulp.settings import Settings
-from tests.support.publish_warehouse import AS_OF, CELLS, NAMES, build_warehouse
+from tests.support.publish_warehouse import (
+    AS_OF,
+    CATEGORY_NAMES,
+    CELLS,
+    NAMES,
+    PRODUCT_NAMES,
+    PROVIDERS,
+    REFERRER_NAMES,
+    SEGMENT_NAMES,
+    build_warehouse,
+)
 
 MUNICIPALITIES = sorted(NAMES)
 TABLES = [
@@ -246,6 +258,13 @@ def _parse(text: str, data_type: pa.DataType):
     return text
 
 
+def dutch_value(name: str, row: dict) -> str:
+    value = row[name]
+    if name in HALF_YEAR_COLUMNS:
+        return half_year_label(value)
+    return VALUE_LABELS.get(name, {}).get(value, value)
+
+
 def test_csv_reads_back_with_semicolon_decimal_comma_and_bom(published):
     data_dir, _ = published
     compared = 0
@@ -262,6 +281,9 @@ def test_csv_reads_back_with_semicolon_decimal_comma_and_bom(published):
             for record, expected in zip(records[1:], table.to_pylist()):
                 for field, text in zip(table.schema, record):
                     value = _parse(text, field.type)
+                    # a coded value the CSV shows in Dutch words (files.VALUE_LABELS)
+                    if isinstance(expected[field.name], str):
+                        expected = {**expected, field.name: dutch_value(field.name, expected)}
                     if pa.types.is_floating(field.type) and value is not None:
                         assert value == pytest.approx(expected[field.name], abs=5e-7)
                     else:
@@ -274,7 +296,9 @@ def test_csv_reads_back_with_semicolon_decimal_comma_and_bom(published):
     # text quoted (codes stay text: "45"), numbers bare
     assert (
         costs.splitlines()[1]
-        == '"GM0546";"11111111";"45";"45A48";"ambulant";2024-01-01;24960,00;320,00;40'
+        == '"GM0546";"Leiden";"11111111";"Jeugdzorg Rijnland";"45";"Jeugdhulp ambulant";'
+        '"45A48";"Ambulante jeugdhulp individueel";"ambulant";"Ambulante jeugdhulp";'
+        "2024-01-01;24960,00;320,00;40"
     )
     reconciliation = (
         data_dir / "published" / "intern" / "GM0546" / "mart_accountability_reconciliation.csv"
@@ -296,7 +320,9 @@ def test_dq_findings_reach_municipalities_only_as_counts_per_rule(published):
     table = read(out / "GM0546" / "dq_findings_summary.parquet")
     assert table.column_names == [
         "municipality_code",
+        "municipality_name",
         "provider_agb",
+        "provider_name",
         "rule_id",
         "severity",
         "findings",
@@ -304,14 +330,18 @@ def test_dq_findings_reach_municipalities_only_as_counts_per_rule(published):
     assert table.to_pylist() == [
         {
             "municipality_code": "GM0546",
+            "municipality_name": "Leiden",
             "provider_agb": "11111111",
+            "provider_name": "Jeugdzorg Rijnland",
             "rule_id": "0611",
             "severity": "warn",
             "findings": 1,
         },
         {
             "municipality_code": "GM0546",
+            "municipality_name": "Leiden",
             "provider_agb": "22222222",
+            "provider_name": "Kind & GGZ Holland",
             "rule_id": "9346",
             "severity": "error",
             "findings": 2,
@@ -446,10 +476,108 @@ def test_a_run_swaps_folders_whole_keeps_foreign_entries_and_retires_stale_ones(
     assert referrers[0]["cost_eur"] == Decimal("250001.00")
 
 
+# the name each code should have, from the fabricated reference data (not from the publisher)
+EXPECTED_NAMES = {
+    "municipality_code": ("municipality_name", {**NAMES, "regio": "Regio (alle gemeenten)"}),
+    "provider_agb": ("provider_name", {**PROVIDERS, "totaal": "Alle aanbieders"}),
+    "product_category": (
+        "product_category_name",
+        {**CATEGORY_NAMES, "totaal": "Alle productcategorieën"},
+    ),
+    "product_code": ("product_name", PRODUCT_NAMES),
+    "segment": ("segment_name", SEGMENT_NAMES),
+    "referrer_type": ("referrer_description", REFERRER_NAMES),
+}
+# names the tables carry themselves (the fabricated rpt_* models, the marts' own descriptions)
+OWN_NAMES = {
+    ("rpt_costs_segment_month", "segment_name"),
+    ("rpt_report_referrers", "referrer_description"),
+}
+
+
+def test_every_code_in_every_intern_file_has_its_dutch_name_beside_it(published):
+    data_dir, _ = published
+    assert {code: name for code, (_, name) in LABELLED.items()} == {
+        code: name for code, (name, _) in EXPECTED_NAMES.items()
+    }
+    checked = 0
+    for folder in ["regio", *MUNICIPALITIES]:
+        for table_name in TABLES:
+            path = data_dir / "published" / "intern" / folder / f"{table_name}.parquet"
+            table = read(path)
+            columns = table.column_names
+            for code, (name, names) in EXPECTED_NAMES.items():
+                if code not in columns:
+                    continue
+                if code == "product_category" and "product_category_description" in columns:
+                    continue  # the mart names the category itself
+                assert columns[columns.index(code) + 1] == name, (table_name, code)
+                if (table_name, name) in OWN_NAMES:
+                    continue
+                for row in table.to_pylist():
+                    assert row[name] == names.get(row[code]), (table_name, code, row[code])
+                    checked += 1
+            header = next(
+                csv.reader(
+                    io.StringIO(path.with_suffix(".csv").read_text(encoding="utf-8-sig")),
+                    delimiter=";",
+                )
+            )
+            assert header == [DUTCH_LABELS[c] for c in columns]
+    assert checked > 1000
+    # a few codes by hand: the provider, a referrer type (COD327), a product, and codes without
+    # a label (product 44A27, referrer 08) published with an empty name, never a made-up one
+    out = data_dir / "published" / "intern" / "GM0546"
+    costs = rows(out / "mart_costs_monthly.parquet")
+    row = next(r for r in costs if r["provider_agb"] == "22222222")
+    assert row["provider_name"] == "Kind & GGZ Holland"
+    assert row["municipality_name"] == "Leiden"
+    assert (row["product_code"], row["product_name"]) == ("54001", "Jeugd-ggz behandeling")
+    assert (row["segment"], row["segment_name"]) == ("jeugd-ggz", "Jeugd-ggz")
+    assert (row["product_category"], row["product_category_name"]) == ("54", "Jeugd-ggz")
+    assert {r["product_name"] for r in costs if r["product_code"] == "44A27"} == {None}
+    referrers = {r["referrer_type"]: r for r in rows(out / "mart_referrers.parquet")}
+    assert referrers["01"]["referrer_description"] == "Gemeente"
+    assert referrers["08"]["referrer_description"] is None
+    referrer_csv = list(
+        csv.reader(
+            io.StringIO((out / "mart_referrers.csv").read_text(encoding="utf-8-sig")),
+            delimiter=";",
+        )
+    )
+    assert referrer_csv[0][:4] == [
+        "Gemeentecode",
+        "Gemeente",
+        "Verwijzer (COD327)",
+        "Verwijzer (omschrijving)",
+    ]
+    assert ["GM0546", "Leiden", "08", "", "2025"] in [line[:5] for line in referrer_csv]
+    costs_csv = (out / "mart_costs_monthly.csv").read_text(encoding="utf-8-sig")
+    header = next(csv.reader(io.StringIO(costs_csv), delimiter=";"))
+    assert header[:10] == [
+        "Gemeentecode",
+        "Gemeente",
+        "AGB-code aanbieder",
+        "Naam aanbieder",
+        "Productcategorie",
+        "Productcategorie (naam)",
+        "Productcode",
+        "Product (naam)",
+        "Segment",
+        "Segment (naam)",
+    ]
+
+
 def test_absent_marts_are_skipped_and_said_so_and_names_fall_back_to_codes(tmp_path):
     missing = {"mart_settlement", "mart_budget_utilisation", "mart_throughput"}
-    build_warehouse(tmp_path / "warehouse" / "warehouse.duckdb", omit=missing, names=False)
+    # an older warehouse, from before publication.rpt_labels: codes without names, said so
+    build_warehouse(
+        tmp_path / "warehouse" / "warehouse.duckdb", omit=missing | {"rpt_labels"}, names=False
+    )
     report = publish(settings_for(tmp_path))
+    assert any("rpt_labels does not exist" in note for note in report.notes)
+    costs = read(tmp_path / "published" / "intern" / "GM0546" / "mart_costs_monthly.parquet")
+    assert costs.column_names[:3] == ["municipality_code", "provider_agb", "product_category"]
     # dbt builds rpt_report_budget and rpt_report_throughput from the marts left out
     assert set(report.skipped_marts) == missing | {"rpt_report_budget", "rpt_report_throughput"}
     assert "does not exist" in report.skipped_marts["mart_settlement"]
@@ -505,3 +633,24 @@ def test_coded_values_read_as_dutch_words_in_the_csv_and_stay_codes_in_parquet(t
     ]
     assert '"01"' in text  # a code is a quoted text field
     assert pq.read_table(tmp_path / "t.parquet").to_pylist()[0]["signal"] == "op_koers"
+
+
+def test_naming_the_codes_keeps_the_rows_and_refuses_a_code_with_two_names(tmp_path):
+    from jeugdhulp.publish.warehouse import open_work_copy
+
+    warehouse = build_warehouse(tmp_path / "warehouse.duckdb")
+    con = duckdb.connect(str(warehouse), read_only=True)
+    before = con.execute("SELECT * FROM marts.mart_costs_monthly").fetchall()
+    con.close()
+    with open_work_copy(warehouse) as work:
+        after = work.con.execute(
+            "SELECT municipality_code, provider_agb, product_category, product_code, segment, "
+            "service_month, amount_eur, volume, clients FROM src.mart_costs_monthly"
+        ).fetchall()
+        assert not [note for note in work.notes if "rpt_labels" in note]
+    assert after == before  # the same rows in the same order, the figures untouched
+    con = duckdb.connect(str(warehouse))
+    con.execute("INSERT INTO publication.rpt_labels VALUES ('provider', '22222222', 'Tweede naam')")
+    con.close()
+    with pytest.raises(PublishError, match="one label per kind and code"):
+        open_work_copy(warehouse)

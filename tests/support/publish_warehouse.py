@@ -677,6 +677,40 @@ CATEGORY_NAMES = {
 }
 
 
+# the names publication.rpt_labels gives the codes (dbt_project/models/publication/rpt_labels.sql):
+# product 44A27 has none (a code without a label publishes an empty name), nor referrer '08'
+PRODUCT_NAMES = {
+    "45A48": "Ambulante jeugdhulp individueel",
+    "54001": "Jeugd-ggz behandeling",
+}
+SEGMENT_NAMES = {
+    "ambulant": "Ambulante jeugdhulp",
+    "jeugd-ggz": "Jeugd-ggz",
+    "verblijf": "Jeugdhulp met verblijf",
+    "totaal": "Alle segmenten",
+}
+REFERRER_NAMES = {"01": "Gemeente", "02": "Huisarts", "03": "Jeugdarts"}
+
+
+def label_rows() -> list[tuple[str, str, str]]:
+    """(kind, code, label) as publication.rpt_labels has them."""
+    kinds = {
+        "municipality": {**NAMES, "regio": "Regio (alle gemeenten)"},
+        "provider": {**PROVIDERS, "totaal": "Alle aanbieders"},
+        "product_category": {**CATEGORY_NAMES, "totaal": "Alle productcategorieën"},
+        "product": PRODUCT_NAMES,
+        "segment": SEGMENT_NAMES,
+        "referrer_type": REFERRER_NAMES,
+    }
+    return [(kind, code, label) for kind, names in kinds.items() for code, label in names.items()]
+
+
+def build_labels(con: duckdb.DuckDBPyConnection) -> None:
+    """publication.rpt_labels: kind × code → Dutch name."""
+    con.execute("CREATE TABLE publication.rpt_labels (kind VARCHAR, code VARCHAR, label VARCHAR)")
+    con.executemany("INSERT INTO publication.rpt_labels VALUES (?, ?, ?)", label_rows())
+
+
 def person_rows() -> list[tuple]:
     """The fabricated persons behind CELLS: person i of a cell is in care in every month the cell
     has more than i clients, at the product's volume × tariff a month. (municipality, provider,
@@ -1027,7 +1061,8 @@ def build_report_models(con: duckdb.DuckDBPyConnection, omit: set[str]) -> None:
 
 def build_warehouse(path: Path, *, omit: Iterable[str] = (), names: bool = True) -> Path:
     """A warehouse.duckdb with schema `marts` (all contract marts but `omit`), schema
-    `publication` (the rpt_* tables; omit "publication" to leave it out) and name lookups."""
+    `publication` (the rpt_* tables and rpt_labels; omit "publication" to leave it out, or
+    "rpt_labels" for a warehouse from before the names) and name lookups."""
     path.parent.mkdir(parents=True, exist_ok=True)
     omit = set(omit)
     con = duckdb.connect(str(path))
@@ -1048,6 +1083,8 @@ def build_warehouse(path: Path, *, omit: Iterable[str] = (), names: bool = True)
         if "publication" not in omit:
             build_publication(con)
             build_report_models(con, omit)
+            if "rpt_labels" not in omit:
+                build_labels(con)
         if names:
             con.execute("CREATE SCHEMA seeds")
             con.execute(

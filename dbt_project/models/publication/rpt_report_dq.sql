@@ -1,36 +1,38 @@
 {#- The report's data-quality findings (docs/publishing.md): per target, rule and severity, the
-    findings of marts.dq_findings and the distinct providers they are about; the region ('regio')
-    has every finding, those without a municipality (e.g. an unreadable file) too. The
-    woonplaatsbeginsel rules (`residence_*`) are left out: each finding is about one client, so
-    a count of them is a count of persons (catalogue.DQ_UNPUBLISHED_RULE_PREFIXES, issue 18). -#}
+    findings of dq_findings_summary (marts.dq_findings without the woonplaatsbeginsel rules, whose
+    findings are each about one client) and the distinct providers they are about; the region
+    ('regio') has every finding, those without a municipality (e.g. an unreadable file) too. -#}
 
 {{ config(materialized='table', schema='publication') }}
 
 with
 
-findings as (
+summary as (
 
-    select
-        municipality_code,
-        provider_agb,
-        cast(rule_id as varchar) as rule_id,
-        severity
-
-    from {{ ref('dq_findings') }}
-    where cast(rule_id as varchar) not like 'residence\_%' escape '\'
+    select * from {{ ref('dq_findings_summary') }}
 
 ),
 
 per_target as (
 
-    select municipality_code, rule_id, severity, provider_agb
-    from findings
+    select
+        municipality_code,
+        rule_id,
+        severity,
+        provider_agb,
+        findings
+    from summary
     where municipality_code is not null
 
     union all
 
-    select 'regio' as municipality_code, rule_id, severity, provider_agb
-    from findings
+    select
+        'regio' as municipality_code,
+        rule_id,
+        severity,
+        provider_agb,
+        findings
+    from summary
 
 ),
 
@@ -40,7 +42,7 @@ final as (
         cast(municipality_code as varchar) as municipality_code,
         cast(rule_id as varchar) as rule_id,
         cast(severity as varchar) as severity,
-        cast(count(*) as bigint) as findings,
+        cast(sum(findings) as bigint) as findings,
         cast(count(distinct provider_agb) as bigint) as providers
 
     from per_target

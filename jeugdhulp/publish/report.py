@@ -386,15 +386,22 @@ def _municipality(f: ReportFigures, code: str) -> str:
     return f"{name} ({code})" if name else code
 
 
+def _row_label(f: ReportFigures, row: dict) -> str:
+    """A per-municipality mart's row: the region page lists the municipalities (of one year), a
+    municipality's page its own years."""
+    return _municipality(f, row["municipality_code"]) if f.target.is_region else str(row["year"])
+
+
+def _row_header(f: ReportFigures) -> str:
+    return "Gemeente" if f.target.is_region else "Jaar"
+
+
 def _settlement(f: ReportFigures) -> Table | None:
     rows = []
     for row in f.settlement or []:
-        first = (
-            _municipality(f, row["municipality_code"]) if f.target.is_region else str(row["year"])
-        )
         rows.append(
             [
-                first,
+                _row_label(f, row),
                 percent(row.get("key_share_pct"), 2),
                 euro(row.get("contribution_eur")),
                 euro(row.get("settlement_eur")),
@@ -405,7 +412,7 @@ def _settlement(f: ReportFigures) -> Table | None:
         )
     if not rows:
         return None
-    first_header = "Gemeente" if f.target.is_region else "Jaar"
+    first_header = _row_header(f)
     shown_year = (f.settlement or [{}])[0].get("year", f.year)
     caption = (
         f"Bijdrage en verrekening {shown_year} per gemeente"
@@ -583,9 +590,7 @@ def _access(f: ReportFigures) -> View:
     elif f.local_team:
         rows = [
             [
-                _municipality(f, row["municipality_code"])
-                if f.target.is_region
-                else str(row["year"]),
+                _row_label(f, row),
                 number(row["youths_team_only"]),
                 number(row["youths_team_then_specialist"]),
                 number(row["median_days_team_to_specialist"]),
@@ -596,7 +601,7 @@ def _access(f: ReportFigures) -> View:
         ]
         view["team"] = Table(
             [
-                "Gemeente" if f.target.is_region else "Jaar",
+                _row_header(f),
                 "Alleen lokaal team",
                 "Team, daarna specialistisch",
                 "Mediane dagen tot specialistisch",
@@ -1048,9 +1053,7 @@ def _referrers(f: ReportFigures) -> View:
     elif f.concentration:
         rows = [
             [
-                _municipality(f, row["municipality_code"])
-                if f.target.is_region
-                else str(row["year"]),
+                _row_label(f, row),
                 number(row["clients"]),
                 euro(row["total_cost_eur"]),
                 euro(row["top10_cost_eur"]),
@@ -1066,7 +1069,7 @@ def _referrers(f: ReportFigures) -> View:
         )
         view["concentration"] = Table(
             [
-                "Gemeente" if f.target.is_region else "Jaar",
+                _row_header(f),
                 "Cliënten",
                 "Totale kosten",
                 "Kosten top-10",
@@ -1389,9 +1392,7 @@ def _clients(f: ReportFigures) -> View:
     if f.unknown_to_municipality:
         rows = [
             [
-                _municipality(f, row["municipality_code"])
-                if f.target.is_region
-                else str(row["year"]),
+                _row_label(f, row),
                 number(row["youths"]),
                 number(row["youths_unknown_to_municipality"]),
                 euro(row["cost_unknown_to_municipality_eur"]),
@@ -1400,7 +1401,7 @@ def _clients(f: ReportFigures) -> View:
         ]
         view["unknown"] = Table(
             [
-                "Gemeente" if f.target.is_region else "Jaar",
+                _row_header(f),
                 "Jeugdigen met een toewijzing",
                 "Onbekend bij de gemeente",
                 "Kosten onbekend bij de gemeente",

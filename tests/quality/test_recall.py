@@ -1,4 +1,5 @@
-"""The quality rules against the generator's ground truth: generate(tiny) → ingest → dbt build.
+"""The quality rules against the generator's ground truth: the session's tiny run (generate(tiny)
+→ `jeugdhulp run`, tests/support/pipeline.py), whose dbt build has every model and data test.
 
 Recall: every injected defect is a finding under its rule id. Precision: every record-level
 finding is explained. Flags: every skipping provider whose skipped months reach into the flag
@@ -12,13 +13,15 @@ from __future__ import annotations
 import duckdb
 import pytest
 
+from jeugdhulp.settings import load_settings
+
 from tests.support.ground_truth import (
-    build_quality_run,
     defects_of,
     explain_record_findings,
     flagged_incomplete,
     gap_months,
     missed_defects,
+    read_quality_run,
     skipping_expected_flagged,
 )
 
@@ -26,8 +29,11 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    return build_quality_run(tmp_path_factory.mktemp("quality_tiny"), "tiny")
+def tiny(tiny_run):
+    """The shared tiny run read as the checks below take it (the same seed, reporting date and
+    key as `build_quality_run`, which the region profile's checks use)."""
+    settings = load_settings(tiny_run.env)
+    return {"settings": settings, **read_quality_run(tiny_run.data_dir, settings.warehouse_path)}
 
 
 def test_every_defect_is_found_with_its_rule_id(tiny):

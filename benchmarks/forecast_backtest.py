@@ -419,8 +419,23 @@ def done_when(
         for r in sorted(results, key=lambda r: r.as_of)
         if r.as_of.year == year
     }
+    # The same count for the hindsight baseline, which knows every past month's final cost: what
+    # is left is the unknown rest of the year, against ceilings set close to the final cost.
+    hindsight_over = {
+        r.as_of.isoformat(): sum(
+            1
+            for p in r.providers
+            if p.provider_agb not in crossed
+            and p.ceiling
+            and p.hindsight is not None
+            and signal_of(p.hindsight, p.ceiling) == "overschrijding"
+        )
+        for r in sorted(results, key=lambda r: r.as_of)
+        if r.as_of.year == year
+    }
     out["providers_with_ceiling"] = with_ceiling
     out["false_overschrijding_by_date"] = false_over
+    out["false_overschrijding_hindsight_by_date"] = hindsight_over
     out["false_overschrijding_max_per_provider"] = (
         round(max(false_over.values()) / with_ceiling, 3) if false_over and with_ceiling else None
     )
@@ -451,6 +466,12 @@ def print_done_when(summary: dict) -> None:
         f"providers with a ceiling): " + ", ".join(f"{d[5:]} {n}" for d, n in false_over.items())
     )
     print(f"  worst date: {done.get('false_overschrijding_max_per_provider')} per provider")
+    hindsight_over = done.get("false_overschrijding_hindsight_by_date", {})
+    if hindsight_over:
+        print(
+            "  the same for hindsight (past months at their final cost, the rest flat): "
+            + ", ".join(f"{d[5:]} {n}" for d, n in hindsight_over.items())
+        )
     coverage = done.get("p10_p90_coverage_pct")
     print(
         "  P10–P90 coverage (cost-weighted, all dates): "

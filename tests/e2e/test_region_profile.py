@@ -1,7 +1,9 @@
 """The region profile as of 4 December, run through the whole pipeline once: the KPI table
 compares like with like (issue 15), and the two publication tiers hold on a region's worth of
 data (issue 14): intern equals the warehouse to the cent in every published table, openbaar shows
-no count of 1-4 and passes the differencing audit, which a weakened rule fails.
+no count of 1-4 and passes the differencing audit, which a weakened rule fails; and the repeat
+share of started trajectories is near CBS's half although the generator reuses test BSNs
+(issue 17).
 
 Two years of the region profile (seed 7): ingest, dbt build of every model, publish (the data
 tests, unit tests, GX and Dagster run with the tiny profile).
@@ -261,3 +263,24 @@ def test_the_differencing_audit_passes_and_a_weakened_rule_fails(region):
         ]
     assert exact, "primary suppression alone should leave amounts recoverable by differencing"
     print(f"audited {audited} primary cells; primary-only leaves {len(exact)} exact amounts")
+
+
+def test_the_repeat_share_of_starts_is_that_of_returning_youths(region):
+    """Issue 17: CBS finds roughly half of the started trajectories by youths with youth care in the
+    five years before. The region needs more persons than the test-BSN range holds, so the
+    generator hands numbers to new youths again (docs/synthetic_data.md); with the client key
+    alone nearly every new youth's first start read as a repeat (85 % and 91 % in 2026's two
+    half-years). A new holder has their own birth year, which the mart uses to tell the youths
+    apart. 2025 is the landing zone's first year: its look-back reaches only its own start."""
+    with duckdb.connect(str(region["warehouse"]), read_only=True) as con:
+        shares = dict(
+            con.execute(
+                """select half_year, sum(started_repeat) / sum(started)
+                   from marts.mart_throughput
+                   where dimension = 'hulpvorm' and half_year in ('2026-H1', '2026-H2')
+                   group by half_year"""
+            ).fetchall()
+        )
+    assert set(shares) == {"2026-H1", "2026-H2"}
+    for half_year, share in shares.items():
+        assert 0.30 <= share <= 0.65, (half_year, share)

@@ -323,6 +323,7 @@ class Allocation:
     reason: str | None  # RedenWijziging
     sent: date
     message_id: str
+    birth_year: int | None = None  # Client/Geboortedatum/Datum
 
     @property
     def deleted(self) -> bool:
@@ -384,6 +385,8 @@ def read_care_archive(archive: Path, as_of: date) -> CareArchive:
             continue
         for client in root.iter("{*}Client"):
             bsn = _text(client, "Bsn")
+            born = client.find("{*}Geboortedatum")
+            birth = None if born is None else _date(_text(born, "Datum"))
             if message == "JW315":
                 for product in client.iter("{*}AangevraagdProduct"):
                     referrer = product.find("{*}Verwijzer")
@@ -418,6 +421,7 @@ def read_care_archive(archive: Path, as_of: date) -> CareArchive:
                             reason=_text(product, "RedenWijziging"),
                             sent=sent,
                             message_id=message_id,
+                            birth_year=None if birth is None else birth.year,
                         )
                     )
             else:
@@ -503,6 +507,7 @@ class CareRecord:
     end: date | None  # definitive end, or the restart after a temporary stop; None = open
     end_reason: str | None
     product: str | None = None
+    birth_year: int | None = None  # the allocation's Client/Geboortedatum
 
     @property
     def hulpvorm(self) -> str | None:
@@ -538,6 +543,17 @@ class Trajectory:
         return self.records[0].category
 
     @property
+    def birth_year(self) -> int | None:
+        known = [r.birth_year for r in self.records if r.birth_year is not None]
+        return min(known) if known else None
+
+    def same_youth(self, other: Trajectory) -> bool:
+        """One BSN, and no other birth year (an unknown one counts as the same)."""
+        return other.bsn == self.bsn and (
+            None in (self.birth_year, other.birth_year) or self.birth_year == other.birth_year
+        )
+
+    @property
     def end_class(self) -> str | None:
         if self.end is None:
             return None
@@ -553,7 +569,8 @@ def trajectories(care: CareArchive) -> list[Trajectory]:
     form one trajectory: first start, last end (open when a record is open); adjoining records
     stay apart. Repeat: the client had another trajectory that ended at least 2 days before the
     start and on or after the first day of the start's half-year minus 5 years. Doorstroom: after
-    the end, a trajectory with another provider or hulpvorm starts within 30 days."""
+    the end, a trajectory with another provider or hulpvorm starts within 30 days. The client is
+    one youth: the same BSN with no other birth year on the allocations."""
     stops: dict[tuple, list[CareEvent]] = defaultdict(list)
     for stop in care.stops:
         if stop.end is not None:
@@ -577,14 +594,15 @@ def trajectories(care: CareArchive) -> list[Trajectory]:
         definitive = [s for s in reported if s.reason != "20"]
         last = max(definitive, key=lambda s: (s.sent, s.message_id)) if definitive else None
         paused = any(s.reason == "20" for s in reported)
+        birth_year = None if allocation is None else allocation.birth_year
         groups[(start.bsn, start.provider, HULPVORM[category])].append(
-            (start, last, paused, product, category)
+            (start, last, paused, product, category, birth_year)
         )
     result: list[Trajectory] = []
     for (bsn, provider, _hulpvorm), members in groups.items():
         members.sort(key=lambda m: (m[0].start, m[0].municipality, m[0].number))
         records = []
-        for index, (start, last, paused, product, category) in enumerate(members):
+        for index, (start, last, paused, product, category, birth_year) in enumerate(members):
             if last is not None:
                 end, reason = last.end, last.reason
             elif paused and index + 1 < len(members):
@@ -602,6 +620,7 @@ def trajectories(care: CareArchive) -> list[Trajectory]:
                     end,
                     reason,
                     product,
+                    birth_year,
                 )
             )
         current: list[CareRecord] = []
@@ -623,13 +642,13 @@ def trajectories(care: CareArchive) -> list[Trajectory]:
         look_back = _add_years(half_year_start(trajectory.start), -5)
         trajectory.repeat = any(
             other is not trajectory
-            and other.bsn == trajectory.bsn
+            and other.same_youth(trajectory)
             and other.end is not None
             and look_back <= other.end <= trajectory.start - timedelta(days=2)
             for other in result
         )
         trajectory.transferred = trajectory.end is not None and any(
-            other.bsn == trajectory.bsn
+            other.same_youth(trajectory)
             and (other.provider, other.hulpvorm) != (trajectory.provider, trajectory.hulpvorm)
             and trajectory.end <= other.start <= trajectory.end + timedelta(days=DOORSTROOM_DAYS)
             for other in result

@@ -10,13 +10,15 @@
       the record is bridged to the group's next start, or stays open when there is none.
     - Records that overlap (a start on or before the latest end so far; the end date is the last
       day of care) form one trajectory: first start, last end, open when any record in it is
-      open. Adjoining records (a start the day after that end) are NOT merged (CBS rule). -#}
+      open. Adjoining records (a start the day after that end) are NOT merged (CBS rule).
+    - birth_year: the client's birth year on the allocation (JW301 Client/Geboortedatum), which
+      tells the youth apart where one BSN stands for two people (int_trajectories_merged). -#}
 
 with
 
 allocations as (
 
-    select municipality_code, allocation_number, product_category, product_code
+    select municipality_code, allocation_number, product_category, product_code, birth_year
     from {{ ref('int_allocations_resolved') }}
 
 ),
@@ -38,6 +40,7 @@ coded_starts as (
         starts.client_key,
         coalesce(allocations.product_category, starts.product_category) as product_category,
         coalesce(allocations.product_code, starts.product_code) as product_code,
+        allocations.birth_year,
         starts.start_date
 
     from {{ ref('int_starts_resolved') }} as starts
@@ -175,7 +178,8 @@ final as (
         cast(definitive_end_date as date) as definitive_end_date,
         cast(end_reason as varchar) as end_reason,
         cast(paused_on as date) as paused_on,
-        cast(trajectory_seq as integer) as trajectory_seq
+        cast(trajectory_seq as integer) as trajectory_seq,
+        cast(birth_year as integer) as birth_year
 
     from islands
 

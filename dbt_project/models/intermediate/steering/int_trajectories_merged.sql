@@ -11,7 +11,12 @@
       look-back is measured from the reporting period, not from the start date.
     - is_transferred_out (doorstroom): the trajectory ended and the client started another
       trajectory, with another provider or in another hulpvorm, on the end date or at most
-      30 days after it. -#}
+      30 days after it.
+    - "The client" is one youth: the same client key with the same birth year on the
+      allocations (either unknown counts as the same). A BSN never passes to another person,
+      but one that arrives with another birth year is another youth's (a mistyped number that
+      happens to pass the 11-proof, or a test number reused in synthetic data), and that
+      youth's care is no earlier care of this one. -#}
 
 with
 
@@ -61,7 +66,8 @@ trajectories as (
         max(case when first_rank = 1 then product_code end) as start_product_code,
         max(case when last_rank = 1 then product_code end) as end_product_code,
         max(case when last_rank = 1 then end_reason end) as last_end_reason,
-        count(*) as record_count
+        count(*) as record_count,
+        min(birth_year) as birth_year
 
     from ordered
     group by trajectory_id, client_key, provider_agb, hulpvorm
@@ -87,6 +93,7 @@ with_reason as (
         trajectories.start_product_code,
         trajectories.end_product_code,
         trajectories.record_count,
+        trajectories.birth_year,
         -- first day of the half-year holding the start: the reporting period's start
         cast(
             cast(extract(year from trajectories.start_date) as varchar)
@@ -107,6 +114,8 @@ repeats as (
     from with_reason as current_trajectory
     inner join with_reason as earlier
         on earlier.client_key = current_trajectory.client_key
+        -- the same youth: no other birth year (unknown on either side counts as the same)
+        and coalesce(earlier.birth_year = current_trajectory.birth_year, true)
         and earlier.trajectory_id <> current_trajectory.trajectory_id
         and earlier.end_date is not null
         and earlier.end_date <= current_trajectory.start_date - 2
@@ -121,6 +130,7 @@ transfers as (
     from with_reason as ending
     inner join with_reason as following
         on following.client_key = ending.client_key
+        and coalesce(following.birth_year = ending.birth_year, true)
         and (
             following.provider_agb <> ending.provider_agb
             or following.hulpvorm <> ending.hulpvorm

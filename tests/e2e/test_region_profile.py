@@ -284,3 +284,19 @@ def test_the_repeat_share_of_starts_is_that_of_returning_youths(region):
     assert set(shares) == {"2026-H1", "2026-H2"}
     for half_year, share in shares.items():
         assert 0.30 <= share <= 0.65, (half_year, share)
+
+
+def test_the_ten_most_expensive_clients_of_a_small_municipality_carry_about_a_third(region):
+    """Issue 17: a municipal plan found the ten most expensive clients of a municipality of
+    ~20,000 inhabitants at 35 % of its youth-care cost. Hillegom and Lisse are the region's two of
+    that size; the generator's complex cases (docs/synthetic_data.md) give the tail."""
+    with duckdb.connect(str(region["warehouse"]), read_only=True) as con:
+        shares = con.execute(
+            """select municipality_code, year, top10_share_pct, clients
+               from marts.mart_cost_concentration
+               where municipality_code in ('GM0534', 'GM0553') and year in (2025, 2026)"""
+        ).fetchall()
+    assert len(shares) == 4
+    for municipality, year, share, clients in shares:
+        assert clients > 100, (municipality, year)
+        assert 25 <= share <= 50, (municipality, year, share)

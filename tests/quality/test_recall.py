@@ -14,7 +14,6 @@ import duckdb
 import pytest
 
 from jeugdhulp.settings import load_settings
-
 from tests.support.ground_truth import (
     defects_of,
     explain_record_findings,

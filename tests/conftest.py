@@ -8,30 +8,6 @@ import pytest
 
 from tests.support.pipeline import PipelineRun, pristine_tiny_run
 
-# The modules that run a whole pipeline or region (`make test --durations`: 50-250 s each),
-# heaviest first. `make test` hands test files to its workers in collection order
-# (--no-loadscope-reorder), so these start first and no worker begins one near the end of the run.
-# The first three need no shared tiny run; test_pipeline.py makes it for the many that do.
-HEAVY_FIRST = (
-    "tests/orchestration/test_cockpit.py",
-    "tests/e2e/test_region_profile.py",
-    "tests/e2e/test_pipeline.py",
-    "tests/quality/test_region.py",
-    "tests/dbt/test_incremental_models.py",
-    "tests/e2e/test_takeout_recovery.py",
-    "tests/orchestration/test_processes.py",
-    "tests/e2e/test_absurd_values.py",
-    "tests/orchestration/test_backtest_command.py",
-    "tests/e2e/test_serialisation.py",
-    "tests/publish/test_report_figures.py",
-)
-
-
-def pytest_collection_modifyitems(config, items):
-    """The heavy modules first, in HEAVY_FIRST's order; every module stays in one piece."""
-    rank = {path: position for position, path in enumerate(HEAVY_FIRST)}
-    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))
-
 
 @pytest.fixture(scope="session")
 def session_cache(tmp_path_factory):

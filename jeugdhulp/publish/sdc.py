@@ -251,7 +251,7 @@ def intervals(
     cache: dict | None = None,
 ) -> Iterable[tuple[int, str, float, float]]:
     """For every primary cell: (id, measure, lowest, highest) feasible value by linear
-    programming (SciPy HiGHS), per connected group of hidden cells."""
+    programming (HiGHS), per connected group of hidden cells."""
     cells = problem.cells
     variables = sorted(hidden)
     position = {cell_id: i for i, cell_id in enumerate(variables)}
@@ -319,11 +319,9 @@ def _component_intervals(
     margin: float,
     only_leaks: bool,
 ) -> list[tuple[int, str, float, float]]:
-    """The LPs of one connected group of hidden cells."""
-    import numpy as np
-    from scipy.optimize import linprog
-    from scipy.sparse import csr_matrix
-
+    """The LPs of one connected group of hidden cells: per measure one model, solved for the
+    lowest and the highest value of each primary cell in turn (only the objective changes, so
+    HiGHS starts each solve from the previous basis)."""
     results: list[tuple[int, str, float, float]] = []
     targets = [c for c in members if c in primary]
     local = {cell_id: i for i, cell_id in enumerate(members)}
@@ -378,21 +376,13 @@ def _component_intervals(
                 link_rows.append(dict(row))
                 link_b.append(rhs)
 
-    def matrix(rows: list[dict[int, float]]):
-        data, indices, pointers = [], [], [0]
-        for row in rows:
-            for column, value in row.items():
-                if value:
-                    indices.append(column)
-                    data.append(value)
-            pointers.append(len(indices))
-        return csr_matrix((data, indices, pointers), shape=(len(rows), n))
-
-    amount_eq = matrix(eq_rows + link_rows) if eq_rows or link_rows else None
-    amount_b = np.array(eq_b + link_b) if amount_eq is not None else None
-    amount_bounds = [(0.0 if cells[c].amount >= 0 else None, None) for c in members]
+    amount = _ExtremeValues(
+        n,
+        equal=list(zip(eq_rows + link_rows, eq_b + link_b, strict=True)),
+        bounds=[(0.0 if cells[c].amount >= 0 else None, None) for c in members],
+    )
     # persons: the same cell in several tables counts the same persons
-    person_eq_rows, person_eq_b = [], []
+    person_equal = []
     for group in links:
         if not any(c in inside for c in group):
             continue
@@ -405,43 +395,19 @@ def _component_intervals(
                 else:
                     rhs -= sign * cells[member].persons
             if row:
-                person_eq_rows.append(dict(row))
-                person_eq_b.append(rhs)
-    person_ub = matrix(ub_rows) if ub_rows else None
-    person_ub_b = np.array(ub_b) if ub_rows else None
-    person_eq = matrix(person_eq_rows) if person_eq_rows else None
-    person_eq_b_arr = np.array(person_eq_b) if person_eq_rows else None
-    person_bounds = [
-        (1.0, float(MIN_PERSONS - 1)) if c in primary else (float(MIN_PERSONS), None)
-        for c in members
-    ]
+                person_equal.append((dict(row), rhs))
+    persons = _ExtremeValues(
+        n,
+        equal=person_equal,
+        at_most=list(zip(ub_rows, ub_b, strict=True)),
+        bounds=[
+            (1.0, float(MIN_PERSONS - 1)) if c in primary else (float(MIN_PERSONS), None)
+            for c in members
+        ],
+    )
 
     def extreme(i: int, sense: float, kind: str) -> float:
-        objective = np.zeros(n)
-        objective[i] = sense
-        if kind == "amount":
-            result = linprog(
-                objective,
-                A_eq=amount_eq,
-                b_eq=amount_b,
-                bounds=amount_bounds,
-                method="highs",
-            )
-        else:
-            result = linprog(
-                objective,
-                A_ub=person_ub,
-                b_ub=person_ub_b,
-                A_eq=person_eq,
-                b_eq=person_eq_b_arr,
-                bounds=person_bounds,
-                method="highs",
-            )
-        if result.status == 3:  # unbounded: minimum -inf, maximum +inf
-            return float("-inf") if sense > 0 else float("inf")
-        if result.status != 0:
-            raise RuntimeError(f"disclosure audit: LP failed ({result.message})")
-        return sense * result.fun
+        return (amount if kind == "amount" else persons).extreme(i, sense)
 
     for cell_id in targets:
         i = local[cell_id]
@@ -469,3 +435,97 @@ def leaks(
         value = cell.amount if measure == "amount" else cell.persons
         found.append(Leak(cell.table, cell.key, cell.fixed, measure, value, low, high))
     return found
+
+
+class _ExtremeValues:
+    """min or max of one variable over {A_eq x = b_eq, A_ub x ≤ b_ub, bounds}, by HiGHS."""
+
+    def __init__(
+        self,
+        n: int,
+        *,
+        equal: list[tuple[dict[int, float], float]],
+        bounds: list[tuple[float | None, float | None]],
+        at_most: list[tuple[dict[int, float], float]] | None = None,
+    ) -> None:
+        import highspy
+        import numpy as np
+
+        infinity = highspy.kHighsInf
+        rows = [(row, rhs, rhs) for row, rhs in equal]
+        rows += [(row, -infinity, rhs) for row, rhs in at_most or []]
+        starts, columns, values = [0], [], []
+        for row, _, _ in rows:
+            for column, value in row.items():
+                if value:
+                    columns.append(column)
+                    values.append(value)
+            starts.append(len(columns))
+        lp = highspy.HighsLp()
+        lp.num_col_ = n
+        lp.num_row_ = len(rows)
+        lp.col_cost_ = np.zeros(n)
+        lp.col_lower_ = np.array([-infinity if low is None else low for low, _ in bounds])
+        lp.col_upper_ = np.array([infinity if high is None else high for _, high in bounds])
+        lp.row_lower_ = np.array([low for _, low, _ in rows], dtype=float)
+        lp.row_upper_ = np.array([high for _, _, high in rows], dtype=float)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+        lp.a_matrix_.start_ = np.array(starts, dtype=np.int32)
+        lp.a_matrix_.index_ = np.array(columns, dtype=np.int32)
+        lp.a_matrix_.value_ = np.array(values, dtype=float)
+        self._highs = _quiet_highs(highspy)
+        status = self._highs.passModel(lp)
+        if status == highspy.HighsStatus.kError:
+            raise RuntimeError("disclosure audit: HiGHS refused the model")
+        self._statuses = highspy.HighsModelStatus
+        self._objective = None
+
+    def extreme(self, i: int, sense: float) -> float:
+        """The lowest (sense 1) or highest (sense −1) feasible value of variable i."""
+        highs = self._highs
+        if self._objective is not None and self._objective != i:
+            highs.changeColCost(self._objective, 0.0)
+        highs.changeColCost(i, sense)
+        self._objective = i
+        highs.run()
+        status = highs.getModelStatus()
+        if status == self._statuses.kUnboundedOrInfeasible:
+            # presolve could not tell which: the simplex without it can
+            highs.setOptionValue("presolve", "off")
+            highs.clearSolver()
+            highs.run()
+            highs.setOptionValue("presolve", "choose")
+            status = highs.getModelStatus()
+        if status == self._statuses.kUnbounded:
+            return float("-inf") if sense > 0 else float("inf")
+        if status != self._statuses.kOptimal:
+            raise RuntimeError(f"disclosure audit: LP failed ({highs.modelStatusToString(status)})")
+        return sense * highs.getInfo().objective_function_value
+
+
+def _quiet_highs(highspy):
+    """A HiGHS instance with its output off. The first one in a process prints a banner to the
+    process's standard output (file descriptor 1), past Python's sys.stdout: it is made with that
+    descriptor pointed at /dev/null."""
+    import os
+    import sys
+
+    global _HIGHS_GREETED
+    if not _HIGHS_GREETED:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            with open(os.devnull, "w") as devnull:
+                os.dup2(devnull.fileno(), 1)
+                highs = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+        _HIGHS_GREETED = True
+    else:
+        highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    return highs
+
+
+_HIGHS_GREETED = False

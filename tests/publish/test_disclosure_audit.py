@@ -264,3 +264,42 @@ def test_hostile_provider_names_come_out_inert_in_html_and_csv(tmp_path):
             assert '"\'=HYPERLINK(""http://x"",""y"")"' in raw
     assert "'" + HOSTILE_FORMULA in cells
     assert HOSTILE_HTML in cells  # text in CSV, harmless there
+
+
+def test_the_lp_of_the_audit_gives_each_extreme_unbounded_or_an_error():
+    from jeugdhulp.publish.sdc import _ExtremeValues
+
+    # x0 + x1 = 10, x0 - x2 = 4, all ≥ 0: x0 in [4, 10]; x2 in [0, 6]; x1 ≤ 6
+    lp = _ExtremeValues(
+        3,
+        equal=[({0: 1.0, 1: 1.0}, 10.0), ({0: 1.0, 2: -1.0}, 4.0)],
+        bounds=[(0.0, None)] * 3,
+    )
+    assert (lp.extreme(0, 1.0), lp.extreme(0, -1.0)) == (4.0, 10.0)
+    assert (lp.extreme(2, 1.0), lp.extreme(2, -1.0)) == (0.0, 6.0)
+    assert (lp.extreme(1, 1.0), lp.extreme(1, -1.0)) == (0.0, 6.0)
+    # a part ≤ its total and the total free above: the part's maximum is unbounded
+    free = _ExtremeValues(2, equal=[], at_most=[({0: 1.0, 1: -1.0}, 0.0)], bounds=[(1.0, None)] * 2)
+    assert (free.extreme(0, 1.0), free.extreme(0, -1.0)) == (1.0, float("inf"))
+    # published figures that contradict each other: no feasible value at all
+    contradiction = _ExtremeValues(1, equal=[({0: 1.0}, -5.0)], bounds=[(0.0, None)])
+    with pytest.raises(RuntimeError, match="LP failed"):
+        contradiction.extreme(0, 1.0)
+
+
+def test_the_lp_solver_prints_nothing_to_standard_output():
+    """HiGHS greets on the process's file descriptor 1 the first time; the publisher's output
+    (and a CLI's) must not carry it."""
+    import subprocess
+    import sys
+
+    script = (
+        "from jeugdhulp.publish.sdc import _ExtremeValues\n"
+        "lp = _ExtremeValues(1, equal=[({0: 1.0}, 5.0)], bounds=[(0.0, None)])\n"
+        "print(lp.extreme(0, 1.0), lp.extreme(0, -1.0))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout == "5.0 5.0\n"
+    assert "HiGHS" not in done.stderr

@@ -4,7 +4,7 @@
 Recall: every injected defect is a finding under its rule id. Precision: every record-level
 finding is explained. Flags: every skipping provider whose skipped months reach into the flag
 window is flagged, with exactly its skipped months as 8214 findings; no punctual provider
-flagged. The GX suites (the raw input contract) hold on what ingestion lands. `test_quality_region.py` runs the same
+flagged. The GX suites (the raw input contract) hold on what ingestion lands. `test_region.py` runs the same
 checks on the region profile, with the helpers below.
 """
 

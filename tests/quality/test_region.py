@@ -1,6 +1,6 @@
 """The quality rules against the ground truth on the region profile (seed 7, as of 2026-10-15).
 
-The same checks as `test_quality_recall.py` on the tiny profile, at the size of Holland
+The same checks as `test_recall.py` on the tiny profile, at the size of Holland
 Rijnland: 150 providers, four years, ~172,000 iJw files. dbt builds only what `dq_findings`
 needs, with its data tests (the unit tests run with the tiny profile). Measured on the two
 cores shared with other jobs: 4m08s at load average ~5, 7m42s at ~7 (3-4 CPU-minutes), most of

@@ -28,6 +28,7 @@ MATURITY_DAYS, HISTORY_MONTHS, SHRINKAGE_LINES = 365, 24, 100
 RUN_RATE_MONTHS, ALLOCATION_WEIGHT, REPORT_DELAY_DAYS = 6, 0.5, 14
 MIN_COMPLETION, GAP_RATIO = 0.5, 0.5
 SEASON_MONTHS, SEASON_SHRINKAGE_LINES = 36, 200
+STOCK_SEASON_SHRINKAGE = 200
 CALIBRATION_SEED = Path(__file__).parents[2] / "dbt_project/seeds/forecast_error_calibration.csv"
 
 
@@ -752,6 +753,89 @@ def expected_seasonality(lines: list[Line]) -> dict[tuple[str, int], float]:
     return out
 
 
+def counted_on(a: Allocation, day: date) -> bool:
+    """In care on the day as the forecast counts it: started, no definitive stop before it, and
+    within the allocation's validity."""
+    return (
+        a.care_start <= day
+        and (a.care_end is None or a.care_end >= day)
+        and a.start <= day
+        and (a.end is None or a.end >= day)
+    )
+
+
+def expected_stock_seasonality(
+    started: list[Allocation], rate: dict[str, float], first_month: date
+) -> dict[tuple[str, int], float]:
+    """docs/forecast.md step 1c, written out again: month-of-year index of the value of the
+    allocations in care on the 15th, per category against the centred level of the thirteen
+    months around it (all between the first invoiced month and the month before the reporting
+    month), shrunk towards the region's, normalised to a mean of 1, mixed per provider by the
+    value in care on as_of − delay."""
+    as_of_month = AS_OF.replace(day=1)
+    observed = months(first_month, add_months(as_of_month, -1))
+    categories = sorted({a.category for a in started})
+    stock: dict = {}
+    for key in [*categories, "*"]:
+        for month in observed:
+            of = [
+                a
+                for a in started
+                if key in ("*", a.category) and counted_on(a, month + timedelta(days=14))
+            ]
+            if of:
+                stock[(key, month)] = (sum(rate[a.number] for a in of), len(of))
+    eligible = [
+        m
+        for m in observed
+        if add_months(first_month, 6) <= m <= add_months(as_of_month, -7)
+        and m > add_months(as_of_month, -7 - SEASON_MONTHS)
+    ]
+    raw: dict = {}
+    for key in [*categories, "*"]:
+        ratios: dict = defaultdict(list)
+        for month in eligible:
+            around = [
+                stock[(key, m)][0]
+                for m in months(add_months(month, -6), add_months(month, 6))
+                if (key, m) in stock
+            ]
+            if (key, month) in stock and len(around) == 13 and sum(around) > 0:
+                value, count = stock[(key, month)]
+                ratios[month.month].append((value / (sum(around) / 13), count))
+        for moy, values in ratios.items():
+            raw[(key, moy)] = (sum(r for r, _ in values) / len(values), sum(n for _, n in values))
+    index: dict = {}
+    for key in [*categories, "*"]:
+        shrunk = {}
+        for moy in range(1, 13):
+            region = raw.get(("*", moy), (None, 0))[0]
+            if key != "*" and (key, moy) in raw:
+                own, n = raw[(key, moy)]
+                weight = n / (n + STOCK_SEASON_SHRINKAGE)
+                shrunk[moy] = weight * own + (1 - weight) * (1.0 if region is None else region)
+            else:
+                shrunk[moy] = 1.0 if region is None else region
+        total = sum(shrunk.values())
+        for moy in range(1, 13):
+            index[(key, moy)] = shrunk[moy] * 12 / total
+    late = AS_OF - timedelta(days=REPORT_DELAY_DAYS)
+    out = {}
+    for provider in sorted({a.provider for a in started}):
+        mix: dict = defaultdict(float)
+        for a in started:
+            if a.provider == provider and counted_on(a, late):
+                mix[a.category] += max(rate[a.number], 0.0)
+        total = sum(mix.values())
+        for moy in range(1, 13):
+            out[(provider, moy)] = (
+                sum(w / total * index[(k, moy)] for k, w in mix.items())
+                if total > 0
+                else index[("*", moy)]
+            )
+    return out
+
+
 def expected_forecast(
     allocations: list[Allocation], lines: list[Line]
 ) -> dict[tuple[str, int], Decimal]:
@@ -802,11 +886,13 @@ def expected_forecast(
     for a in started:
         invoiced = [(m, c) for (n, m), c in per_month.items() if n == a.number and c > 0]
         if invoiced:
+            # days of care, each weighted by its month's season index
             days = sum(
                 max(
                     1,
                     (min(month_end(m), a.care_end or month_end(m)) - max(m, a.care_start)).days + 1,
                 )
+                * season.get((a.provider, m.month), 1.0)
                 for m, _ in invoiced
             )
             own_rate[a.number] = sum(c for _, c in invoiced) / 100 / days
@@ -818,6 +904,8 @@ def expected_forecast(
             if b.provider == a.provider and b.product == a.product and b.number in own_rate
         ]
         rate[a.number] = own_rate.get(a.number, sum(same) / len(same) if same else 0.0)
+
+    stock_season = expected_stock_seasonality(started, rate, line_months[0])
 
     def reference_day(month: date) -> date:
         late = AS_OF - timedelta(days=REPORT_DELAY_DAYS)
@@ -838,12 +926,8 @@ def expected_forecast(
         return sum(
             rate[a.number] * future_factor(a, month)
             for a in started
-            if a.provider == provider
-            and a.care_start <= day
-            and (a.care_end is None or a.care_end >= day)
-            and a.start <= day
-            and (a.end is None or a.end >= day)
-        )
+            if a.provider == provider and counted_on(a, day)
+        ) / stock_season.get((provider, day.month), 1.0)
 
     grid = months(min(line_months[0], as_of_month), date(AS_OF.year, 12, 1))
     window = [m for m in grid if add_months(as_of_month, -RUN_RATE_MONTHS) <= m < as_of_month]

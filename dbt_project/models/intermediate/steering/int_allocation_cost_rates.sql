@@ -3,7 +3,9 @@
     (JW307) sent on or before JEUGDHULP_AS_OF count. care_end_date is the last definitive stop
     (reason other than 20). cost_per_day = accepted net amount of the allocation's invoiced care
     months (net > 0, declared by as_of) / the days of care in those months (from care start to
-    care end within the month). An allocation without such invoices yet (a new one, or one of a
+    care end within the month), each day weighted by its month's season index
+    (int_forecast_seasonality): a cost per day of a seasonally plain month, so an allocation
+    invoiced only in the summer is not valued at its summer cost. An allocation without such invoices yet (a new one, or one of a
     new provider) is valued from what was allocated: volume × tariff (products.csv, the version
     valid on as_of, else the latest; unit 83 is euros) per day by its frequency (per day, per week
     / 7, per month × 12 / 365, a total / the allocation's days), × the provider's invoiced share
@@ -27,6 +29,12 @@ allocations as (
     select *
     from {{ ref('int_allocations_resolved') }}
     where not is_deleted
+
+),
+
+seasonality as (
+
+    select * from {{ ref('int_forecast_seasonality') }}
 
 ),
 
@@ -149,6 +157,7 @@ started as (
         allocations.municipality_code,
         allocations.provider_agb,
         allocations.allocation_number,
+        allocations.product_category,
         allocations.product_code,
         allocations.start_date as allocation_start_date,
         allocations.end_date as allocation_end_date,
@@ -209,13 +218,19 @@ care_days as (
         greatest(1, 1 + {{ days_between(
             'greatest(invoiced_months.service_month, coalesce(started.care_start_date, invoiced_months.service_month))',
             'least(' ~ month_end('invoiced_months.service_month') ~ ', coalesce(started.care_end_date, ' ~ month_end('invoiced_months.service_month') ~ '))'
-        ) }}) as care_days
+        ) }}) as care_days,
+        -- a day of care in a seasonally low month counts for less: an allocation that has only
+        -- been invoiced in the summer is not valued at its summer cost for the whole year
+        coalesce(seasonality.season_index, 1.0) as season_index
 
     from started
     inner join invoiced_months
         on invoiced_months.municipality_code = started.municipality_code
         and invoiced_months.provider_agb = started.provider_agb
         and invoiced_months.allocation_number = started.allocation_number
+    left join seasonality
+        on seasonality.provider_agb = started.provider_agb
+        and seasonality.month_of_year = extract(month from invoiced_months.service_month)
 
 ),
 
@@ -225,8 +240,8 @@ own_rates as (
         municipality_code,
         provider_agb,
         allocation_number,
-        sum(amount_eur) / sum(care_days) as cost_per_day,
-        sum(care_days) as care_days
+        sum(amount_eur) / sum(care_days * season_index) as cost_per_day,
+        sum(care_days * season_index) as weighted_days
 
     from care_days
     group by municipality_code, provider_agb, allocation_number
@@ -238,8 +253,8 @@ provider_usage as (
 
     select
         started.provider_agb,
-        sum(own_rates.cost_per_day * own_rates.care_days) as invoiced_eur,
-        sum(started.allocated_cost_per_day * own_rates.care_days) as allocated_eur,
+        sum(own_rates.cost_per_day * own_rates.weighted_days) as invoiced_eur,
+        sum(started.allocated_cost_per_day * own_rates.weighted_days) as allocated_eur,
         count(*) as allocations
 
     from started
@@ -315,6 +330,7 @@ final as (
         cast(rated.municipality_code as varchar) as municipality_code,
         cast(rated.provider_agb as varchar) as provider_agb,
         cast(rated.allocation_number as varchar) as allocation_number,
+        cast(rated.product_category as varchar) as product_category,
         cast(rated.product_code as varchar) as product_code,
         cast(rated.allocation_start_date as date) as allocation_start_date,
         cast(rated.allocation_end_date as date) as allocation_end_date,

@@ -65,6 +65,12 @@ seasonality as (
 
 ),
 
+stock_seasonality as (
+
+    select * from {{ ref('int_forecast_stock_seasonality') }}
+
+),
+
 ceilings as (
 
     select provider_agb, year
@@ -164,6 +170,9 @@ grid as (
         extract(day from {{ month_end('months.month_start') }}) as days_in_month,
         coalesce(invoiced.invoiced_eur, 0) as invoiced_eur,
         coalesce(active_value.allocated_cost_per_day, 0) as allocated_cost_per_day,
+        -- the stock in care for the time of year of the day it is counted on
+        coalesce(active_value.allocated_cost_per_day, 0)
+        / coalesce(stock_seasonality.stock_index, 1.0) as allocated_level_per_day,
         coalesce(seasonality.season_index, 1.0) as season_index,
         case
             when months.month_start > {{ month_start(as_of_date()) }} then 0.0
@@ -189,6 +198,11 @@ grid as (
     left join seasonality
         on seasonality.provider_agb = providers.provider_agb
         and seasonality.month_of_year = extract(month from months.month_start)
+    inner join reference_days
+        on reference_days.service_month = months.month_start
+    left join stock_seasonality
+        on stock_seasonality.provider_agb = providers.provider_agb
+        and stock_seasonality.month_of_year = extract(month from reference_days.reference_day)
 
 ),
 
@@ -220,11 +234,11 @@ medians as (
         {{ percentile_cont('invoiced_eur / (completion_share * days_in_month * season_index)', 0.5) }}
             as median_cost_per_day,
         {{ percentile_cont(
-            'case when allocated_cost_per_day > 0' ~
-            ' then invoiced_eur / (completion_share * days_in_month * season_index * allocated_cost_per_day) end',
+            'case when allocated_level_per_day > 0' ~
+            ' then invoiced_eur / (completion_share * days_in_month * season_index * allocated_level_per_day) end',
             0.5) }}
             as allocation_scale,
-        {{ percentile_cont('case when allocated_cost_per_day > 0 then allocated_cost_per_day end', 0.5) }}
+        {{ percentile_cont('case when allocated_level_per_day > 0 then allocated_level_per_day end', 0.5) }}
             as reference_allocated_per_day
 
     from usable_months
@@ -263,12 +277,12 @@ expected as (
         * case
             when rates.allocation_scale is not null and rates.reference_allocated_per_day > 0
                 then 1 + {{ follow_weight }}
-                    * (grid.allocated_cost_per_day / rates.reference_allocated_per_day - 1)
+                    * (grid.allocated_level_per_day / rates.reference_allocated_per_day - 1)
             else 1.0
         end as run_rate_eur,
         case
             when rates.allocation_scale is not null
-                then rates.allocation_scale * grid.allocated_cost_per_day
+                then rates.allocation_scale * grid.allocated_level_per_day
                     * grid.days_in_month * grid.season_index
             -- a new provider: its allocations at their value until its invoices tell its level
             when not coalesce(rates.has_usable_months, false) and grid.allocated_cost_per_day > 0

@@ -19,6 +19,8 @@ from dagster import ConfigurableResource, InitResourceContext
 from dagster_dbt import DbtCliResource, DbtProject
 from pydantic import Field, PrivateAttr
 
+from jeugdhulp import dbt_cli
+from jeugdhulp.dbt_cli import PARSE_LOCK, parse_env
 from jeugdhulp.processes import write_exec_wrapper
 from jeugdhulp.settings import (
     DEVELOPMENT_PSEUDONYM_KEY,
@@ -34,8 +36,11 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 # DuckDB allows one writer process: every asset that opens the warehouse runs in this pool, whose
 # limit the instance sets to 1 (`jeugdhulp` writes that into dagster.yaml).
 WAREHOUSE_POOL = "warehouse"
-# The dbt beside the running interpreter, so `.venv/bin/jeugdhulp` works without an activated venv.
-DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
+# The dbt beside the running interpreter, so `.venv/bin/jeugdhulp` works without an activated venv:
+# `jeugdhulp-dbt`, which parses the project without the run's parameters (jeugdhulp/dbt_cli.py),
+# or dbt itself in a virtualenv installed before it existed.
+_BIN = Path(sys.executable).parent
+DBT_EXECUTABLE = str(_BIN / "jeugdhulp-dbt" if (_BIN / "jeugdhulp-dbt").exists() else _BIN / "dbt")
 # Reporting dates are calendar dates in the region's time zone (the schedule's zone too).
 REGION_TZ = ZoneInfo("Europe/Amsterdam")
 # The resource key under which assets, checks and sensors receive the settings.
@@ -195,6 +200,8 @@ def _manifest_is_stale(manifest: Path) -> bool:
         return True
     built = manifest.stat().st_mtime
     sources = [DBT_PROJECT_DIR / "dbt_project.yml", DBT_PROJECT_DIR / "profiles.yml"]
+    # which environment the parse sees, so what every build's parse starts from
+    sources.append(Path(dbt_cli.__file__))
     for folder in ("models", "seeds", "macros", "tests", "snapshots"):
         sources.extend(p for p in (DBT_PROJECT_DIR / folder).rglob("*") if p.is_file())
     return any(p.stat().st_mtime > built for p in sources if p.exists())
@@ -208,7 +215,8 @@ def ensure_dbt_manifest() -> Path:
     """
     manifest = Path(dbt_project.manifest_path)
     manifest.parent.mkdir(parents=True, exist_ok=True)
-    with open(manifest.parent / ".parse.lock", "w") as lock:
+    # the lock jeugdhulp-dbt takes to copy the saved parse (PARSE_LOCK is in this same folder)
+    with open(PARSE_LOCK, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if _manifest_is_stale(manifest):
             result = subprocess.run(
@@ -225,7 +233,9 @@ def ensure_dbt_manifest() -> Path:
                 ],
                 capture_output=True,
                 text=True,
-                env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"},
+                # the parse every build reuses: without the run's parameters, as jeugdhulp-dbt
+                # parses (jeugdhulp/dbt_cli.py), whatever this process's environment holds
+                env={**parse_env(os.environ), "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"},
             )
             if result.returncode != 0:
                 raise RuntimeError(f"dbt parse failed:\n{result.stdout}\n{result.stderr}")

@@ -31,6 +31,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from jeugdhulp.dbt_cli import seed_partial_parse
 from jeugdhulp.ingest.takeout import full_refresh_done, pending_full_refresh
 from jeugdhulp.quality.failing_files import files_markdown, files_metadata, files_of_failing_rows
 from jeugdhulp.settings import Settings
@@ -259,6 +260,10 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, settings: Je
     # The run's parameters travel as --vars, never through this process's environment.
     # The case-key secret of mart_top_clients goes by environment (DBT_ENV_SECRET_*: kept out of
     # dbt's logs) and only to this dbt process (orchestration/resources.py).
+    # A new target starts from the project's saved parse, which jeugdhulp-dbt reuses without
+    # the run's parameters: no full parse per data dir (jeugdhulp/dbt_cli.py).
+    target_path = run_settings.data_dir / "dbt_target"
+    seed_partial_parse(target_path)
     with case_key_secret_env(run_settings):
         invocation = dbt.cli(
             [
@@ -269,7 +274,7 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, settings: Je
                 *dbt_vars_arg(run_settings),
             ],
             context=context,
-            target_path=run_settings.data_dir / "dbt_target",
+            target_path=target_path,
         )
     try:
         yield from with_table_metadata(

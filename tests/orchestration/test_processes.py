@@ -281,7 +281,9 @@ class Interrupted:
 
 
 def _is_dbt_build(line: list[str]) -> bool:
-    return any(Path(part).name == "dbt" for part in line[:2]) and "build" in line
+    # dbt as the pipeline runs it: jeugdhulp-dbt (jeugdhulp/dbt_cli.py), or dbt itself
+    names = {"dbt", "jeugdhulp-dbt"}
+    return any(Path(part).name in names for part in line[:2]) and "build" in line
 
 
 @pytest.fixture(scope="module")

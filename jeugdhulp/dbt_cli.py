@@ -135,8 +135,22 @@ def _databases(manifest) -> set[str]:
     }
 
 
+def installed_versions() -> str:
+    """What `dbt --version` says is installed, without its look-up of the latest releases on
+    PyPI (one request per package at every call; the pipeline runs offline, and dagster-dbt asks
+    for the version at every build)."""
+    from importlib.metadata import version
+
+    lines = ["Core:", f"  - installed: {version('dbt-core')}", "", "Plugins:"]
+    lines.append(f"  - duckdb: {version('dbt-duckdb')}")
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args in (["--version"], ["-v"]):
+        print(installed_versions())
+        return 0
     from dbt.cli.main import cli, dbtRunner
 
     command = next((arg for arg in args if not arg.startswith("-")), None)

@@ -152,3 +152,17 @@ def test_a_build_reusing_the_parse_runs_with_the_commands_reporting_date(shared_
     assert '"as_of": "2026-01-31"' in seen[1] and "2025-06-30" not in seen[1]
     log = (target / "dbt.log").read_text()
     assert "Unable to do partial parsing" not in log
+
+
+def test_version_is_answered_without_looking_up_releases():
+    """dagster-dbt runs `<dbt> --version` before every build and reads the first version number;
+    dbt itself would ask PyPI for the latest release each time (no network at run time)."""
+    import re
+    from importlib.metadata import version
+
+    out = subprocess.run(
+        [str(BIN / "jeugdhulp-dbt"), "--version"], capture_output=True, text=True, check=True
+    ).stdout
+    assert re.search(r"(\d+\.\d+\.\d+)", out).group(1) == version("dbt-core")
+    assert "latest" not in out
+    assert f"duckdb: {version('dbt-duckdb')}" in out

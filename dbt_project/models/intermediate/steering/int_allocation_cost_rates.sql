@@ -5,8 +5,8 @@
     months (net > 0, declared by as_of) / the days of care in those months (from care start to
     care end within the month), each day weighted by its month's season index
     (int_forecast_seasonality): a cost per day of a seasonally plain month, so an allocation
-    invoiced only in the summer is not valued at its summer cost. An allocation without such invoices yet (a new one, or one of a
-    new provider) is valued from what was allocated: volume × tariff (products.csv, the version
+    invoiced only in the summer is not valued at its summer cost. An allocation without such
+    invoices yet (a new one, or one of a new provider) is valued from what was allocated: volume × tariff (products.csv, the version
     valid on as_of, else the latest; unit 83 is euros) per day by its frequency (per day, per week
     / 7, per month × 12 / 365, a total / the allocation's days), × the provider's invoiced share
     of that value over its invoiced allocations (Σ invoiced / Σ allocated value of their invoiced

@@ -19,7 +19,9 @@
     The medians keep a late or partial declaration in the window from dragging the level down.
     Seasonality (int_forecast_seasonality): every month's cost is measured and projected relative
     to the provider's month-of-year index, so a seasonally low month neither lowers the level nor
-    counts as a missing declaration, and the projection follows the year's shape.
+    counts as a missing declaration, and the projection follows the year's shape. The stock in
+    care is divided by its own month-of-year index (int_forecast_stock_seasonality) of the month
+    it was counted in, so a stock low only for the time of year is not projected as a fall.
     Known events: both estimates follow the allocations in care. The run rate is scaled by the
     month's allocation value / the median allocation value of the usable window months, so a
     definitive stop or a new start moves the whole estimate. For months after the reporting month

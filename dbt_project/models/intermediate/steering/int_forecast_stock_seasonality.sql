@@ -140,50 +140,11 @@ calendar_months as (
 
 ),
 
-shrunk as (
-
-    select
-        categories.product_category,
-        calendar_months.month_of_year,
-        coalesce(
-            own.allocation_months * 1.0 / (own.allocation_months + {{ shrinkage }}) * own.raw_index
-            + {{ shrinkage }} * 1.0 / (own.allocation_months + {{ shrinkage }})
-            * coalesce(region.raw_index, 1.0),
-            region.raw_index,
-            1.0
-        ) as index_unnormalised
-
-    from categories
-    cross join calendar_months
-    left join month_of_year as own
-        on own.product_category = categories.product_category
-        and own.month_of_year = calendar_months.month_of_year
-    left join month_of_year as region
-        on region.product_category = '*'
-        and region.month_of_year = calendar_months.month_of_year
-
-    union all
-
-    select
-        '*' as product_category,
-        calendar_months.month_of_year,
-        coalesce(region.raw_index, 1.0) as index_unnormalised
-
-    from calendar_months
-    left join month_of_year as region
-        on region.product_category = '*'
-        and region.month_of_year = calendar_months.month_of_year
-
-),
-
 category_index as (
 
-    select
-        product_category,
-        month_of_year,
-        index_unnormalised * 12 / sum(index_unnormalised) over (partition by product_category) as stock_index
-
-    from shrunk
+    {{ category_month_index(
+        'month_of_year', 'categories', 'calendar_months', 'allocation_months', shrinkage, '1.0'
+    ) }}
 
 ),
 
@@ -242,32 +203,13 @@ providers as (
 
 provider_index as (
 
-    select
-        providers.provider_agb,
-        calendar_months.month_of_year,
-        coalesce(
-            sum(provider_weights.weight * category_index.stock_index),
-            max(region_index.stock_index)
-        ) as stock_index
-
-    from providers
-    cross join calendar_months
-    left join provider_weights
-        on provider_weights.provider_agb = providers.provider_agb
-        and provider_weights.weight is not null
-    left join category_index
-        on category_index.product_category = provider_weights.product_category
-        and category_index.month_of_year = calendar_months.month_of_year
-    left join category_index as region_index
-        on region_index.product_category = '*'
-        and region_index.month_of_year = calendar_months.month_of_year
-    group by providers.provider_agb, calendar_months.month_of_year
+    {{ provider_month_index('providers', 'calendar_months', 'provider_weights', 'category_index') }}
 
 )
 
 select
     cast(provider_agb as varchar) as provider_agb,
     cast(month_of_year as integer) as month_of_year,
-    cast(stock_index as double) as stock_index
+    cast(month_index as double) as stock_index
 
 from provider_index

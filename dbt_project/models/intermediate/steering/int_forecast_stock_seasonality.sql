@@ -148,13 +148,14 @@ category_index as (
 
 ),
 
--- each provider's mix of categories: the value of its allocations in care when the stock is read
+-- the day on which the stock is read (as int_provider_months_projected reads it)
 read_on as (
 
     select cast({{ as_of_date() }} - {{ report_delay_days }} as date) as stock_day
 
 ),
 
+-- each provider's mix of categories: the value of its allocations in care on that day
 provider_mix as (
 
     select

@@ -937,6 +937,8 @@ def expected_forecast(
         for ln in known:
             if ln.provider == provider:
                 invoiced[ln.month] += ln.amount_cents / 100
+        # allocation data: any allocation in care from the window on
+        has_allocations = any(allocated(provider, m) > 0 for m in grid if m >= window[0])
 
         def c(month: date, provider: str = provider) -> float:
             if month > as_of_month:
@@ -949,7 +951,14 @@ def expected_forecast(
             return season.get((provider, month.month), 1.0)
 
         # months that tell the level: mostly complete and something invoiced
-        usable = [m for m in window if c(m) >= MIN_COMPLETION and invoiced[m] > 0]
+        # ... and, with allocation data, one in care on the 15th (else care began later on)
+        usable = [
+            m
+            for m in window
+            if c(m) >= MIN_COMPLETION
+            and invoiced[m] > 0
+            and (allocated(provider, m) > 0 or not has_allocations)
+        ]
         pooled_days = sum(c(m) * days[m] * s(m) for m in window)
         per_day = (
             median([invoiced[m] / (c(m) * days[m] * s(m)) for m in usable])
@@ -978,7 +987,9 @@ def expected_forecast(
                 allocation_based = in_care * days[month] * s(month)
             else:
                 allocation_based = None
-            if allocation_based is None:
+            if not usable and has_allocations:  # new: only months with allocations in care
+                expected = allocation_based or 0.0
+            elif allocation_based is None:
                 expected = run_rate
             elif in_care == 0:
                 expected = 0.0

@@ -28,11 +28,13 @@
     the allocations in care on as_of − delay count while their care has not ended (a known
     definitive stop) and, past their Einddatum, at the learned extension share
     (int_allocation_cost_rates), judged on the month's 15th.
-    A month without any allocation in care expects nothing. A provider with no usable month
-    (a new one) is valued from its allocations alone (their value: own invoices, else allocated
-    volume × tariff); without allocations it falls back to Σ invoiced / Σ (completion share ×
-    days × index); one whose window months had no allocation in care (no allocation data) uses
-    the run rate alone. -#}
+    A month without any allocation in care expects nothing, and does not tell the level (care
+    that began after its 15th: a new or returning provider's first month). A provider with no
+    usable month (a new one) is valued from its allocations alone (their value: own invoices,
+    else allocated volume × tariff), nothing in the months none is in care; without allocations
+    from the window on it falls back to Σ invoiced / Σ (completion share × days × index); one
+    whose window months had no allocation in care (no allocation data) uses the run rate
+    alone. -#}
 
 {%- set run_rate_months = var('forecast_run_rate_months', 6) | int -%}
 {%- set allocation_weight = var('forecast_allocation_weight', 0.5) | float -%}
@@ -217,15 +219,33 @@ rate_window as (
 
 ),
 
+-- whether the provider has allocation data: any allocation in care from the window on
+allocation_data as (
+
+    select
+        provider_agb,
+        max(allocated_cost_per_day) > 0 as has_allocations
+
+    from grid
+    where service_month >= {{ add_months(month_start(as_of_date()), -run_rate_months) }}
+    group by provider_agb
+
+),
+
 -- months that tell the provider's level: mostly invoiced by now, and something invoiced (nothing
 -- invoiced is a skipped declaration while allocations were in care, else no care yet: a
--- provider's months before its first client say nothing about its level)
+-- provider's months before its first client say nothing about its level), and, for a provider
+-- with allocations, one in care on the month's 15th (else its care began later in the month:
+-- a new or returning provider's first month holds only a few days)
 usable_months as (
 
-    select *
+    select rate_window.*
     from rate_window
-    where completion_share >= {{ min_completion }}
-        and invoiced_eur > 0
+    inner join allocation_data
+        on allocation_data.provider_agb = rate_window.provider_agb
+    where rate_window.completion_share >= {{ min_completion }}
+        and rate_window.invoiced_eur > 0
+        and (rate_window.allocated_cost_per_day > 0 or not allocation_data.has_allocations)
 
 ),
 
@@ -290,11 +310,14 @@ expected as (
             when not coalesce(rates.has_usable_months, false) and grid.allocated_cost_per_day > 0
                 then grid.allocated_cost_per_day * grid.days_in_month * grid.season_index
         end as allocation_based_eur,
-        not coalesce(rates.has_usable_months, false) as is_new
+        not coalesce(rates.has_usable_months, false) as is_new,
+        allocation_data.has_allocations
 
     from grid
     left join rates
         on rates.provider_agb = grid.provider_agb
+    inner join allocation_data
+        on allocation_data.provider_agb = grid.provider_agb
 
 ),
 
@@ -303,6 +326,8 @@ blended as (
     select
         *,
         case
+            -- a new provider with allocations: only the months they are in care cost anything
+            when is_new and has_allocations then coalesce(allocation_based_eur, 0)
             when allocation_based_eur is null then run_rate_eur
             -- no allocation in care: nothing to invoice (a new client needs an allocation first)
             when allocated_cost_per_day = 0 then 0

@@ -212,6 +212,25 @@ def build_allocations() -> list[Allocation]:
             date(2025, 9, 1),
         )
     )
+    # a new P2 client in Alphen, started 22 September 2025: after the count of 16 September
+    # (as_of − 14), known by as_of, so in care for the months after it
+    allocations.append(
+        Allocation(
+            "B16",
+            ALPHEN,
+            P2,
+            ck("16"),
+            "54",
+            "54001",
+            date(2025, 9, 22),
+            None,
+            300,
+            126,
+            "01",
+            "05",
+            date(2025, 9, 22),
+        )
+    )
     return allocations
 
 
@@ -923,10 +942,16 @@ def expected_forecast(
 
     def allocated(provider: str, month: date) -> float:
         day = reference_day(month)
+        # after the reporting month every start known by as_of counts, as the known stops do
+        known = AS_OF if month > as_of_month else day
         return sum(
             rate[a.number] * future_factor(a, month)
             for a in started
-            if a.provider == provider and counted_on(a, day)
+            if a.provider == provider
+            and a.care_start <= known
+            and a.start <= known
+            and (a.care_end is None or a.care_end >= day)
+            and (a.end is None or a.end >= day)
         ) / stock_season.get((provider, day.month), 1.0)
 
     grid = months(min(line_months[0], as_of_month), date(AS_OF.year, 12, 1))

@@ -132,37 +132,50 @@ reference_days as (
 
 ),
 
+-- the last day whose starts count: for the months after the reporting month every start known by
+-- as_of, as every known stop counts (counting the stops reported since the reference day but not
+-- the starts would take out exits and leave out their replacements)
+count_days as (
+
+    select
+        *,
+        case when is_future then {{ as_of_date() }} else reference_day end as known_day
+
+    from reference_days
+
+),
+
 active_value as (
 
     select
         allocations.provider_agb,
-        reference_days.service_month,
+        count_days.service_month,
         sum(
             allocations.cost_per_day
             * case
-                when not reference_days.is_future then 1.0
+                when not count_days.is_future then 1.0
                 -- a known definitive stop before the month's 15th: no more care
-                when allocations.care_end_date < reference_days.mid_day then 0.0
+                when allocations.care_end_date < count_days.mid_day then 0.0
                 -- past its Einddatum: extended at the learned share
-                when allocations.allocation_end_date < reference_days.mid_day
+                when allocations.allocation_end_date < count_days.mid_day
                     then coalesce(allocations.extension_share, 1.0)
                 else 1.0
             end
         ) as allocated_cost_per_day
 
-    from reference_days
+    from count_days
     inner join allocations
-        on allocations.care_start_date <= reference_days.reference_day
-        and (allocations.care_end_date is null or allocations.care_end_date >= reference_days.reference_day)
+        on allocations.care_start_date <= count_days.known_day
+        and (allocations.care_end_date is null or allocations.care_end_date >= count_days.reference_day)
         and (
             allocations.allocation_start_date is null
-            or allocations.allocation_start_date <= reference_days.reference_day
+            or allocations.allocation_start_date <= count_days.known_day
         )
         and (
             allocations.allocation_end_date is null
-            or allocations.allocation_end_date >= reference_days.reference_day
+            or allocations.allocation_end_date >= count_days.reference_day
         )
-    group by allocations.provider_agb, reference_days.service_month
+    group by allocations.provider_agb, count_days.service_month
 
 ),
 

@@ -25,9 +25,10 @@
     Known events: both estimates follow the allocations in care. The run rate is scaled by the
     month's allocation value / the median allocation value of the usable window months, so a
     definitive stop or a new start moves the whole estimate. For months after the reporting month
-    the allocations in care on as_of − delay count while their care has not ended (a known
-    definitive stop) and, past their Einddatum, at the learned extension share
-    (int_allocation_cost_rates), judged on the month's 15th.
+    the allocations in care on as_of − delay, and those started later but known by as_of (as
+    the stops known by then count), count while their care has not ended (a known definitive
+    stop) and, past their Einddatum, at the learned extension share (int_allocation_cost_rates),
+    judged on the month's 15th.
     A month without any allocation in care expects nothing, and does not tell the level (care
     that began after its 15th: a new or returning provider's first month). A provider with no
     usable month (a new one) is valued from its allocations alone (their value: own invoices,

@@ -242,5 +242,20 @@ def ensure_dbt_manifest() -> Path:
     return manifest
 
 
+class JeugdhulpDbtCliResource(DbtCliResource):
+    """dagster-dbt's dbt resource without its in-process dbt adapter.
+
+    Before every dbt command dagster-dbt builds a dbt adapter in the run's own process (it loads
+    the profile and the project and parses every macro: about 3 s CPU a build), which only its
+    `fetch_row_counts` / `fetch_column_metadata` use. The dbt assets fetch row counts and column
+    schemas themselves, after dbt has ended (orchestration/assets/dbt.py, with_table_metadata),
+    so the adapter was built and never used. The dbt command, its events and its artefacts are
+    the same; dagster-dbt treats a missing adapter as it treats one it could not build.
+    """
+
+    def _initialize_dbt_core_adapter(self, args):
+        return None
+
+
 def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())
+    return JeugdhulpDbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())

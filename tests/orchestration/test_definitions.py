@@ -73,6 +73,17 @@ def test_every_asset_that_opens_the_warehouse_is_in_the_single_writer_pool(defs)
         assert pools == {"warehouse"}, (key, pools)
 
 
+def test_the_dbt_resource_builds_no_dbt_adapter_in_the_runs_process(defs):
+    """The dbt assets count rows and read column schemas themselves, after dbt has ended: the
+    adapter dagster-dbt would build in the run's process before each command (profile, project,
+    every macro parsed) would go unused (orchestration/resources.py)."""
+    from dagster_dbt import DbtCliResource
+
+    dbt = defs.resources["dbt"]
+    assert isinstance(dbt, DbtCliResource)
+    assert dbt._initialize_dbt_core_adapter(["build", "--vars", "{}"]) is None
+
+
 @pytest.mark.slow
 def test_webserver_serves_the_assets_over_graphql(tmp_path):
     env = dict(

@@ -43,11 +43,13 @@ def _sha(data: bytes | str) -> str:
     return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
 
 
-@pytest.fixture
-def settings(tmp_path):
+@pytest.fixture(scope="module")
+def ingested(tmp_path_factory):
     """Five files ingested: a JW323 whose name holds a BSN, a JW301, a JW325 and two snapshots of
-    providers.csv (same name, other bytes: the second landed after the first was archived)."""
-    settings = make_settings(tmp_path)
+    providers.csv (same name, other bytes: the second landed after the first was archived).
+    Made once per module; each test gets a copy (`settings`)."""
+    data_dir = tmp_path_factory.mktemp("takeout-ingested")
+    settings = make_settings(data_dir)
     land(settings, "reference", "providers.csv", PROVIDERS)
     land(settings, "ijw", f"2026-03/JW323_{BSN}.xml", INVOICES)
     land(settings, "ijw", "2026-01/JW301_1.xml", ALLOCATIONS)
@@ -56,7 +58,16 @@ def settings(tmp_path):
     land(settings, "reference", "providers.csv", PROVIDERS_LATER)
     ingest_all(settings, workers=1)
     _watermarks(settings, ["raw.file_registry", "raw.ijw_invoice_lines", "raw.ijw_allocations"])
-    return settings
+    return data_dir
+
+
+@pytest.fixture
+def settings(ingested, tmp_path):
+    """A copy, in this test's tmp_path, of the module's ingested data dir (`ingested`): the
+    registry and the takeouts keep paths relative to the data dir, so the copy is that data dir
+    as the ingestion left it, for this test alone to change."""
+    shutil.copytree(ingested, tmp_path, symlinks=True, dirs_exist_ok=True)
+    return make_settings(tmp_path)
 
 
 def _watermarks(settings, suites: list[str]) -> None:

@@ -9,17 +9,13 @@ it generation and ingestion.
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import duckdb
 import pytest
 
+from tests.support.dbt import run_dbt
 from tests.support.ground_truth import (
-    REPO,
     as_of_month,
     build_quality_run,
     dbt_var,
@@ -127,32 +123,15 @@ def test_with_a_window_over_all_history_every_skipping_provider_is_flagged(regio
     assert months_back > dbt_var("dq_window_months")  # some skip lies before the default window
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copy(region["settings"].warehouse_path, warehouse)
-    rebuilt = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "dbt"),
-            "run",
-            "--select",
-            "int_providers_invoicing_flagged",
-            "--vars",
-            f"{{dq_window_months: {months_back}}}",
-            "--project-dir",
-            "dbt_project",
-            "--profiles-dir",
-            "dbt_project",
-            "--target-path",
-            str(tmp_path / "target"),
-            "--log-path",
-            str(tmp_path / "logs"),
-        ],
-        cwd=REPO,
-        env={
-            **os.environ,
-            "JEUGDHULP_WAREHOUSE_PATH": str(warehouse),
-            "JEUGDHULP_AS_OF": region["truth"]["as_of"],
-        },
-        capture_output=True,
-        text=True,
-        timeout=600,
+    rebuilt = run_dbt(
+        warehouse,
+        tmp_path,
+        region["truth"]["as_of"],
+        "run",
+        "--select",
+        "int_providers_invoicing_flagged",
+        "--vars",
+        f"{{dq_window_months: {months_back}}}",
     )
     assert rebuilt.returncode == 0, rebuilt.stdout[-3000:]
     with duckdb.connect(str(warehouse), read_only=True) as connection:

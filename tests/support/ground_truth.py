@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -14,6 +12,7 @@ import duckdb
 import pytest
 import yaml
 
+from tests.support.dbt import build_ok
 from tests.support.pipeline import REPO
 
 AS_OF = "2026-10-15"
@@ -48,28 +47,9 @@ def build_quality_run(data_dir: Path, profile: str, dbt_args: tuple[str, ...] = 
     generate(data_dir, profile=profile, seed=SEED, as_of=date.fromisoformat(AS_OF), progress=False)
     settings = load_settings(env)
     ingest_all(settings)
-    env["JEUGDHULP_WAREHOUSE_PATH"] = str(settings.warehouse_path)
-    built = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "dbt"),
-            "build",
-            "--project-dir",
-            "dbt_project",
-            "--profiles-dir",
-            "dbt_project",
-            "--target-path",
-            str(data_dir / "dbt_target"),
-            "--log-path",
-            str(data_dir / "dbt_logs"),
-            *dbt_args,
-        ],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-    )
-    assert built.returncode == 0, built.stdout[-4000:]
+    # jeugdhulp-dbt, as the pipeline runs dbt: it starts from the project's saved parse instead of
+    # parsing the whole project again (tests/support/dbt.py)
+    build_ok(settings.warehouse_path, data_dir / "dbt_work", AS_OF, *dbt_args, timeout=1800)
     return {"settings": settings, **read_quality_run(data_dir, settings.warehouse_path)}
 
 

@@ -15,17 +15,21 @@ from pathlib import Path
 
 from tests.support.pipeline import REPO
 
-# Offline, immediate run launch (no daemon needed), and the single-writer warehouse pool.
-DAGSTER_YAML = """\
-telemetry:
-  enabled: false
+# The instance `jeugdhulp` writes for a data directory (orchestration/cli.py: offline, the
+# single-writer warehouse pool, the event log that keeps its SQLite files open), plus an immediate
+# run launch: no daemon runs beside the test's webserver.
+RUN_COORDINATOR = """\
 run_coordinator:
   module: dagster._core.run_coordinator
   class: DefaultRunCoordinator
-concurrency:
-  pools:
-    default_limit: 1
 """
+
+
+def dagster_yaml(home: Path) -> str:
+    from orchestration.cli import DAGSTER_YAML
+
+    return DAGSTER_YAML.format(home=json.dumps(str(home.resolve()))[1:-1]) + RUN_COORDINATOR
+
 
 LAUNCH_RUN = """
 mutation Launch($params: ExecutionParams!) {
@@ -107,7 +111,7 @@ def running_webserver(home: Path, env: dict[str, str], timeout: float = 180) -> 
     """Start dagster-webserver with DAGSTER_HOME=`home` and wait until it serves the assets."""
     home.mkdir(parents=True, exist_ok=True)
     if not (home / "dagster.yaml").exists():
-        (home / "dagster.yaml").write_text(DAGSTER_YAML)
+        (home / "dagster.yaml").write_text(dagster_yaml(home))
     port = free_port()
     log = open(home / "webserver.log", "wb")
     process = subprocess.Popen(

@@ -30,7 +30,7 @@
     stop) and, past their Einddatum, at the learned extension share (int_allocation_cost_rates),
     judged on the month's 15th.
     A month without any allocation in care expects nothing, and does not tell the level (care
-    that began after its 15th: a new or returning provider's first month). A provider with no
+    that began after its 15th or ended before it: a new or returning provider's first month). A provider with no
     usable month (a new one) is valued from its allocations alone (their value: own invoices,
     else allocated volume × tariff), nothing in the months none is in care; without allocations
     from the window on it falls back to Σ invoiced / Σ (completion share × days × index); one
@@ -249,8 +249,8 @@ allocation_data as (
 -- months that tell the provider's level: mostly invoiced by now, and something invoiced (nothing
 -- invoiced is a skipped declaration while allocations were in care, else no care yet: a
 -- provider's months before its first client say nothing about its level), and, for a provider
--- with allocations, one in care on the month's 15th (else its care began later in the month:
--- a new or returning provider's first month holds only a few days)
+-- with allocations, one in care on the month's 15th (else its care began later in the month or
+-- ended earlier: a few days, such as a new or returning provider's first month)
 usable_months as (
 
     select rate_window.*

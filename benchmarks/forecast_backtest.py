@@ -62,6 +62,8 @@ class ProviderResult:
     hindsight: Decimal | None = None
     p10: Decimal | None = None  # the forecast's interval, when the mart has one (issue 16)
     p90: Decimal | None = None
+    clairvoyant: Decimal | None = None  # see clairvoyant(): a yardstick, not a forecast
+    not_under_way: Decimal | None = None  # final cost of care not under way on as_of (split_known)
 
 
 @dataclass
@@ -208,12 +210,99 @@ def hindsight(final: dict[tuple[str, date], Decimal], agb: str, as_of: date, yea
     return known + per_day * sum(days[m] for m in month_starts if m.year == year and m >= reporting)
 
 
+@dataclass(frozen=True)
+class CareCost:
+    """Final accepted cost of one client's care month with a provider, under one allocation."""
+
+    provider_agb: str
+    client_key: str | None
+    service_month: date
+    allocation_start: date | None  # the allocation's first start (JW305), None without one
+    amount: Decimal
+
+
+def care_costs(warehouse: Path, year: int) -> list[CareCost]:
+    """The late run's accepted net cost per provider, client, care month and allocation, of the
+    year and the year before, with the first start of the allocation invoiced for."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute(
+            """
+            with starts as (
+                select municipality_code, provider_agb, allocation_number,
+                    min(start_date) as first_start
+                from intermediate.int_starts_resolved
+                group by municipality_code, provider_agb, allocation_number
+            )
+            select lines.provider_agb, lines.client_key, lines.service_month,
+                starts.first_start, sum(lines.amount_eur)
+            from marts.fct_invoice_lines as lines
+            left join starts
+                on starts.municipality_code = lines.municipality_code
+                and starts.provider_agb = lines.provider_agb
+                and starts.allocation_number = lines.allocation_number
+            where not lines.is_rejected
+                and extract(year from lines.service_month) in (?, ?)
+            group by lines.provider_agb, lines.client_key, lines.service_month, starts.first_start""",
+            [year - 1, year],
+        ).fetchall()
+    return [CareCost(*row) for row in rows]
+
+
+def split_known(
+    costs: list[CareCost], year: int, as_of: date
+) -> dict[str, tuple[Decimal, Decimal]]:
+    """Per provider, the year's final cost split in two: (care under way on as_of, the rest).
+    Under way: every month up to the reporting month (the past), care under an allocation that
+    had started by as_of, and all care of a client who had care with the provider in the
+    reporting month or the month before (a continuing client, also under a later allocation).
+    The rest is care of clients who came (or came back) after as_of: no one could know it then."""
+    reporting = as_of.replace(day=1)
+    previous = (
+        date(as_of.year - 1, 12, 1) if as_of.month == 1 else date(as_of.year, as_of.month - 1, 1)
+    )
+    in_care = {
+        (c.provider_agb, c.client_key)
+        for c in costs
+        if c.client_key is not None and c.service_month in (previous, reporting) and c.amount > 0
+    }
+    split: dict[str, tuple[Decimal, Decimal]] = {}
+    for c in costs:
+        if c.service_month.year != year:
+            continue
+        known = (
+            c.service_month <= reporting
+            or (c.allocation_start is not None and c.allocation_start <= as_of)
+            or (c.provider_agb, c.client_key) in in_care
+        )
+        under_way, rest = split.get(c.provider_agb, (Decimal(0), Decimal(0)))
+        split[c.provider_agb] = (
+            (under_way + c.amount, rest) if known else (under_way, rest + c.amount)
+        )
+    return split
+
+
+def clairvoyant(costs: list[CareCost], year: int, as_of: date) -> dict[str, Decimal]:
+    """Not a forecast, a yardstick for the false alarms: it knows the final cost of all care under
+    way on as_of (every client in care, exactly when each stops and what each costs), and takes
+    the care of clients who have not yet come at what the same part of the year brought the
+    provider the year before (split_known a year earlier). What it gets wrong is only the year's
+    new clients against last year's."""
+    now = split_known(costs, year, as_of)
+    before = split_known(costs, year - 1, month_end(year - 1, as_of.month))
+    return {
+        agb: now.get(agb, (Decimal(0), Decimal(0)))[0]
+        + before.get(agb, (Decimal(0), Decimal(0)))[1]
+        for agb in set(now) | set(before)
+    }
+
+
 def measure(
     warehouse: Path,
     as_of: date,
     year: int,
     actuals: dict[str, Decimal],
     final: dict[tuple[str, date], Decimal] | None = None,
+    costs: list[CareCost] | None = None,
 ) -> AsOfResult:
     months_observed = 12 if as_of.year > year else as_of.month - 1
     with duckdb.connect(str(warehouse), read_only=True) as con:
@@ -252,6 +341,9 @@ def measure(
     # complete months: their invoice deadline (last day of the next month) lies before as_of
     complete = [m for m in range(1, 13) if month_end(*next_month(year, m)) < as_of]
     result = AsOfResult(as_of)
+    seer, split = {}, {}
+    if costs is not None and as_of.year == year:
+        seer, split = clairvoyant(costs, year, as_of), split_known(costs, year, as_of)
     for agb in sorted(set(actuals) | set(mart)):
         ceiling, forecast, signal, p10, p90 = mart.get(agb, (None, Decimal(0), None, None, None))
         amounts = by_provider.get(agb, {})
@@ -278,6 +370,8 @@ def measure(
                 hindsight(final, agb, as_of, year) if final is not None else None,
                 p10,
                 p90,
+                seer.get(agb, Decimal(0)) if seer else None,
+                split.get(agb, (Decimal(0), Decimal(0)))[1] if seer else None,
             )
         )
     return result
@@ -433,6 +527,39 @@ def done_when(
         for r in sorted(results, key=lambda r: r.as_of)
         if r.as_of.year == year
     }
+    # And for the clairvoyant yardstick, which knows the whole future of every client in care
+    # and misses only the clients still to come: what no forecast on that date can know.
+    in_year = [r for r in sorted(results, key=lambda r: r.as_of) if r.as_of.year == year]
+    if any(p.clairvoyant is not None for r in in_year for p in r.providers):
+        out["false_overschrijding_clairvoyant_by_date"] = {
+            r.as_of.isoformat(): sum(
+                1
+                for p in r.providers
+                if p.provider_agb not in crossed
+                and signal_of(p.clairvoyant, p.ceiling) == "overschrijding"
+            )
+            for r in in_year
+        }
+        if september is not None and crossed:
+            seen = sum(
+                1
+                for p in september.providers
+                if p.provider_agb in crossed and signal_of(p.clairvoyant, p.ceiling) in SIGNALLED
+            )
+            out["crossed_signalled_clairvoyant_30_september"] = f"{seen}/{len(crossed)}"
+        # the share of the year's final cost (providers with a ceiling) that is care of clients
+        # who had not yet come on the date
+        out["cost_not_under_way_pct_by_date"] = {
+            r.as_of.isoformat(): round(
+                float(
+                    100
+                    * sum(p.not_under_way or 0 for p in r.providers if p.ceiling)
+                    / (sum(p.actual for p in r.providers if p.ceiling) or 1)
+                ),
+                1,
+            )
+            for r in in_year
+        }
     out["providers_with_ceiling"] = with_ceiling
     out["false_overschrijding_by_date"] = false_over
     out["false_overschrijding_hindsight_by_date"] = hindsight_over
@@ -471,6 +598,23 @@ def print_done_when(summary: dict) -> None:
         print(
             "  the same for hindsight (past months at their final cost, the rest flat): "
             + ", ".join(f"{d[5:]} {n}" for d, n in hindsight_over.items())
+        )
+    seer_over = done.get("false_overschrijding_clairvoyant_by_date", {})
+    if seer_over:
+        print(
+            "  the same for the clairvoyant yardstick (knows every client in care to the end, "
+            "takes last year's newcomers): "
+            + ", ".join(f"{d[5:]} {n}" for d, n in seer_over.items())
+        )
+        print(
+            "  over ceiling signalled by the clairvoyant yardstick on 30 September: "
+            f"{done.get('crossed_signalled_clairvoyant_30_september')}"
+        )
+        print(
+            "  share of the year's cost (providers with a ceiling) from clients not yet in care: "
+            + ", ".join(
+                f"{d[5:]} {v}%" for d, v in done.get("cost_not_under_way_pct_by_date", {}).items()
+            )
         )
     coverage = done.get("p10_p90_coverage_pct")
     print(
@@ -570,6 +714,7 @@ def main(argv: list[str] | None = None) -> int:
     late = built(args.late_as_of)
     actuals = final_actuals(late, args.year)
     final = final_monthly(late, args.year)
+    costs = care_costs(late, args.year)
     with duckdb.connect(str(late), read_only=True) as con:
         ceilings = dict(
             con.execute(
@@ -583,7 +728,7 @@ def main(argv: list[str] | None = None) -> int:
     for as_of in dates:
         started = time.perf_counter()
         warehouse = built(as_of)
-        results.append(measure(warehouse, as_of, args.year, actuals, final))
+        results.append(measure(warehouse, as_of, args.year, actuals, final, costs))
         print(
             f"as of {as_of}: built and measured in {time.perf_counter() - started:.0f} s",
             flush=True,

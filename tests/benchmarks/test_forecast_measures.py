@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal as D
 
-from benchmarks.forecast_backtest import AsOfResult, ProviderResult, done_when
+from benchmarks.forecast_backtest import (
+    AsOfResult,
+    CareCost,
+    ProviderResult,
+    clairvoyant,
+    done_when,
+    split_known,
+)
 
 
 def _provider(agb, ceiling, actual, forecast, signal, hindsight):
@@ -25,7 +32,41 @@ def test_false_overschrijding_is_counted_for_the_forecast_and_for_hindsight():
         _provider("4", 100, 90, 100, "dreigende_overschrijding", 100),
     ]
     ceilings = {"1": D(100), "2": D(200), "3": D(100), "4": D(100)}
+    # the clairvoyant yardstick: provider 1 at 100 (not over), 2 at 205 (over), 3 at 118
+    for provider, seer in zip(march.providers, (100, 205, 118, 90), strict=True):
+        provider.clairvoyant = D(seer)
     measures = done_when([march], ["3"], ceilings, 2025)
     assert measures["false_overschrijding_by_date"] == {"2025-03-31": 1}
+    assert measures["false_overschrijding_clairvoyant_by_date"] == {"2025-03-31": 1}
     assert measures["false_overschrijding_hindsight_by_date"] == {"2025-03-31": 2}
     assert measures["false_overschrijding_max_per_provider"] == 0.25
+
+
+def _care(agb, client, month, start, amount):
+    return CareCost(agb, client, month, start, D(amount))
+
+
+def test_the_clairvoyant_yardstick_knows_the_clients_in_care_and_takes_last_years_newcomers():
+    costs = [
+        # 2024: client a all year; client b came in June (not yet in care on 31 March 2024)
+        *[_care("1", "a", date(2024, m, 1), date(2023, 5, 1), 100) for m in range(1, 13)],
+        *[_care("1", "b", date(2024, m, 1), date(2024, 6, 3), 50) for m in range(6, 13)],
+        # 2025: a stops after April; c started on 20 March 2025, known on 31 March
+        *[_care("1", "a", date(2025, m, 1), date(2023, 5, 1), 100) for m in range(1, 5)],
+        *[_care("1", "c", date(2025, m, 1), date(2025, 3, 20), 80) for m in range(3, 13)],
+        # b, in care in March 2025, gets a new allocation in May: continuing, so known
+        *[_care("1", "b", date(2025, m, 1), date(2024, 6, 3), 50) for m in range(1, 5)],
+        *[_care("1", "b", date(2025, m, 1), date(2025, 5, 1), 60) for m in range(5, 13)],
+        # d comes in September 2025: not under way on 31 March
+        *[_care("1", "d", date(2025, m, 1), date(2025, 9, 1), 70) for m in range(9, 13)],
+        # a line without allocation for a client not in care: not under way either
+        _care("1", None, date(2025, 7, 1), None, 5),
+    ]
+    split = split_known(costs, 2025, date(2025, 3, 31))
+    under_way = 4 * 100 + 10 * 80 + 4 * 50 + 8 * 60
+    assert split == {"1": (D(under_way), D(4 * 70 + 5))}
+    # last year's newcomers after 31 March 2024: b's June–December
+    assert split_known(costs, 2024, date(2024, 3, 31))["1"] == (D(1200), D(7 * 50))
+    assert clairvoyant(costs, 2025, date(2025, 3, 31)) == {"1": D(under_way + 7 * 50)}
+    # on 31 December everything is the past
+    assert split_known(costs, 2025, date(2025, 12, 31))["1"][1] == 0

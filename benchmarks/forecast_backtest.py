@@ -64,6 +64,10 @@ class ProviderResult:
     p90: Decimal | None = None
     clairvoyant: Decimal | None = None  # see clairvoyant(): a yardstick, not a forecast
     not_under_way: Decimal | None = None  # final cost of care not under way on as_of (split_known)
+    # the year's months up to the reporting month: the forecast's estimate (invoiced + still to
+    # come) and their final cost; how well the method fills in the invoices not yet received
+    to_date_estimate: Decimal | None = None
+    to_date_actual: Decimal | None = None
 
 
 @dataclass
@@ -76,6 +80,13 @@ class AsOfResult:
         rows = [p for p in self.providers if p.actual > 0]
         total = sum(p.actual for p in rows)
         error = sum(abs((getattr(p, attribute) or Decimal(0)) - p.actual) for p in rows)
+        return float(error / total) * 100 if total else float("nan")
+
+    def wmape_to_date(self) -> float:
+        """Σ |estimate − final| ÷ Σ final of the months up to the reporting month, per provider."""
+        rows = [p for p in self.providers if p.to_date_actual is not None]
+        total = sum(p.to_date_actual for p in rows)
+        error = sum(abs((p.to_date_estimate or Decimal(0)) - p.to_date_actual) for p in rows)
         return float(error / total) * 100 if total else float("nan")
 
     def signalled(self) -> set[str]:
@@ -327,6 +338,14 @@ def measure(
                 [year],
             ).fetchall()
         }
+        estimated_to_date = dict(
+            con.execute(
+                """
+            select provider_agb, sum(forecast_eur) from intermediate.int_provider_months_projected
+            where year = ? and month_status <> 'projected' group by provider_agb""",
+                [year],
+            ).fetchall()
+        )
         monthly = con.execute(
             """
             select provider_agb, service_month, sum(amount_eur)
@@ -341,6 +360,7 @@ def measure(
     # complete months: their invoice deadline (last day of the next month) lies before as_of
     complete = [m for m in range(1, 13) if month_end(*next_month(year, m)) < as_of]
     result = AsOfResult(as_of)
+    reporting = min(as_of, date(year, 12, 31)).replace(day=1)
     seer, split = {}, {}
     if costs is not None and as_of.year == year:
         seer, split = clairvoyant(costs, year, as_of), split_known(costs, year, as_of)
@@ -372,6 +392,17 @@ def measure(
                 p90,
                 seer.get(agb, Decimal(0)) if seer else None,
                 split.get(agb, (Decimal(0), Decimal(0)))[1] if seer else None,
+                estimated_to_date.get(agb, Decimal(0)),
+                None
+                if final is None or as_of.year < year
+                else sum(
+                    (
+                        a
+                        for (p, m), a in final.items()
+                        if p == agb and m.year == year and m <= reporting
+                    ),
+                    Decimal(0),
+                ),
             )
         )
     return result
@@ -422,6 +453,7 @@ def report(
             "wmape_annualised_pct": round(r.wmape("annualised"), 2),
             "wmape_run_rate_pct": round(r.wmape("run_rate"), 2),
             "wmape_hindsight_pct": round(r.wmape("hindsight"), 2),
+            "wmape_to_date_pct": round(r.wmape_to_date(), 2),
         }
         for name, signal in (
             ("forecast", lambda p: p.signal),
@@ -562,6 +594,12 @@ def done_when(
         }
     out["providers_with_ceiling"] = with_ceiling
     out["false_overschrijding_by_date"] = false_over
+    # the estimate of the months already past (invoiced + still to come) against their final cost
+    out["wmape_to_date_pct_by_date"] = {
+        r.as_of.isoformat(): round(r.wmape_to_date(), 2)
+        for r in sorted(results, key=lambda r: r.as_of)
+        if r.as_of.year == year and any(p.to_date_actual is not None for p in r.providers)
+    }
     out["false_overschrijding_hindsight_by_date"] = hindsight_over
     out["false_overschrijding_max_per_provider"] = (
         round(max(false_over.values()) / with_ceiling, 3) if false_over and with_ceiling else None
@@ -598,6 +636,12 @@ def print_done_when(summary: dict) -> None:
         print(
             "  the same for hindsight (past months at their final cost, the rest flat): "
             + ", ".join(f"{d[5:]} {n}" for d, n in hindsight_over.items())
+        )
+    to_date = done.get("wmape_to_date_pct_by_date", {})
+    if to_date:
+        print(
+            "  error of the months up to the reporting month (invoiced + still to come against "
+            "their final cost): " + ", ".join(f"{d[5:]} {v:.2f}%" for d, v in to_date.items())
         )
     seer_over = done.get("false_overschrijding_clairvoyant_by_date", {})
     if seer_over:

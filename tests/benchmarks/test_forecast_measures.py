@@ -70,3 +70,20 @@ def test_the_clairvoyant_yardstick_knows_the_clients_in_care_and_takes_last_year
     assert clairvoyant(costs, 2025, date(2025, 3, 31)) == {"1": D(under_way + 7 * 50)}
     # on 31 December everything is the past
     assert split_known(costs, 2025, date(2025, 12, 31))["1"][1] == 0
+
+
+def test_the_error_of_the_months_already_past_is_weighed_by_their_final_cost():
+    june = AsOfResult(date(2025, 6, 30))
+    june.providers = [
+        _provider("1", 100, 95, 104, None, 101),
+        _provider("2", 200, 190, 194, None, 201),
+        _provider("3", 100, 0, 0, None, 0),  # no cost up to June: no weight, no error
+    ]
+    for provider, (estimate, final) in zip(
+        june.providers, ((55, 50), (90, 100), (0, 0)), strict=True
+    ):
+        provider.to_date_estimate, provider.to_date_actual = D(estimate), D(final)
+    # (|55 − 50| + |90 − 100|) / (50 + 100)
+    assert june.wmape_to_date() == 10.0
+    measures = done_when([june], [], {"1": D(100), "2": D(200), "3": D(100)}, 2025)
+    assert measures["wmape_to_date_pct_by_date"] == {"2025-06-30": 10.0}

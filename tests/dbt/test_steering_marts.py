@@ -881,7 +881,16 @@ def expected_forecast(
             1.0, max(0.0, sum(ln.amount_cents for ln in of if lag(ln) <= age(month)) / final)
         )
 
-    completion = {}
+    # the day each mature month's invoicing began: its first lag with a positive net amount
+    by_lag: dict = defaultdict(int)
+    for ln in history:
+        by_lag[(ln.provider, ln.month, lag(ln))] += ln.amount_cents
+    began = {}
+    for (provider, month, days), amount in by_lag.items():
+        if amount > 0:
+            began[(provider, month)] = min(days, began.get((provider, month), days))
+
+    completion, started_share = {}, {}
     for provider in providers:
         own = [ln for ln in history if ln.provider == provider]
         lines_seen = sum(1 for ln in own if ln.amount_cents > 0)
@@ -895,6 +904,20 @@ def expected_forecast(
                 if mine is None
                 else weight * mine + (1 - weight) * region
             )
+            # the same over the mature months whose invoicing had begun by this age
+            begun = [
+                ln
+                for ln in history
+                if began.get((ln.provider, ln.month), MATURITY_DAYS + 1) <= age(month)
+            ]
+            own_begun = [ln for ln in begun if ln.provider == provider]
+            begun_lines = sum(1 for ln in own_begun if ln.amount_cents > 0)
+            begun_weight = begun_lines / (begun_lines + SHRINKAGE_LINES)
+            region, mine = share(begun, month), share(own_begun, month)
+            if region is not None:
+                started_share[(provider, month)] = (
+                    region if mine is None else begun_weight * mine + (1 - begun_weight) * region
+                )
 
     # active allocations valued at their own cost per day of care
     started = [a for a in allocations if a.care_start <= AS_OF]
@@ -970,6 +993,12 @@ def expected_forecast(
                 return 0.0
             return completion.get((provider, month), 1.0)
 
+        def a(month: date, provider: str = provider, invoiced: dict = invoiced) -> float:
+            """The share for a month whose invoicing has begun: what has usually come by then."""
+            if month <= as_of_month and invoiced[month] > 0:
+                return started_share.get((provider, month), c(month))
+            return c(month)
+
         days = {m: days_in(m) for m in grid}
 
         def s(month: date, provider: str = provider) -> float:
@@ -980,13 +1009,13 @@ def expected_forecast(
         usable = [
             m
             for m in window
-            if c(m) >= MIN_COMPLETION
+            if a(m) >= MIN_COMPLETION
             and invoiced[m] > 0
             and (allocated(provider, m) > 0 or not has_allocations)
         ]
-        pooled_days = sum(c(m) * days[m] * s(m) for m in window)
+        pooled_days = sum(a(m) * days[m] * s(m) for m in window)
         per_day = (
-            median([invoiced[m] / (c(m) * days[m] * s(m)) for m in usable])
+            median([invoiced[m] / (a(m) * days[m] * s(m)) for m in usable])
             if usable
             else sum(invoiced[m] for m in window) / pooled_days
             if pooled_days > 0
@@ -995,7 +1024,7 @@ def expected_forecast(
         in_window = [allocated(provider, m) for m in usable if allocated(provider, m) > 0]
         scale = median(
             [
-                invoiced[m] / (c(m) * days[m] * s(m) * allocated(provider, m))
+                invoiced[m] / (a(m) * days[m] * s(m) * allocated(provider, m))
                 for m in usable
                 if allocated(provider, m) > 0
             ]
@@ -1025,12 +1054,12 @@ def expected_forecast(
             if month > as_of_month:
                 value = expected
             elif (provider, month) in completion:
-                value = invoiced[month] + (1 - c(month)) * expected
+                value = invoiced[month] + (1 - a(month)) * expected
                 missing = (
                     invoiced[month] < GAP_RATIO * c(month) * expected
                 )  # a declaration is missing
                 if missing and (in_care > 0 or allocation_based is None):
-                    value = max(expected, value)
+                    value = max(expected, invoiced[month] + (1 - c(month)) * expected)
             else:
                 value = invoiced[month]
             out[(provider, month.year)] += cents(value)

@@ -7,7 +7,12 @@
     Per provider that share is noisy when the provider has few lines, so it is shrunk towards the
     region's share: weight = lines / (lines + `forecast_shrinkage_lines`), lines = the provider's
     accepted debit lines in those mature months. Without any mature history the share is 1
-    (nothing is grossed up). -#}
+    (nothing is grossed up).
+    started_share: the same share over only the mature months whose invoicing had begun by that
+    age (a positive amount at a lag within it), shrunk the same way with the lines of those
+    months; null where no mature month of the region had begun by then. It is what has usually
+    arrived of a month that has begun to arrive: a provider that declares a quarter at once has
+    either nothing or nearly all of a month, which the plain share (a mix of both) cannot say. -#}
 
 {%- set maturity_days = var('forecast_maturity_days', 365) | int -%}
 {%- set history_months = var('forecast_history_months', 24) | int -%}
@@ -78,6 +83,61 @@ history as (
 
 ),
 
+-- each mature month of a provider by lag, with the lag of its first positive amount: the day
+-- its invoicing began
+history_months as (
+
+    select
+        lags.provider_agb,
+        lags.service_month,
+        lags.lag_days,
+        lags.amount_eur,
+        lags.debit_lines,
+        min(case when lags.amount_eur > 0 then lags.lag_days end) over (
+            partition by lags.provider_agb, lags.service_month
+        ) as first_lag_days
+
+    from lags
+    inner join mature_window
+        on mature_window.service_month = lags.service_month
+    where lags.lag_days <= {{ maturity_days }}
+
+),
+
+-- the same shares over only the mature months whose invoicing had begun by that age
+provider_started as (
+
+    select
+        history_months.provider_agb,
+        developing_months.service_month,
+        sum(
+            case
+                when history_months.lag_days <= developing_months.age_days then history_months.amount_eur
+                else 0
+            end
+        ) as arrived_eur,
+        sum(history_months.amount_eur) as final_eur,
+        sum(history_months.debit_lines) as debit_lines
+
+    from history_months
+    inner join developing_months
+        on developing_months.age_days >= history_months.first_lag_days
+    group by history_months.provider_agb, developing_months.service_month
+
+),
+
+region_started as (
+
+    select
+        service_month,
+        sum(arrived_eur) as arrived_eur,
+        sum(final_eur) as final_eur
+
+    from provider_started
+    group by service_month
+
+),
+
 provider_history as (
 
     select
@@ -145,7 +205,23 @@ shares as (
                     / (provider_history.debit_lines + {{ shrinkage_lines }})
             else 0.0
         end as provider_weight,
-        coalesce(provider_history.debit_lines, 0) as history_lines
+        coalesce(provider_history.debit_lines, 0) as history_lines,
+        case
+            when provider_started.final_eur > 0
+                then least(
+                        1.0, greatest(0.0, 1.0 * provider_started.arrived_eur / provider_started.final_eur)
+                    )
+        end as provider_started_share,
+        case
+            when region_started.final_eur > 0
+                then least(1.0, greatest(0.0, 1.0 * region_started.arrived_eur / region_started.final_eur))
+        end as region_started_share,
+        case
+            when provider_started.final_eur > 0
+                then 1.0 * provider_started.debit_lines
+                    / (provider_started.debit_lines + {{ shrinkage_lines }})
+            else 0.0
+        end as started_weight
 
     from providers
     cross join developing_months
@@ -156,6 +232,11 @@ shares as (
         and provider_arrived.service_month = developing_months.service_month
     left join region_arrived
         on region_arrived.service_month = developing_months.service_month
+    left join provider_started
+        on provider_started.provider_agb = providers.provider_agb
+        and provider_started.service_month = developing_months.service_month
+    left join region_started
+        on region_started.service_month = developing_months.service_month
 
 ),
 
@@ -176,7 +257,16 @@ final as (
                 else provider_weight * provider_share + (1 - provider_weight) * region_share
             end
             as double
-        ) as completion_share
+        ) as completion_share,
+        -- for a month whose invoicing has begun: null where no mature month had begun by that age
+        cast(
+            case
+                when region_started_share is null then null
+                when provider_started_share is null then region_started_share
+                else started_weight * provider_started_share + (1 - started_weight) * region_started_share
+            end
+            as double
+        ) as started_share
 
     from shares
 

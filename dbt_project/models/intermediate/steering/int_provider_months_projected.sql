@@ -1,7 +1,9 @@
 {#- Year-end cost per provider and care month (docs/forecast.md), as of JEUGDHULP_AS_OF:
     - mature months (int_invoice_completion_learned has no row: invoicing complete): as invoiced;
     - developing months, up to the reporting month: invoiced + what is still to come,
-      (1 − completion share) × the month's expected cost (Bornhuetter-Ferguson); when less than
+      (1 − completion share) × the month's expected cost (Bornhuetter-Ferguson), where for a
+      month with something invoiced the share is the one of months whose invoicing had begun
+      by that age (arrival_share: started_share, else completion_share); when less than
       `forecast_gap_ratio` of the usual share has arrived, a declaration is missing (a skipped or
       late month, not less care) and the whole expected cost is taken, never less than invoiced
       (only while an allocation was in care: a provider without clients has nothing to invoice);
@@ -10,12 +12,12 @@
     on the second, both measured over the `forecast_run_rate_months` care months before the
     reporting month that are at least `forecast_min_completion` complete and with something
     invoiced (nothing invoiced is a skipped declaration, or no care yet):
-    - run rate: the median over those months of invoiced / (completion share × days), a cost
+    - run rate: the median over those months of invoiced / (arrival share × days), a cost
       per day, × the month's days;
     - active allocations: the allocations in care on the month's reference day (the 15th; for
       the reporting month and later as_of − `forecast_report_delay_days`, because starts and
       stops arrive with a delay) at their own cost per day (int_allocation_cost_rates), × days,
-      × the median over those months of invoiced / (completion share × days × that value).
+      × the median over those months of invoiced / (arrival share × days × that value).
     The medians keep a late or partial declaration in the window from dragging the level down.
     Seasonality (int_forecast_seasonality): every month's cost is measured and projected relative
     to the provider's month-of-year index, so a seasonally low month neither lowers the level nor
@@ -33,7 +35,7 @@
     that began after its 15th or ended before it: a new or returning provider's first month). A provider with no
     usable month (a new one) is valued from its allocations alone (their value: own invoices,
     else allocated volume × tariff), nothing in the months none is in care; without allocations
-    from the window on it falls back to Σ invoiced / Σ (completion share × days × index); one
+    from the window on it falls back to Σ invoiced / Σ (arrival share × days × index); one
     whose window months had no allocation in care (no allocation data) uses the run rate
     alone. -#}
 
@@ -196,6 +198,14 @@ grid as (
             when months.month_start > {{ month_start(as_of_date()) }} then 0.0
             else coalesce(completion.completion_share, 1.0)
         end as completion_share,
+        -- what has usually arrived by now of a month whose invoicing has begun: a provider that
+        -- declares a quarter at once has either nothing or nearly all of a month
+        case
+            when months.month_start > {{ month_start(as_of_date()) }} then 0.0
+            when coalesce(invoiced.invoiced_eur, 0) > 0
+                then coalesce(completion.started_share, completion.completion_share, 1.0)
+            else coalesce(completion.completion_share, 1.0)
+        end as arrival_share,
         case
             when months.month_start > {{ month_start(as_of_date()) }} then 'projected'
             when completion.service_month is not null then 'developing'
@@ -257,7 +267,7 @@ usable_months as (
     from rate_window
     inner join allocation_data
         on allocation_data.provider_agb = rate_window.provider_agb
-    where rate_window.completion_share >= {{ min_completion }}
+    where rate_window.arrival_share >= {{ min_completion }}
         and rate_window.invoiced_eur > 0
         and (rate_window.allocated_cost_per_day > 0 or not allocation_data.has_allocations)
 
@@ -267,11 +277,11 @@ medians as (
 
     select
         provider_agb,
-        {{ percentile_cont('invoiced_eur / (completion_share * days_in_month * season_index)', 0.5) }}
+        {{ percentile_cont('invoiced_eur / (arrival_share * days_in_month * season_index)', 0.5) }}
             as median_cost_per_day,
         {{ percentile_cont(
             'case when allocated_level_per_day > 0' ~
-            ' then invoiced_eur / (completion_share * days_in_month * season_index * allocated_level_per_day) end',
+            ' then invoiced_eur / (arrival_share * days_in_month * season_index * allocated_level_per_day) end',
             0.5) }}
             as allocation_scale,
         {{ percentile_cont('case when allocated_level_per_day > 0 then allocated_level_per_day end', 0.5) }}
@@ -288,9 +298,9 @@ rates as (
         rate_window.provider_agb,
         max(medians.median_cost_per_day) as median_cost_per_day,
         case
-            when sum(rate_window.completion_share * rate_window.days_in_month * rate_window.season_index) > 0
+            when sum(rate_window.arrival_share * rate_window.days_in_month * rate_window.season_index) > 0
                 then sum(rate_window.invoiced_eur)
-                    / sum(rate_window.completion_share * rate_window.days_in_month * rate_window.season_index)
+                    / sum(rate_window.arrival_share * rate_window.days_in_month * rate_window.season_index)
         end as pooled_cost_per_day,
         max(medians.allocation_scale) as allocation_scale,
         max(medians.reference_allocated_per_day) as reference_allocated_per_day,
@@ -362,7 +372,7 @@ completed as (
             when invoiced_eur < {{ gap_ratio }} * completion_share * expected_eur
                 and (allocated_cost_per_day > 0 or allocation_based_eur is null)
                 then greatest(expected_eur - invoiced_eur, (1 - completion_share) * expected_eur)
-            else (1 - completion_share) * expected_eur
+            else (1 - arrival_share) * expected_eur
         end as outstanding_eur,
         case when month_status = 'projected' then expected_eur else 0 end as projected_eur
 
@@ -379,6 +389,7 @@ final as (
         cast(month_status as varchar) as month_status,
         cast(invoiced_eur as decimal(18, 2)) as invoiced_eur,
         cast(completion_share as double) as completion_share,
+        cast(arrival_share as double) as arrival_share,
         cast(season_index as double) as season_index,
         cast(allocated_cost_per_day as double) as allocated_cost_per_day,
         cast(run_rate_eur as decimal(18, 2)) as run_rate_eur,

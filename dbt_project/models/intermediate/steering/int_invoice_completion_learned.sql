@@ -189,39 +189,16 @@ shares as (
         providers.provider_agb,
         developing_months.service_month,
         developing_months.age_days,
-        case
-            when provider_history.final_eur > 0
-                then least(
-                        1.0, greatest(0.0, 1.0 * provider_arrived.arrived_eur / provider_history.final_eur)
-                    )
-        end as provider_share,
-        case
-            when region_arrived.final_eur > 0
-                then least(1.0, greatest(0.0, 1.0 * region_arrived.arrived_eur / region_arrived.final_eur))
-        end as region_share,
-        case
-            when provider_history.final_eur > 0
-                then 1.0 * provider_history.debit_lines
-                    / (provider_history.debit_lines + {{ shrinkage_lines }})
-            else 0.0
-        end as provider_weight,
+        {{ arrived_share('provider_arrived.arrived_eur', 'provider_history.final_eur') }} as provider_share,
+        {{ arrived_share('region_arrived.arrived_eur', 'region_arrived.final_eur') }} as region_share,
+        {{ lines_weight('provider_history.debit_lines', 'provider_history.final_eur', shrinkage_lines) }}
+            as provider_weight,
         coalesce(provider_history.debit_lines, 0) as history_lines,
-        case
-            when provider_started.final_eur > 0
-                then least(
-                        1.0, greatest(0.0, 1.0 * provider_started.arrived_eur / provider_started.final_eur)
-                    )
-        end as provider_started_share,
-        case
-            when region_started.final_eur > 0
-                then least(1.0, greatest(0.0, 1.0 * region_started.arrived_eur / region_started.final_eur))
-        end as region_started_share,
-        case
-            when provider_started.final_eur > 0
-                then 1.0 * provider_started.debit_lines
-                    / (provider_started.debit_lines + {{ shrinkage_lines }})
-            else 0.0
-        end as started_weight
+        {{ arrived_share('provider_started.arrived_eur', 'provider_started.final_eur') }}
+            as provider_started_share,
+        {{ arrived_share('region_started.arrived_eur', 'region_started.final_eur') }} as region_started_share,
+        {{ lines_weight('provider_started.debit_lines', 'provider_started.final_eur', shrinkage_lines) }}
+            as started_weight
 
     from providers
     cross join developing_months

@@ -234,7 +234,8 @@ class CareCost:
 
 def care_costs(warehouse: Path, year: int) -> list[CareCost]:
     """The late run's accepted net cost per provider, client, care month and allocation, of the
-    year and the year before, with the first start of the allocation invoiced for."""
+    year and the two before (the year before's January looks back at its December), with the
+    first start of the allocation invoiced for."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
         rows = con.execute(
             """
@@ -252,9 +253,9 @@ def care_costs(warehouse: Path, year: int) -> list[CareCost]:
                 and starts.provider_agb = lines.provider_agb
                 and starts.allocation_number = lines.allocation_number
             where not lines.is_rejected
-                and extract(year from lines.service_month) in (?, ?)
+                and extract(year from lines.service_month) between ? and ?
             group by lines.provider_agb, lines.client_key, lines.service_month, starts.first_start""",
-            [year - 1, year],
+            [year - 2, year],
         ).fetchall()
     return [CareCost(*row) for row in rows]
 

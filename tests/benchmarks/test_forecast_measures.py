@@ -87,3 +87,13 @@ def test_the_error_of_the_months_already_past_is_weighed_by_their_final_cost():
     assert june.wmape_to_date() == 10.0
     measures = done_when([june], [], {"1": D(100), "2": D(200), "3": D(100)}, 2025)
     assert measures["wmape_to_date_pct_by_date"] == {"2025-06-30": 10.0}
+
+
+def test_a_client_in_care_in_december_is_under_way_on_31_january():
+    costs = [
+        _care("1", "e", date(2024, 12, 1), date(2024, 11, 4), 40),
+        # no January invoice (a skipped month), care goes on under a new allocation
+        _care("1", "e", date(2025, 2, 1), date(2025, 2, 1), 40),
+        _care("1", "f", date(2025, 2, 1), date(2025, 2, 1), 30),  # new in February
+    ]
+    assert split_known(costs, 2025, date(2025, 1, 31)) == {"1": (D(40), D(30))}

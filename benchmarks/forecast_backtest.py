@@ -13,7 +13,9 @@ care), and the "final actual" would belong to another world than the forecast.
 Per provider the forecast is compared with the final accepted cost of the year, next to two naive
 baselines (see docs/forecast.md): the annualisation municipalities use today (invoiced to date ×
 12 / months observed) and the run rate of complete months; and, as a yardstick only, "hindsight":
-the final cost of every month before the reporting month, the rest projected flat. Reported: cost-weighted mean absolute
+the final cost of every month before the reporting month, the rest projected flat; and
+"clairvoyant" (clairvoyant()): the final cost of all care under way on the date, the clients
+still to come as the year before brought them. Reported: cost-weighted mean absolute
 percentage error (Σ|forecast − actual| / Σ actual over providers with cost), and how many providers
 that really crossed their ceiling were signalled, from which month-end on.
 
@@ -23,8 +25,9 @@ that really crossed their ceiling were signalled, from which month-end on.
 `--world backtest` runs on the independent world of benchmarks/backtest_world.py instead of the
 region profile. After the tables the issue 16 measures are printed (and in `--json`): error at 30
 June and 30 September against naive annualisation, over-ceiling providers signalled on 30
-September, false `overschrijding` on every reporting date, P10–P90 coverage when the mart has an
-interval. The cutting back and the dbt call are the product's (jeugdhulp/forecasting/backtest.py).
+September, false `overschrijding` on every reporting date (also for hindsight and clairvoyant),
+the error of the months up to the reporting month (invoiced + still to come against their final
+cost), P10–P90 coverage when the mart has an interval. The cutting back and the dbt call are the product's (jeugdhulp/forecasting/backtest.py).
 """
 
 from __future__ import annotations

@@ -66,25 +66,8 @@ developing_months as (
 
 ),
 
--- final amounts of the mature months by lag: what arrived within the maturity horizon
-history as (
-
-    select
-        lags.provider_agb,
-        lags.lag_days,
-        sum(lags.amount_eur) as amount_eur,
-        sum(lags.debit_lines) as debit_lines
-
-    from lags
-    inner join mature_window
-        on mature_window.service_month = lags.service_month
-    where lags.lag_days <= {{ maturity_days }}
-    group by lags.provider_agb, lags.lag_days
-
-),
-
--- each mature month of a provider by lag, with the lag of its first positive amount: the day
--- its invoicing began
+-- each mature month of a provider by lag, within the maturity horizon, with the lag of its first
+-- positive amount: the day its invoicing began
 history_months as (
 
     select
@@ -101,6 +84,20 @@ history_months as (
     inner join mature_window
         on mature_window.service_month = lags.service_month
     where lags.lag_days <= {{ maturity_days }}
+
+),
+
+-- final amounts of the mature months by lag: what arrived within the maturity horizon
+history as (
+
+    select
+        provider_agb,
+        lag_days,
+        sum(amount_eur) as amount_eur,
+        sum(debit_lines) as debit_lines
+
+    from history_months
+    group by provider_agb, lag_days
 
 ),
 

@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import calendar
 import json
+import random
 import shutil
 import sys
 import time
@@ -518,6 +519,46 @@ def interval_coverage(results: list[AsOfResult]) -> float | None:
     return round(float(100 * inside / total), 1)
 
 
+def interval_coverage_range(
+    results: list[AsOfResult], draws: int = 2000, seed: int = 16
+) -> tuple[float, float] | None:
+    """How far the coverage of one world is from chance: the 5th and 95th percentile of
+    `interval_coverage` over `draws` resamples of the providers (with replacement; a provider's
+    rows on every reporting date move together, as its errors are correlated from date to date).
+    The cost-weighted coverage leans on the few large providers of a world, so even an interval
+    that holds 80% of the cost in the long run lands some points off it on a single world; this
+    range says how many. None when the mart has no interval."""
+    clusters: dict[str, list[Decimal]] = {}
+    for r in results:
+        if not r.has_interval():
+            continue
+        for p in r.providers:
+            if p.actual <= 0:
+                continue
+            cost, inside = clusters.setdefault(p.provider_agb, [Decimal(0), Decimal(0)])
+            clusters[p.provider_agb] = [
+                cost + p.actual,
+                inside
+                + (
+                    p.actual
+                    if p.p10 is not None and p.p90 is not None and p.p10 <= p.actual <= p.p90
+                    else 0
+                ),
+            ]
+    if not clusters:
+        return None
+    cells = [(float(cost), float(inside)) for cost, inside in clusters.values()]
+    rng = random.Random(seed)
+    shares = []
+    for _ in range(draws):
+        drawn = [cells[rng.randrange(len(cells))] for _ in cells]
+        shares.append(100 * sum(i for _, i in drawn) / sum(c for c, _ in drawn))
+    shares.sort()
+    low = shares[int(0.05 * (draws - 1))]
+    high = shares[int(round(0.95 * (draws - 1)))]
+    return round(low, 1), round(high, 1)
+
+
 def done_when(
     results: list[AsOfResult], crossed: list[str], ceilings: dict[str, Decimal], year: int
 ) -> dict:
@@ -608,7 +649,9 @@ def done_when(
     out["false_overschrijding_max_per_provider"] = (
         round(max(false_over.values()) / with_ceiling, 3) if false_over and with_ceiling else None
     )
-    out["p10_p90_coverage_pct"] = interval_coverage([r for r in results if r.as_of.year == year])
+    out["p10_p90_coverage_pct"] = interval_coverage(in_year)
+    spread = interval_coverage_range(in_year)
+    out["p10_p90_coverage_range_pct"] = list(spread) if spread else None
     return out
 
 
@@ -665,9 +708,11 @@ def print_done_when(summary: dict) -> None:
             )
         )
     coverage = done.get("p10_p90_coverage_pct")
+    spread = done.get("p10_p90_coverage_range_pct")
     print(
         "  P10–P90 coverage (cost-weighted, all dates): "
         + ("no interval in the mart yet" if coverage is None else f"{coverage}%")
+        + (f" (5–95% over resampled providers: {spread[0]}–{spread[1]}%)" if spread else "")
     )
 
 

@@ -11,6 +11,8 @@ from benchmarks.forecast_backtest import (
     ProviderResult,
     clairvoyant,
     done_when,
+    interval_coverage,
+    interval_coverage_range,
     split_known,
 )
 
@@ -97,3 +99,62 @@ def test_a_client_in_care_in_december_is_under_way_on_31_january():
         _care("1", "f", date(2025, 2, 1), date(2025, 2, 1), 30),  # new in February
     ]
     assert split_known(costs, 2025, date(2025, 1, 31)) == {"1": (D(40), D(30))}
+
+
+def _inside(agb, actual, inside):
+    """A provider whose interval holds (or misses) its final cost."""
+    if inside:
+        low, high = D(actual) - 1, D(actual) + 1
+    else:
+        low, high = D(actual) + 1, D(actual) + 2
+    return ProviderResult(agb, None, D(actual), D(actual), None, None, None, p10=low, p90=high)
+
+
+def _dates(rows_by_date):
+    results = []
+    for month, rows in rows_by_date.items():
+        result = AsOfResult(date(2025, month, 28))
+        result.providers = rows
+        results.append(result)
+    return results
+
+
+def test_the_coverage_range_is_a_point_when_every_provider_is_inside():
+    results = _dates({m: [_inside(str(n), 100 * (n + 1), True) for n in range(5)] for m in (3, 6)})
+    assert interval_coverage(results) == 100.0
+    assert interval_coverage_range(results) == (100.0, 100.0)
+
+
+def test_the_coverage_range_resamples_providers_with_all_their_dates():
+    # two providers of equal cost: one inside on every date, one outside on every date. A
+    # resample of two providers is (in, in), (in, out), (out, in) or (out, out): 100, 50, 50, 0.
+    results = _dates({m: [_inside("1", 100, True), _inside("2", 100, False)] for m in (3, 6, 9)})
+    assert interval_coverage(results) == 50.0
+    assert interval_coverage_range(results) == (0.0, 100.0)
+    # the same two providers, each inside on two of its four dates: every resample is at 50 %
+    results = _dates(
+        {
+            3: [_inside("1", 100, True), _inside("2", 100, True)],
+            6: [_inside("1", 100, True), _inside("2", 100, False)],
+            9: [_inside("1", 100, False), _inside("2", 100, True)],
+            12: [_inside("1", 100, False), _inside("2", 100, False)],
+        }
+    )
+    assert interval_coverage(results) == 50.0
+    assert interval_coverage_range(results) == (50.0, 50.0)
+
+
+def test_the_coverage_range_narrows_with_more_providers_of_the_same_habits():
+    def world(providers):
+        # every fifth provider's interval misses: 80 % covered
+        return _dates({6: [_inside(str(n), 100, n % 5 != 0) for n in range(providers)]})
+
+    few, many = world(10), world(400)
+    assert interval_coverage(few) == interval_coverage(many) == 80.0
+    low_few, high_few = interval_coverage_range(few)
+    low_many, high_many = interval_coverage_range(many)
+    assert low_few <= low_many <= 80.0 <= high_many <= high_few
+    assert high_many - low_many < (high_few - low_few) / 3
+    # a world without an interval in its mart has no range
+    bare = _dates({6: [_provider("1", 100, 90, 95, "op_koers", 90)]})
+    assert interval_coverage_range(bare) is None

@@ -699,6 +699,46 @@ def days_in(month: date) -> int:
     return calendar.monthrange(month.year, month.month)[1]
 
 
+def own_weights(
+    ratios: dict[str, dict[int, list[tuple[float, int]]]], shrinkage: float
+) -> dict[tuple[str, int], float | None]:
+    """docs/forecast.md steps 1b and 1c, written out again: the weight of a category's own
+    month-of-year index against the region's. `ratios`: per category (the region as '*') and
+    month of the year, the (ratio, evidence) of each month measured. The empirical-Bayes weight
+    between² / (between² + noise² / years), noise² pooled over the months of the year measured
+    more than once; where none is, evidence / (evidence + shrinkage)."""
+    mean = {
+        (key, moy): sum(r for r, _ in values) / len(values)
+        for key, by_moy in ratios.items()
+        for moy, values in by_moy.items()
+    }
+    weights: dict[tuple[str, int], float | None] = {}
+    for key, by_moy in ratios.items():
+        repeated = {moy: values for moy, values in by_moy.items() if len(values) > 1}
+        noise = between = None
+        if repeated:
+            noise = sum(
+                (r - mean[(key, moy)]) ** 2 for moy, values in repeated.items() for r, _ in values
+            ) / sum(len(values) - 1 for values in repeated.values())
+            gaps = [
+                (mean[(key, moy)] - mean[("*", moy)]) ** 2 - noise / len(values)
+                for moy, values in by_moy.items()
+                if ("*", moy) in mean
+            ]
+            between = max(sum(gaps) / len(gaps), 0.0) if gaps else None
+        for moy, values in by_moy.items():
+            if noise is None:
+                evidence = sum(n for _, n in values)
+                weights[(key, moy)] = evidence / (evidence + shrinkage)
+            elif between is None:
+                weights[(key, moy)] = None
+            elif between + noise / len(values) == 0:
+                weights[(key, moy)] = 1.0
+            else:
+                weights[(key, moy)] = between / (between + noise / len(values))
+    return weights
+
+
 def expected_seasonality(lines: list[Line]) -> dict[tuple[str, int], float]:
     """docs/forecast.md step 1b, written out again: month-of-year index per provider from its
     categories' indices (cost per day against the centred level of the mature months ±6),
@@ -717,8 +757,9 @@ def expected_seasonality(lines: list[Line]) -> dict[tuple[str, int], float]:
                     sum(1 for ln in of if ln.debit_credit == "D"),
                 )
     raw: dict = {}
+    by_key: dict = {}
     for key in [*categories, "*"]:
-        ratios: dict = defaultdict(list)
+        ratios: dict = by_key.setdefault(key, defaultdict(list))
         for (k, month), (cost, debit_lines) in per_day.items():
             if k != key:
                 continue
@@ -736,14 +777,15 @@ def expected_seasonality(lines: list[Line]) -> dict[tuple[str, int], float]:
                 sum(n for _, n in values),
             )
     days = {moy: days_in(date(2023, moy, 1)) for moy in range(1, 13)}
+    weights = own_weights(by_key, SEASON_SHRINKAGE_LINES)
     index: dict = {}
     for key in [*categories, "*"]:
         shrunk = {}
         for moy in range(1, 13):
             region = raw.get(("*", moy), (None, 0))[0]
-            if key != "*" and (key, moy) in raw:
-                own, n = raw[(key, moy)]
-                weight = n / (n + SEASON_SHRINKAGE_LINES)
+            if key != "*" and (key, moy) in raw and weights[(key, moy)] is not None:
+                own = raw[(key, moy)][0]
+                weight = weights[(key, moy)]
                 shrunk[moy] = weight * own + (1 - weight) * (1.0 if region is None else region)
             else:
                 shrunk[moy] = 1.0 if region is None else region
@@ -811,8 +853,9 @@ def expected_stock_seasonality(
         and m > add_months(as_of_month, -7 - SEASON_MONTHS)
     ]
     raw: dict = {}
+    by_key: dict = {}
     for key in [*categories, "*"]:
-        ratios: dict = defaultdict(list)
+        ratios: dict = by_key.setdefault(key, defaultdict(list))
         for month in eligible:
             around = [
                 stock[(key, m)][0]
@@ -824,14 +867,15 @@ def expected_stock_seasonality(
                 ratios[month.month].append((value / (sum(around) / 13), count))
         for moy, values in ratios.items():
             raw[(key, moy)] = (sum(r for r, _ in values) / len(values), sum(n for _, n in values))
+    weights = own_weights(by_key, STOCK_SEASON_SHRINKAGE)
     index: dict = {}
     for key in [*categories, "*"]:
         shrunk = {}
         for moy in range(1, 13):
             region = raw.get(("*", moy), (None, 0))[0]
-            if key != "*" and (key, moy) in raw:
-                own, n = raw[(key, moy)]
-                weight = n / (n + STOCK_SEASON_SHRINKAGE)
+            if key != "*" and (key, moy) in raw and weights[(key, moy)] is not None:
+                own = raw[(key, moy)][0]
+                weight = weights[(key, moy)]
                 shrunk[moy] = weight * own + (1 - weight) * (1.0 if region is None else region)
             else:
                 shrunk[moy] = 1.0 if region is None else region

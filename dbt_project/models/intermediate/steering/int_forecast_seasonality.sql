@@ -6,8 +6,10 @@
       the mean cost per day of the mature months within six months either side (a centred level,
       so growth or decline is not read as a season).
     - The category's index of a month of the year: the mean of those ratios in that month of the
-      year, shrunk towards the region's index (all categories together) with weight
-      lines / (lines + `forecast_season_shrinkage_lines`); a month of the year without mature
+      year, shrunk towards the region's index (all categories together) with the
+      empirical-Bayes weight of macro month_of_year_shrinkage (how steadily the category differs
+      from the region, against its own noise; while no month of the year has been measured twice,
+      lines / (lines + `forecast_season_shrinkage_lines`)); a month of the year without mature
       history has index 1. The twelve indices are normalised to a day-weighted mean of 1.
     - A provider's index: its categories' indices weighted by its accepted cost per category over
       the twelve care months before the reporting month (else over all its months); a provider
@@ -101,14 +103,7 @@ ratios as (
 
 month_of_year as (
 
-    select
-        product_category,
-        cast(extract(month from service_month) as integer) as month_of_year,
-        avg(ratio) as raw_index,
-        sum(debit_lines) as debit_lines
-
-    from ratios
-    group by product_category, extract(month from service_month)
+    {{ month_of_year_shrinkage('ratios', 'debit_lines', shrinkage_lines) }}
 
 ),
 
@@ -130,10 +125,7 @@ calendar_months as (
 
 category_index as (
 
-    {{ category_month_index(
-        'month_of_year', 'categories', 'calendar_months', 'debit_lines', shrinkage_lines,
-        'calendar_months.days'
-    ) }}
+    {{ category_month_index('month_of_year', 'categories', 'calendar_months', 'calendar_months.days') }}
 
 ),
 

@@ -9,9 +9,10 @@
       from before the records begin are only those that survived into them: a stock that seems to
       grow) and the month before the reporting month; the latest `forecast_season_months` (36).
     - A category's index of a month of the year: the mean of those ratios in that month of the
-      year, shrunk towards the region's index (all categories together) with weight
-      allocation-months / (allocation-months + `forecast_stock_season_shrinkage` (200)); 1 where
-      the history is too short. The twelve indices are normalised to a mean of 1.
+      year, shrunk towards the region's index (all categories together) with the
+      empirical-Bayes weight of macro month_of_year_shrinkage (while no month of the year has
+      been measured twice, allocation-months / (allocation-months +
+      `forecast_stock_season_shrinkage` (200))); 1 where the history is too short. The twelve indices are normalised to a mean of 1.
     - A provider's index: its categories' indices weighted by the value of its allocations in care
       on as_of − `forecast_report_delay_days`, else the region's index.
     One row per provider with a started allocation and month of the year. -#}
@@ -116,14 +117,7 @@ ratios as (
 
 month_of_year as (
 
-    select
-        product_category,
-        cast(extract(month from service_month) as integer) as month_of_year,
-        avg(ratio) as raw_index,
-        sum(allocations) as allocation_months
-
-    from ratios
-    group by product_category, extract(month from service_month)
+    {{ month_of_year_shrinkage('ratios', 'allocations', shrinkage) }}
 
 ),
 
@@ -142,9 +136,7 @@ calendar_months as (
 
 category_index as (
 
-    {{ category_month_index(
-        'month_of_year', 'categories', 'calendar_months', 'allocation_months', shrinkage, '1.0'
-    ) }}
+    {{ category_month_index('month_of_year', 'categories', 'calendar_months', '1.0') }}
 
 ),
 

@@ -82,7 +82,10 @@ _NAMESPACE = re.compile(
 _EXPECTED_RELEASE = ("3", "2")
 _BASE = "{http://www.istandaarden.nl/ijw/3_2/basisschema/schema}"
 _DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
-_DIGITS = re.compile(r"[0-9]{1,18}")  # fits the warehouse's BIGINT; iJw needs at most 12
+# an xs:integer of the iJw's non-negative types (minInclusive 0): an optional plus sign and
+# leading zeros are the same number, and so is -0; at most 18 significant digits (the warehouse's
+# BIGINT; iJw needs at most 12)
+_DIGITS = re.compile(r"\+?0*([0-9]{1,18})|-0*(0)")
 # the same few hundred dates recur on every line of a file: parse each text once
 _DATES: dict[str, date] = {}
 _DATE_CACHE_SIZE = 20_000
@@ -95,6 +98,13 @@ def read_messages(source: Source) -> Iterator[ReadItem]:
     """One ReadItem per record of the iJw 3.2 message in `source` (a path or a binary stream)."""
     with _opened(source) as stream:
         yield from _MessageReader(stream).items()
+
+
+def message_reader(stream: BinaryIO) -> _MessageReader:
+    """A reader of the iJw 3.2 message in `stream`: iterate `.items()` (as `read_messages`); once
+    they are exhausted `.message_type` and `.header` tell what the message was, also when it had
+    no record (a JW325 rejecting nothing)."""
+    return _MessageReader(stream)
 
 
 def sniff_message_type(source: Source) -> str:
@@ -321,7 +331,8 @@ class _Fields:
         raise self._bad(tag, under, value, problem, "invalid_date")
 
     def _integer(self, tag: str, under: str, value: str) -> int:
-        if _DIGITS.fullmatch(value) is None:
+        match = _DIGITS.fullmatch(value)
+        if match is None:
             raise self._bad(
                 tag,
                 under,
@@ -329,7 +340,14 @@ class _Fields:
                 "is not a whole non-negative number (at most 18 digits)",
                 "invalid_number",
             )
-        return int(value)
+        return int(match[1] or match[2])
+
+    def number(self, tag: str, under: str = "") -> str:
+        return str(self.integer(tag, under))
+
+    def optional_number(self, tag: str, under: str = "") -> str | None:
+        value = self.optional_integer(tag, under)
+        return None if value is None else str(value)
 
     def debit_credit(self, tag: str, under: str = "") -> str:
         value = self.text(tag, under)
@@ -374,6 +392,7 @@ class _MessageReader:
         self.client: Client | None = None
         self.bsn_element: etree._Element | None = None
         self.count = 0
+        self.answered = False  # JW325: its DeclaratieAntwoord was read
 
     def items(self) -> Iterator[ReadItem]:
         recorder = _PrologRecorder(self.stream)
@@ -439,6 +458,7 @@ class _MessageReader:
                 self.bsn_element = None
                 _release(element)
             elif tag == answer_tag:
+                self.answered = True
                 done = self._answer(element)
                 for record, line, position in pending:
                     yield ReadItem(self.header, record, line, answer=done, position=position)
@@ -457,6 +477,15 @@ class _MessageReader:
                 "required element Bericht/Header is missing",
                 reason="missing_element",
                 path="Bericht/Header",
+            )
+        if self.message_type == "JW325" and not self.answered:
+            # the schema lets a JW325 be a header alone (a declaration refused as a whole, by the
+            # header's RetourCode); which declaration it answers is then not in the message
+            raise InvalidMessageError(
+                "required element Bericht/DeclaratieAntwoord is missing: the JW325 does not say "
+                "which declaration (DeclaratieNummer) it answers",
+                reason="missing_element",
+                path="Bericht/DeclaratieAntwoord",
             )
         if self.count == 0 and self.message_type != "JW325":
             raise InvalidMessageError(
@@ -600,6 +629,8 @@ _GETTERS = {
     ("date", False): _Fields.optional_date,
     ("integer", True): _Fields.integer,
     ("integer", False): _Fields.optional_integer,
+    ("number", True): _Fields.number,
+    ("number", False): _Fields.optional_number,
     ("debit_credit", True): _Fields.debit_credit,
 }
 
@@ -810,9 +841,10 @@ def _flat_date(value: str) -> date:
 
 
 def _flat_integer(value: str) -> int:
-    if _DIGITS.fullmatch(value) is None:
+    match = _DIGITS.fullmatch(value)
+    if match is None:
         raise _NotFlat(value)
-    return int(value)
+    return int(match[1] or match[2])
 
 
 def _flat_message(root: etree._Element, message_type: str) -> FlatMessage:
@@ -1045,6 +1077,15 @@ def _integer_optional(text: str | None) -> int | None:
     return None if value is None else _flat_integer(value)
 
 
+def _number_required(text: str | None) -> str:
+    return str(_integer_required(text))
+
+
+def _number_optional(text: str | None) -> str | None:
+    value = _integer_optional(text)
+    return None if value is None else str(value)
+
+
 def _debit_credit(text: str | None) -> str:
     value = _text_required(text)
     if value != "D" and value != "C":
@@ -1064,6 +1105,8 @@ _CONVERTERS = {
     ("date", False): _date_optional,
     ("integer", True): _integer_required,
     ("integer", False): _integer_optional,
+    ("number", True): _number_required,
+    ("number", False): _number_optional,
     ("debit_credit", True): _debit_credit,
 }
 

@@ -7,7 +7,8 @@ pseudonym of the given string and `bsn_valid = false`, for data quality to repor
 Names and full birth dates are dropped here; they never leave this module.
 
 Files are read by the reader's fast path (`read_flat`: tuples, no record objects) where it vouches
-for them, else by `read_messages`; both give the same values, so the rows are the same.
+for them, else by the streaming reader (`message_reader`); both give the same values, so the rows
+are the same.
 """
 
 from __future__ import annotations
@@ -15,16 +16,13 @@ from __future__ import annotations
 import dataclasses
 import io
 import operator
-import re
 
 from jeugdhulp.ijw.errors import IjwReadError
 from jeugdhulp.ijw.fields import TABLES, MessageTable, Read
-from jeugdhulp.ijw.reader import FlatMessage, read_flat, read_messages, sniff_message_type
+from jeugdhulp.ijw.reader import FlatMessage, message_reader, read_flat
 from jeugdhulp.ijw.records import RECORD_TYPES, Client, Header, InvoiceLine, ReadItem
 from jeugdhulp.ingest.errors import QuarantineError
 from jeugdhulp.ingest.parsed import ClientKeys, ParsedFile, TableRows
-
-_ROOT_TYPE = re.compile(rb"http://www\.istandaarden\.nl/ijw/3_2/(jw[0-9]{3})/schema")
 
 # The columns of a row, without file_id (added per file when batched): jeugdhulp/ijw/fields.py.
 # record_position is the record's ordinal in the message (its identity, whatever the layout of the
@@ -108,23 +106,15 @@ def parse_ijw(data: bytes, keys: ClientKeys) -> ParsedFile:
     if flat is not None:
         return _flat_rows(flat, keys)
     rows: list[tuple] = []
-    message_type = None
-    identity = None
+    reader = message_reader(io.BytesIO(data))
     try:
-        for item in read_messages(io.BytesIO(data)):
-            if message_type is None:
-                header = item.header
-                message_type = header.message_type
-                identity = (header.sender, header.receiver, header.message_id, header.message_date)
+        for item in reader.items():
             rows.append(_row(item, keys))
-        if message_type is None:  # a valid message without records, e.g. a JW325 rejecting nothing
-            # the reader accepted its root, so the namespace names the type; no second parse
-            found = _ROOT_TYPE.search(data, 0, 4096)
-            message_type = (
-                found[1].decode().upper() if found else sniff_message_type(io.BytesIO(data))
-            )
     except IjwReadError as exc:
         raise QuarantineError(exc.reason, str(exc)) from exc
+    # the message's own type and identity, also without records (a JW325 rejecting nothing)
+    message_type, header = reader.message_type, reader.header
+    identity = (header.sender, header.receiver, header.message_id, header.message_date)
     table = TABLE_OF_MESSAGE[message_type]
     return ParsedFile(message_type, {table: TableRows(COLUMNS[table], rows)}, message=identity)
 

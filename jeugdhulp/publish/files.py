@@ -116,8 +116,9 @@ def write_csv(
             if state and marks[index]:
                 return marks[index][state]
             return ""
-        if names[index] == SUPPRESSED_COLUMN:
-            return SUPPRESSED_LABELS.get(str(value), str(value))
+        if names[index] == SUPPRESSED_COLUMN:  # a text field like any other: quoted
+            label = SUPPRESSED_LABELS.get(str(value), str(value))
+            return '"' + inert_text(label).replace('"', '""') + '"'
         text = formatters[index](value)
         if texts[index]:
             name = names[index]

@@ -654,3 +654,24 @@ def test_naming_the_codes_keeps_the_rows_and_refuses_a_code_with_two_names(tmp_p
     con.close()
     with pytest.raises(PublishError, match="one label per kind and code"):
         open_work_copy(warehouse)
+
+
+def test_the_suppression_status_is_a_quoted_text_field_like_any_other(tmp_path):
+    """docs/publishing.md: every text field in double quotes, the openbaar tier's status column
+    (Geheimhouding) too; a suppressed measure shows its marker."""
+    from jeugdhulp.publish.files import write_csv
+
+    table = pa.table(
+        {
+            "provider_agb": ["11111111", "22222222", "33333333"],
+            "persons": pa.array([12, None, None], pa.int64()),
+            "suppressed": [None, "primair", "secundair"],
+        }
+    )
+    write_csv(table, tmp_path / "t.csv", markers={"persons": {"primair": "<5", "secundair": "x"}})
+    lines = (tmp_path / "t.csv").read_bytes().decode("utf-8-sig").split("\r\n")
+    assert lines[1:4] == [
+        '"11111111";12;',
+        '"22222222";<5;"primair (minder dan 5 personen)"',
+        '"33333333";x;"secundair"',
+    ]

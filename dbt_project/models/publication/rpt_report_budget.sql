@@ -2,7 +2,9 @@
     'regio') and year with cost, the care months up to the reporting month:
     - actual_eur, persons: the accepted cost of the year so far and the distinct persons in it;
     - ceiling_budget_eur: the region's budget ceilings of the year (mart_budget_utilisation,
-      summed over providers); a municipality's part is its T-2 key share (mart_settlement).
+      summed over providers); a municipality's part is its T-2 key share (mart_settlement) of
+      them, in cents by largest remainder on the exact key (as mart_settlement divides the
+      budget), so the municipalities' parts add up to the ceilings to the cent.
       budget_status says why it is null: 'geen_plafonds' (no ceilings for the year) or
       'geen_verdeelsleutel' (no key share for the municipality);
     - forecast_eur: per provider the region's year-end forecast (mart_budget_utilisation:
@@ -113,10 +115,46 @@ forecasts as (
 
 ),
 
+settlement as (
+
+    select * from {{ ref('mart_settlement') }}
+
+),
+
 key_shares as (
 
     select municipality_code, year, key_share_pct
-    from {{ ref('mart_settlement') }}
+    from settlement
+
+),
+
+-- the ceilings divided by the T-2 key as mart_settlement divides the budget: the key in whole
+-- cents (the municipality's accepted cost of year − 2 over the sum of the key holders', from
+-- mart_settlement's rows of that year), the cents by largest remainder, so the municipalities'
+-- shares add up to the ceilings exactly
+ceiling_to_divide as (
+
+    select
+        now.municipality_code,
+        now.year,
+        cast(round(100 * coalesce(key_year.actual_cost_eur, 0)) as hugeint) as key_cents,
+        sum(cast(round(100 * coalesce(key_year.actual_cost_eur, 0)) as hugeint))
+            over (partition by now.year) as key_region_cents,
+        cast(round(100 * ceilings.ceilings_eur) as hugeint) as total_cents
+
+    from settlement as now
+    inner join ceilings
+        on ceilings.year = now.year
+    left join settlement as key_year
+        on key_year.municipality_code = now.municipality_code
+        and key_year.year = now.year - 2
+    where now.key_share_pct is not null and ceilings.ceilings_eur is not null
+
+),
+
+ceiling_shares as (
+
+    {{ largest_remainder_cents('ceiling_to_divide', 'year') }}
 
 ),
 
@@ -133,7 +171,7 @@ budgets as (
         end as key_share_pct,
         case
             when actuals.municipality_code = 'regio' then ceilings.ceilings_eur
-            else ceilings.ceilings_eur * key_shares.key_share_pct / 100
+            else cast(ceiling_shares.cents as decimal(18, 0)) * 0.01
         end as ceiling_budget_eur,
         case
             when ceilings.ceilings_eur is null then 'geen_plafonds'
@@ -151,6 +189,9 @@ budgets as (
     left join key_shares
         on key_shares.municipality_code = actuals.municipality_code
         and key_shares.year = actuals.year
+    left join ceiling_shares
+        on ceiling_shares.municipality_code = actuals.municipality_code
+        and ceiling_shares.year = actuals.year
     left join forecasts
         on forecasts.municipality_code = actuals.municipality_code
         and forecasts.year = actuals.year

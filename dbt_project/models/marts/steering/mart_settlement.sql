@@ -15,11 +15,11 @@
     The programme budget has no region column: it is the budget of the one region whose
     municipalities the landing zone holds. When municipalities of more than one seed region have
     cost, the budget cannot be attributed and budget, contribution and both settlements are null.
-    Cents: contribution, settlement and forecast_settlement are divided by largest remainder, so
-    that the municipalities' amounts add up exactly, to the cent, to the regional total: each gets
-    floor(key × total) in whole cents, the cents left over go one each to the largest remainders
-    (ties: municipality_code ascending). Exact integer arithmetic on cents (key = T-2 cents /
-    regional T-2 cents), no floating point. own_vs_key and key_based_cost are rounded per row
+    Cents: contribution, settlement and forecast_settlement are divided by largest remainder
+    (macro largest_remainder_cents), so that the municipalities' amounts add up exactly, to the
+    cent, to the regional total: each gets floor(key × total) in whole cents, the cents left over
+    go one each to the largest remainders (ties: municipality_code ascending). Exact integer
+    arithmetic on cents (key = T-2 cents / regional T-2 cents), no floating point. own_vs_key and key_based_cost are rounded per row
     (half away from zero) and need not add up. -#}
 
 with
@@ -201,31 +201,9 @@ to_divide as (
 
 ),
 
-floored as (
+allocated as (
 
-    select
-        *,
-        -- floor division (DuckDB's // truncates towards zero); the remainder is then 0 ≤ r < den
-        key_cents * total_cents // key_region_cents
-        - case when key_cents * total_cents % key_region_cents < 0 then 1 else 0 end
-            as floor_cents
-
-    from to_divide
-
-),
-
-ranked as (
-
-    select
-        *,
-        key_cents * total_cents - floor_cents * key_region_cents as remainder,
-        total_cents - sum(floor_cents) over (partition by region, year, measure) as cents_left,
-        row_number() over (
-            partition by region, year, measure
-            order by key_cents * total_cents - floor_cents * key_region_cents desc, municipality_code
-        ) as remainder_rank
-
-    from floored
+    {{ largest_remainder_cents('to_divide', 'region, year, measure') }}
 
 ),
 
@@ -238,14 +216,7 @@ divided as (
         sum(case when measure = 'settlement' then cents end) as settlement_cents,
         sum(case when measure = 'forecast_settlement' then cents end) as forecast_settlement_cents
 
-    from (
-        select
-            municipality_code,
-            year,
-            measure,
-            floor_cents + case when remainder_rank <= cents_left then 1 else 0 end as cents
-        from ranked
-    ) as allocated
+    from allocated
     group by municipality_code, year
 
 ),

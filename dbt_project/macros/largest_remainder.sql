@@ -3,9 +3,10 @@
     key as the exact fraction key_cents / key_region_cents, key_region_cents > 0 and the sum of
     key_cents within the partition) and total_cents (the amount to divide, in whole cents, the
     same within the partition). Each row gets floor(key × total) in whole cents; the cents left
-    over go one each to the largest remainders (ties: municipality_code ascending). Exact integer
-    arithmetic, no floating point. Returns every column of `to_divide` plus `cents`. -#}
-{% macro largest_remainder_cents(to_divide, partition_by) -%}
+    over go one each to the largest remainders. Exact integer
+    arithmetic, no floating point. Returns every column of `to_divide` plus `cents`. `tie_break`:
+    the order among equal remainders (default municipality_code ascending). -#}
+{% macro largest_remainder_cents(to_divide, partition_by, tie_break='municipality_code') -%}
     select
         * exclude (floor_cents, cents_left, remainder_rank),
         floor_cents + case when remainder_rank <= cents_left then 1 else 0 end as cents
@@ -17,7 +18,7 @@
             total_cents - sum(floor_cents) over (partition by {{ partition_by }}) as cents_left,
             row_number() over (
                 partition by {{ partition_by }}
-                order by key_cents * total_cents - floor_cents * key_region_cents desc, municipality_code
+                order by key_cents * total_cents - floor_cents * key_region_cents desc, {{ tie_break }}
             ) as remainder_rank
 
         from (

@@ -116,27 +116,49 @@ def expected_months(lines, outstanding, code: str) -> dict[tuple[int, int], dict
     return result
 
 
+def largest_remainder(total: Decimal, weights: dict[str, Decimal]) -> dict[str, Decimal]:
+    """`total` (whole cents) over `weights` in whole cents: each its floor, the cents left one
+    each to the largest remainders (ties: the key ascending)."""
+    total_cents = int(total * 100)
+    weight_cents = {k: int(w * 100) for k, w in weights.items()}
+    whole = sum(weight_cents.values())
+    floors = {k: (w * total_cents) // whole for k, w in weight_cents.items()}
+    left = total_cents - sum(floors.values())
+    ranked = sorted(
+        weight_cents, key=lambda k: (-(weight_cents[k] * total_cents - floors[k] * whole), k)
+    )
+    return {k: Decimal(floors[k] + (1 if k in ranked[:left] else 0)) / 100 for k in weight_cents}
+
+
 def expected_budget(lines, warehouse, code: str, year: int) -> dict:
     mine = TARGETS[code]
     own: dict[str, Decimal] = defaultdict(Decimal)
+    by_municipality: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     months = {ln.service_month.replace(day=1) for ln in lines if ln.service_month.year == year}
     people = set()
     for ln in lines:
-        if ln.service_month.year == year and ln.municipality in mine:
-            own[ln.provider] += ln.amount
-            people.add(ln.bsn)
+        if ln.service_month.year == year:
+            by_municipality[ln.provider][ln.municipality] += ln.amount
+            if ln.municipality in mine:
+                own[ln.provider] += ln.amount
+                people.add(ln.bsn)
     factors = {
         r["provider_agb"]: r["forecast_eur"] / r["invoiced_eur"]
         for r in warehouse["utilisation"]
         if r["year"] == year and r["invoiced_eur"] > 0
     }
-    forecast = sum(
-        (
-            amount * factors.get(provider, Decimal(12) / len(months))
-            for provider, amount in own.items()
-        ),
-        Decimal(0),
-    )
+    # per provider the region's forecast in cents, divided over the municipalities by their own
+    # cost there (largest remainder), so the municipalities add up to the region
+    forecast = Decimal(0)
+    for provider in own:
+        factor = factors.get(provider, Decimal(12) / len(months))
+        shares = by_municipality[provider]
+        region = sum(shares.values(), Decimal(0))
+        if region > 0:
+            parts = largest_remainder(cents(region * factor), shares)
+        else:
+            parts = {m: cents(amount * factor) for m, amount in shares.items()}
+        forecast += sum((parts[m] for m in shares if m in mine), Decimal(0))
     ceilings = [r["budget_ceiling_eur"] for r in warehouse["utilisation"] if r["year"] == year]
     total = (
         sum(c for c in ceilings if c is not None) if any(c is not None for c in ceilings) else None
@@ -147,7 +169,7 @@ def expected_budget(lines, warehouse, code: str, year: int) -> dict:
         "persons": len(people),
         "actual_eur": cents(sum(own.values(), Decimal(0))),
         "ceiling_budget_eur": budget,
-        "forecast_eur": cents(forecast),
+        "forecast_eur": forecast,
         "providers_without_forecast": sum(1 for provider in own if provider not in factors),
         "months_observed": len(months),
         "budget_status": (

@@ -11,7 +11,9 @@
       forecast_eur / invoiced_eur, care not yet invoiced included) applied to the target's own cost
       at that provider; a provider without a forecast (nothing invoiced in the mart) is
       extrapolated × 12 / months_observed (the region's care months with cost in the year so
-      far). forecast_method says so in Dutch for the report;
+      far). The region's forecast of a provider is divided over the municipalities in whole cents
+      by largest remainder on their own cost there, so the municipalities add up to the region to
+      the cent. forecast_method says so in Dutch for the report;
     - utilisation_pct = forecast / budget in percent (2 decimals) and signal from it, as
       mart_budget_utilisation (macro budget_signal);
     - is_report_year: the latest year with cost (the year the report is about). -#}
@@ -94,16 +96,18 @@ ceilings as (
 
 ),
 
-forecasts as (
+-- per target and provider: the target's own cost × the provider's factor (else × 12 / months)
+provider_forecasts as (
 
     select
         own_provider_years.municipality_code,
+        own_provider_years.provider_agb,
         own_provider_years.year,
-        sum(
-            own_provider_years.amount_eur
-            * coalesce(factors.factor, 12.0 / nullif(months_observed.months_observed, 0), 1.0)
-        ) as forecast_eur,
-        count(*) filter (where factors.factor is null) as providers_without_forecast
+        own_provider_years.amount_eur,
+        own_provider_years.amount_eur
+        * coalesce(factors.factor, 12.0 / nullif(months_observed.months_observed, 0), 1.0)
+            as forecast_eur,
+        factors.factor is null as without_forecast
 
     from own_provider_years
     left join factors
@@ -111,7 +115,73 @@ forecasts as (
         and factors.year = own_provider_years.year
     left join months_observed
         on months_observed.year = own_provider_years.year
-    group by own_provider_years.municipality_code, own_provider_years.year
+
+),
+
+-- the region's forecast of each provider in whole cents, divided over the municipalities by
+-- their own cost there (largest remainder), so the municipalities add up to the region to the cent
+forecast_to_divide as (
+
+    select
+        own.municipality_code,
+        own.provider_agb,
+        own.year,
+        cast(round(100 * own.amount_eur) as hugeint) as key_cents,
+        cast(round(100 * region.amount_eur) as hugeint) as key_region_cents,
+        cast(round(100 * region.forecast_eur) as hugeint) as total_cents
+
+    from provider_forecasts as own
+    inner join provider_forecasts as region
+        on region.municipality_code = 'regio'
+        and region.provider_agb = own.provider_agb
+        and region.year = own.year
+    where own.municipality_code <> 'regio' and region.amount_eur > 0
+
+),
+
+forecast_divided as (
+
+    {{ largest_remainder_cents('forecast_to_divide', 'provider_agb, year') }}
+
+),
+
+-- a provider whose cost in the region is not above 0 (credits): each target rounded on its own
+municipal_forecasts as (
+
+    select
+        own.municipality_code,
+        own.provider_agb,
+        own.year,
+        coalesce(
+            forecast_divided.cents, cast(round(100 * own.forecast_eur) as hugeint)
+        ) as forecast_cents
+
+    from provider_forecasts as own
+    left join forecast_divided
+        on forecast_divided.municipality_code = own.municipality_code
+        and forecast_divided.provider_agb = own.provider_agb
+        and forecast_divided.year = own.year
+    where own.municipality_code <> 'regio'
+
+),
+
+forecasts as (
+
+    select
+        coalesce(municipal_forecasts.municipality_code, 'regio') as municipality_code,
+        municipal_forecasts.year,
+        cast(sum(municipal_forecasts.forecast_cents) as decimal(18, 0)) * 0.01 as forecast_eur,
+        count(distinct provider_forecasts.provider_agb) filter (where provider_forecasts.without_forecast)
+            as providers_without_forecast
+
+    from municipal_forecasts
+    inner join provider_forecasts
+        on provider_forecasts.municipality_code = municipal_forecasts.municipality_code
+        and provider_forecasts.provider_agb = municipal_forecasts.provider_agb
+        and provider_forecasts.year = municipal_forecasts.year
+    group by grouping sets (
+        (municipal_forecasts.municipality_code, municipal_forecasts.year), (municipal_forecasts.year)
+    )
 
 ),
 

@@ -9,8 +9,10 @@
       invoiced amount per municipality × segment in the same year (a cell with a net credit
       weighs 0); a provider with nothing invoiced in the year by its mix over all its care months
       up to as_of; a provider that never invoiced under segment `onbekend` and no municipality.
-    So Σ forecast_eur over municipalities and segments = the provider's forecast_eur (kept to 6
-    decimals here; the marts round their sums to cents). -#}
+    The part not yet invoiced is divided in whole cents by largest remainder (macro
+    largest_remainder_cents; ties: municipality_code, then segment), so Σ forecast_eur over
+    municipalities and segments = the provider's forecast_eur to the cent, as
+    mart_budget_utilisation rounds it, and the marts' sums add up to each other exactly. -#}
 
 with
 
@@ -141,13 +143,14 @@ provider_segments_all as (
 
 ),
 
+-- the provider's forecast to the cent, as mart_budget_utilisation rounds it
 provider_years as (
 
     select
         provider_agb,
         year,
-        sum(invoiced_eur) as invoiced_eur,
-        sum(forecast_eur) as forecast_eur
+        cast(sum(invoiced_eur) as decimal(18, 2)) as invoiced_eur,
+        cast(sum(forecast_eur) as decimal(18, 2)) as forecast_eur
 
     from {{ ref('int_provider_months_projected') }}
     group by provider_agb, year
@@ -192,7 +195,9 @@ not_yet_invoiced as (
 
 ),
 
-open_split as (
+-- the part not yet invoiced in whole cents, divided over the cells by their weights (largest
+-- remainder), so the cells add up to the provider's forecast to the cent
+open_to_divide as (
 
     select
         open.provider_agb,
@@ -200,8 +205,9 @@ open_split as (
         mix.municipality_code,
         mix.segment_key,
         mix.segment,
-        cast(open.open_eur as decimal(38, 10)) * greatest(mix.invoiced_eur, 0) / open.year_weight_total
-            as forecast_part_eur
+        cast(round(100 * greatest(mix.invoiced_eur, 0)) as hugeint) as key_cents,
+        cast(round(100 * open.year_weight_total) as hugeint) as key_region_cents,
+        cast(round(100 * open.open_eur) as hugeint) as total_cents
     from not_yet_invoiced as open
     inner join provider_segment_years as mix
         on mix.provider_agb = open.provider_agb
@@ -216,8 +222,9 @@ open_split as (
         mix.municipality_code,
         mix.segment_key,
         mix.segment,
-        cast(open.open_eur as decimal(38, 10)) * greatest(mix.invoiced_eur, 0) / open.all_weight_total
-            as forecast_part_eur
+        cast(round(100 * greatest(mix.invoiced_eur, 0)) as hugeint) as key_cents,
+        cast(round(100 * open.all_weight_total) as hugeint) as key_region_cents,
+        cast(round(100 * open.open_eur) as hugeint) as total_cents
     from not_yet_invoiced as open
     inner join provider_segments_all as mix
         on mix.provider_agb = open.provider_agb
@@ -231,9 +238,29 @@ open_split as (
         cast(null as varchar) as municipality_code,
         'onbekend' as segment_key,
         'onbekend' as segment,
-        open.open_eur as forecast_part_eur
+        cast(1 as hugeint) as key_cents,
+        cast(1 as hugeint) as key_region_cents,
+        cast(round(100 * open.open_eur) as hugeint) as total_cents
     from not_yet_invoiced as open
     where not open.has_any_mix
+
+),
+
+open_split as (
+
+    select
+        provider_agb,
+        year,
+        municipality_code,
+        segment_key,
+        segment,
+        cast(cents as decimal(18, 0)) * 0.01 as forecast_part_eur
+
+    from (
+        {{ largest_remainder_cents(
+            'open_to_divide', 'provider_agb, year', 'municipality_code nulls last, segment_key'
+        ) }}
+    ) as divided
 
 ),
 

@@ -10,8 +10,8 @@
       proportion to the provider's invoiced amount per municipality × segment in the same year
       (cells with a net credit weigh 0); a provider with nothing invoiced in the year by its mix
       over all its care months up to as_of; a provider without any invoiced cost under
-      `onbekend`. So Σ over segments = Σ over providers of forecast_eur (within a cent per
-      segment for rounding).
+      `onbekend`. The split is in whole cents (largest remainder), so Σ over segments = Σ over
+      providers of forecast_eur, to the cent.
     - utilisation_pct = forecast / budget × 100, signal as mart_budget_utilisation (macro
       budget_signal).
     - forecast_p10_eur / forecast_p90_eur: each provider's interval half-widths (forecast − p10,

@@ -1128,6 +1128,8 @@ def expected_interval(
     f = float(forecast)
     if f <= 0:
         return forecast, forecast, None if ceiling is None else Decimal(0)
+    if (AS_OF - date(year, 12, 31)).days >= MATURITY_DAYS:  # every invoice is in: no spread
+        return forecast, forecast, None if ceiling is None else Decimal(int(forecast > ceiling))
     p10 = cents(max(float(invoiced), min(f, f * (1 + q[10]))))
     p90 = cents(max(f, f * (1 + q[90])))
     if ceiling is None:

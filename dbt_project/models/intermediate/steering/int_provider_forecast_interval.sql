@@ -13,7 +13,11 @@
       function, linear between the seed's quantiles and, beyond q05 and q95, falling linearly to 0
       and 1 over the distance q10 − q05 and q95 − q90. Null without a ceiling; with a ceiling of 0,
       1 when any cost is forecast. A forecast ≤ 0 has no spread (p10 = p90 = forecast).
-    No calibration row (an empty seed): p10 = p90 = forecast. -#}
+    No calibration row (an empty seed): p10 = p90 = forecast. A year whose December is mature
+    (`forecast_maturity_days` old: every invoice is in) has no spread either: p10 = p90 =
+    forecast, and the probability is 0 or 1. -#}
+
+{%- set maturity_days = var('forecast_maturity_days', 365) | int -%}
 
 with
 
@@ -54,6 +58,8 @@ classed as (
                 then 12 - cast(extract(month from {{ as_of_date() }}) as integer)
             else 0
         end as months_ahead,
+        {{ days_between('make_date(cast(provider_years.year as integer), 12, 31)', as_of_date()) }}
+        >= {{ maturity_days }} as is_mature_year,
         case
             when provider_years.forecast_eur >= 1000000 then 'large'
             when provider_years.forecast_eur >= 100000 then 'medium'
@@ -128,14 +134,14 @@ final as (
         cast(forecast_eur as decimal(18, 2)) as forecast_eur,
         cast(
             case
-                when forecast_eur <= 0 or q10 is null then forecast_eur
+                when forecast_eur <= 0 or q10 is null or is_mature_year then forecast_eur
                 else greatest(invoiced_eur, least(forecast_eur, forecast_eur * (1 + q10)))
             end
             as decimal(18, 2)
         ) as forecast_p10_eur,
         cast(
             case
-                when forecast_eur <= 0 or q90 is null then forecast_eur
+                when forecast_eur <= 0 or q90 is null or is_mature_year then forecast_eur
                 else greatest(forecast_eur, forecast_eur * (1 + q90))
             end
             as decimal(18, 2)
@@ -145,7 +151,9 @@ final as (
                 when budget_ceiling_eur is null then null
                 when budget_ceiling_eur <= 0 then case when forecast_eur > 0 then 1 else 0 end
                 when forecast_eur <= 0 then 0
-                when share_below_ceiling is null and forecast_eur > budget_ceiling_eur then 1
+                when (share_below_ceiling is null or is_mature_year)
+                    and forecast_eur > budget_ceiling_eur then 1
+                when is_mature_year then 0
                 when share_below_ceiling is null then 0
                 else round(1 - share_below_ceiling, 3)
             end

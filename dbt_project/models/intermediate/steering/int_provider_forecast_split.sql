@@ -248,19 +248,9 @@ open_to_divide as (
 
 open_split as (
 
-    select
-        provider_agb,
-        year,
-        municipality_code,
-        segment_key,
-        segment,
-        cast(cents as decimal(18, 0)) * 0.01 as forecast_part_eur
-
-    from (
-        {{ largest_remainder_cents(
-            'open_to_divide', 'provider_agb, year', 'municipality_code nulls last, segment_key'
-        ) }}
-    ) as divided
+    {{ largest_remainder_cents(
+        'open_to_divide', 'provider_agb, year', 'municipality_code nulls last, segment_key'
+    ) }}
 
 ),
 
@@ -285,7 +275,7 @@ parts as (
         segment_key,
         segment,
         0 as invoiced_eur,
-        forecast_part_eur as forecast_eur
+        cast(cents as decimal(18, 0)) * 0.01 as forecast_eur
     from open_split
 
 ),

@@ -82,10 +82,20 @@ _NAMESPACE = re.compile(
 _EXPECTED_RELEASE = ("3", "2")
 _BASE = "{http://www.istandaarden.nl/ijw/3_2/basisschema/schema}"
 _DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
-# an xs:integer of the iJw's non-negative types (minInclusive 0): an optional plus sign and
-# leading zeros are the same number, and so is -0; at most 18 significant digits (the warehouse's
-# BIGINT; iJw needs at most 12)
-_DIGITS = re.compile(r"\+?0*([0-9]{1,18})|-0*(0)")
+_DIGITS = re.compile(r"[0-9]{1,18}")  # fits the warehouse's BIGINT; iJw needs at most 12
+# the other forms of an xs:integer of the iJw's non-negative types (minInclusive 0): a plus sign
+# and more leading zeros are the same number, and so is -0 (at most 18 significant digits)
+_SIGNED = re.compile(r"\+?0*([0-9]{1,18})|-0*(0)")
+
+
+def _whole(value: str) -> int | None:
+    """The value of an xs:integer ≥ 0 in any of its lexical forms, else None."""
+    if _DIGITS.fullmatch(value) is not None:  # the plain form, nearly every value
+        return int(value)
+    match = _SIGNED.fullmatch(value)
+    return None if match is None else int(match[1] or match[2])
+
+
 # the same few hundred dates recur on every line of a file: parse each text once
 _DATES: dict[str, date] = {}
 _DATE_CACHE_SIZE = 20_000
@@ -331,8 +341,8 @@ class _Fields:
         raise self._bad(tag, under, value, problem, "invalid_date")
 
     def _integer(self, tag: str, under: str, value: str) -> int:
-        match = _DIGITS.fullmatch(value)
-        if match is None:
+        number = _whole(value)
+        if number is None:
             raise self._bad(
                 tag,
                 under,
@@ -340,7 +350,7 @@ class _Fields:
                 "is not a whole non-negative number (at most 18 digits)",
                 "invalid_number",
             )
-        return int(match[1] or match[2])
+        return number
 
     def number(self, tag: str, under: str = "") -> str:
         return str(self.integer(tag, under))
@@ -841,10 +851,10 @@ def _flat_date(value: str) -> date:
 
 
 def _flat_integer(value: str) -> int:
-    match = _DIGITS.fullmatch(value)
-    if match is None:
+    number = _whole(value)
+    if number is None:
         raise _NotFlat(value)
-    return int(match[1] or match[2])
+    return number
 
 
 def _flat_message(root: etree._Element, message_type: str) -> FlatMessage:

@@ -504,6 +504,11 @@ def report(
     return summary
 
 
+def holds_final(p: ProviderResult) -> bool:
+    """The forecast's P10–P90 interval holds the provider's final cost."""
+    return p.p10 is not None and p.p90 is not None and p.p10 <= p.actual <= p.p90
+
+
 def interval_coverage(results: list[AsOfResult]) -> float | None:
     """Cost-weighted share of the final cost inside the forecast's P10–P90 interval, over every
     provider with cost on every reporting date; None when the mart has no interval."""
@@ -511,11 +516,7 @@ def interval_coverage(results: list[AsOfResult]) -> float | None:
     if not rows:
         return None
     total = sum(p.actual for p in rows)
-    inside = sum(
-        p.actual
-        for p in rows
-        if p.p10 is not None and p.p90 is not None and p.p10 <= p.actual <= p.p90
-    )
+    inside = sum(p.actual for p in rows if holds_final(p))
     return round(float(100 * inside / total), 1)
 
 
@@ -528,26 +529,18 @@ def interval_coverage_range(
     The cost-weighted coverage leans on the few large providers of a world, so even an interval
     that holds 80% of the cost in the long run lands some points off it on a single world; this
     range says how many. None when the mart has no interval."""
-    clusters: dict[str, list[Decimal]] = {}
+    clusters: dict[str, list[float]] = {}  # provider: [final cost, final cost inside]
     for r in results:
         if not r.has_interval():
             continue
         for p in r.providers:
-            if p.actual <= 0:
-                continue
-            cost, inside = clusters.setdefault(p.provider_agb, [Decimal(0), Decimal(0)])
-            clusters[p.provider_agb] = [
-                cost + p.actual,
-                inside
-                + (
-                    p.actual
-                    if p.p10 is not None and p.p90 is not None and p.p10 <= p.actual <= p.p90
-                    else 0
-                ),
-            ]
+            if p.actual > 0:
+                cell = clusters.setdefault(p.provider_agb, [0.0, 0.0])
+                cell[0] += float(p.actual)
+                cell[1] += float(p.actual) if holds_final(p) else 0.0
     if not clusters:
         return None
-    cells = [(float(cost), float(inside)) for cost, inside in clusters.values()]
+    cells = list(clusters.values())
     rng = random.Random(seed)
     shares = []
     for _ in range(draws):
